@@ -1,0 +1,3 @@
+from handrail.cli import main
+
+main()

@@ -1,0 +1,77 @@
+"""The check interface: one question, its rules, and the code that answers it.
+
+Each check lives in `handrail/checks/<id>.py` (id with dashes as underscores) and
+exposes `CHECK`, an instance of a `Check` subclass. The class carries the question,
+why it matters, how to fix it, and a good and a bad example, so the report, SARIF
+rule help and `handrail explain` all come from one place.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, ClassVar
+
+from handrail.core.finding import CheckResult, Confidence, Finding, Location, Severity, Status
+
+if TYPE_CHECKING:
+    from handrail.core.project import ParseError, Project
+
+
+@dataclass(frozen=True)
+class Rule:
+    """A rule id is unique across all checks; inline ignores and severity overrides use it."""
+
+    id: str
+    severity: Severity
+    description: str
+    fix: str = ""
+
+
+class Check:
+    id: ClassVar[str]
+    question: ClassVar[str]
+    why: ClassVar[str]
+    fix: ClassVar[str]
+    good_example: ClassVar[str]
+    bad_example: ClassVar[str]
+    rules: ClassVar[tuple[Rule, ...]] = ()
+
+    def run(self, project: Project) -> CheckResult:  # pragma: no cover - interface
+        raise NotImplementedError
+
+    # --- helpers for implementations ---------------------------------------------------
+    def rule(self, rule_id: str) -> Rule:
+        for r in self.rules:
+            if r.id == rule_id:
+                return r
+        raise KeyError(f"{self.id}: undeclared rule {rule_id}")
+
+    def finding(self, rule_id: str, message: str, path: str | None = None, line: int | None = None, *,
+                evidence: str = "", key: str = "", severity: Severity | None = None,
+                confidence: Confidence = Confidence.HIGH, fix: str = "",
+                related: list[Location] | None = None) -> Finding:
+        r = self.rule(rule_id)
+        return Finding(check=self.id, rule=r.id, severity=severity or r.severity, message=message,
+                       path=path, line=line, evidence=evidence.strip()[:300], fix=fix or r.fix or self.fix,
+                       key=key, confidence=confidence, related=related or [])
+
+    def parse_error_finding(self, err: ParseError, rule_id: str) -> Finding:
+        return self.finding(rule_id, f"{err.path} cannot be parsed: {err.message}", err.path, err.line,
+                            key=f"parse:{err.path}", confidence=Confidence.HIGH)
+
+    def result(self, status: Status, summary: str, findings: list[Finding] | None = None,
+               evidence: list[Location] | None = None) -> CheckResult:
+        return CheckResult(self.id, self.question, status, summary, findings or [], evidence or [])
+
+    def unknown(self, summary: str, evidence: list[Location] | None = None,
+                findings: list[Finding] | None = None) -> CheckResult:
+        return self.result(Status.UNKNOWN, summary, findings, evidence)
+
+
+class NotAnalysedYet(Check):
+    """A question whose analyser has not landed: always `unknown`, never a fake pass."""
+
+    coming_with: ClassVar[str] = "a later release"
+
+    def run(self, project: Project) -> CheckResult:
+        return self.unknown(f"not analysed yet: {self.coming_with}")

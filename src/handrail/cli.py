@@ -1,0 +1,209 @@
+"""The `handrail` command line.
+
+Exit codes: 0 nothing at or above --fail-on; 1 something is; 2 usage or internal
+error. Every error is one line on stderr; tracebacks only with HANDRAIL_DEBUG=1.
+Heavy modules (rich, pydantic, the checks) are imported inside commands so that
+`handrail hook` can later start fast.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import click
+
+from handrail import __version__
+
+FAIL_ON = ("critical", "high", "medium", "low")
+
+
+class HandrailGroup(click.Group):
+    """Turns any escaping exception into one line and exit 2."""
+
+    def invoke(self, ctx: click.Context):  # type: ignore[override]
+        try:
+            return super().invoke(ctx)
+        except (click.exceptions.Exit, click.exceptions.Abort, click.ClickException, SystemExit):
+            raise
+        except KeyboardInterrupt:
+            click.echo("handrail: interrupted", err=True)
+            sys.exit(130)
+        except Exception as exc:  # pragma: no cover - the last line of defence
+            if os.environ.get("HANDRAIL_DEBUG"):
+                raise
+            msg = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+            click.echo(f"handrail: internal error: {exc.__class__.__name__}: {msg}", err=True)
+            sys.exit(2)
+
+
+def _fail(message: str) -> None:
+    click.echo(f"handrail: {message}", err=True)
+    sys.exit(2)
+
+
+def _open_project(path: str, config_path: str | None):
+    from handrail.core.config import ConfigError, load_config
+    from handrail.core.project import Project, ProjectError
+
+    root = Path(path)
+    if not root.exists():
+        _fail(f"{path}: no such file or directory")
+    if not root.is_dir():
+        _fail(f"{path}: not a directory")
+    try:
+        config = load_config(root, Path(config_path) if config_path else None)
+        return Project(root, config)
+    except (ConfigError, ProjectError) as exc:
+        _fail(str(exc))
+
+
+class _Progress:
+    """A status line on stderr while checks run; silent unless stderr is a terminal."""
+
+    def __init__(self, enabled: bool) -> None:
+        self.status = None
+        if enabled and sys.stderr.isatty():
+            from rich.console import Console
+
+            self.status = Console(stderr=True).status("reading the repository")
+
+    def __enter__(self) -> _Progress:
+        if self.status:
+            self.status.__enter__()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.status:
+            self.status.__exit__(None, None, None)
+
+    def __call__(self, message: str) -> None:
+        if self.status:
+            self.status.update(f"checking {message}")
+
+
+def _emit(text: str, output: str | None) -> None:
+    if output:
+        try:
+            Path(output).write_text(text, "utf-8")
+        except OSError as exc:
+            _fail(f"{output}: cannot write: {exc.strerror or exc}")
+    else:
+        click.echo(text, nl=False)
+
+
+@click.group(cls=HandrailGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="handrail")
+def cli() -> None:
+    """Handrail: is this AI-built app safe to put in front of real users?"""
+
+
+@cli.command()
+@click.argument("path", default=".", type=click.Path())
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "sarif", "markdown"]), default="text",
+              show_default=True)
+@click.option("--output", "-o", type=click.Path(dir_okay=False), help="Write the report to FILE.")
+@click.option("--fail-on", type=click.Choice(FAIL_ON), default=None,
+              help="Exit 1 when a finding is at or above this severity [default: high, or fail_on in config].")
+@click.option("--check", "only", multiple=True, help="Run only this check (repeatable).")
+@click.option("--baseline", "use_baseline", is_flag=True, help="Report only findings not in the baseline.")
+@click.option("--baseline-file", type=click.Path(dir_okay=False), default=None)
+@click.option("--config", "config_path", type=click.Path(dir_okay=False), default=None)
+@click.option("--no-color", is_flag=True, help="Plain text output.")
+@click.option("-q", "--quiet", is_flag=True, help="Only the summary table (text) and no progress.")
+def check(path: str, fmt: str, output: str | None, fail_on: str | None, only: tuple[str, ...],
+          use_baseline: bool, baseline_file: str | None, config_path: str | None, no_color: bool,
+          quiet: bool) -> None:
+    """Answer the production checklist for the repository at PATH."""
+    from handrail.checks import CHECK_IDS
+    from handrail.core.baseline import BaselineError, read_baseline
+    from handrail.core.finding import Severity
+    from handrail.core.runner import run_checks
+    from handrail.render import render
+
+    for cid in only:
+        if cid not in CHECK_IDS:
+            _fail(f"--check: unknown check {cid!r} (known: {', '.join(CHECK_IDS)})")
+    project = _open_project(path, config_path)
+    baseline = None
+    if use_baseline or baseline_file:
+        try:
+            baseline = read_baseline(project.root, Path(baseline_file) if baseline_file else None)
+        except BaselineError as exc:
+            _fail(str(exc))
+    with _Progress(not quiet) as progress:
+        report = run_checks(project, only=only or None, baseline=baseline, progress=progress)
+    color = not no_color and not output and fmt == "text" and sys.stdout.isatty() and not os.environ.get("NO_COLOR")
+    text = render(report, fmt, color=color, quiet=quiet)
+    _emit(text, output)
+    threshold = Severity(fail_on or project.config.fail_on)
+    sys.exit(1 if report.exceeds(threshold) else 0)
+
+
+@cli.command()
+@click.argument("path", default=".", type=click.Path())
+@click.option("--config", "config_path", type=click.Path(dir_okay=False), default=None)
+@click.option("--output", "-o", type=click.Path(dir_okay=False), default=None,
+              help="Baseline file [default: .handrail/baseline.json].")
+def baseline(path: str, config_path: str | None, output: str | None) -> None:
+    """Accept every current finding: later `check --baseline` reports only new ones."""
+    from handrail.core.baseline import write_baseline
+    from handrail.core.runner import run_checks
+
+    project = _open_project(path, config_path)
+    report = run_checks(project)
+    try:
+        target = write_baseline(project.root, report.findings(), Path(output) if output else None)
+    except OSError as exc:
+        _fail(f"cannot write baseline: {exc.strerror or exc}")
+    click.echo(f"wrote {len(report.findings())} finding(s) to {target}")
+
+
+@cli.command()
+@click.argument("path", default=".", type=click.Path())
+@click.option("--ci", "ci_provider", type=click.Choice(["github"]), default=None,
+              help="Also write a CI workflow that tests, deploys after tests and smoke-tests.")
+@click.option("--force", is_flag=True, help="Overwrite existing files (a .bak copy is kept).")
+def init(path: str, ci_provider: str | None, force: bool) -> None:
+    """Write a starter handrail.toml for the detected stack; never clobbers."""
+    from handrail.init import InitError, run_init
+
+    project = _open_project(path, None)
+    try:
+        for line in run_init(project, ci=ci_provider, force=force):
+            click.echo(line)
+    except InitError as exc:
+        _fail(str(exc))
+
+
+@cli.command()
+@click.argument("check_id", required=False)
+def explain(check_id: str | None) -> None:
+    """What a check asks, why it matters, how to fix it, with examples."""
+    from handrail.checks import CHECK_IDS, load_check
+
+    if check_id is None:
+        for cid in CHECK_IDS:
+            click.echo(f"{cid:20} {load_check(cid).question}")
+        return
+    if check_id not in CHECK_IDS:
+        _fail(f"unknown check {check_id!r} (known: {', '.join(CHECK_IDS)})")
+    c = load_check(check_id)
+    click.echo(f"{c.id}: {c.question}\n\nWhy: {c.why}\n\nFix: {c.fix}\n")
+    click.echo(f"Good:\n{c.good_example}\n\nBad:\n{c.bad_example}\n")
+    if c.rules:
+        click.echo("Rules:")
+        for r in c.rules:
+            click.echo(f"  {r.id:32} {r.severity.value:8} {r.description}")
+
+
+def main() -> None:
+    try:
+        cli.main(prog_name="handrail", standalone_mode=True)
+    except click.exceptions.UsageError as exc:  # pragma: no cover - standalone mode handles it
+        _fail(exc.format_message())
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

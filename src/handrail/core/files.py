@@ -1,0 +1,198 @@
+"""One file index per run: which files exist, honouring .gitignore and exclusions.
+
+In a git work tree the index comes from `git ls-files` (tracked plus untracked, not
+ignored), which is what a reviewer of the repository would see and is fast on big
+trees. Outside git it walks the folder, reading .gitignore files with pathspec.
+Directory symlinks are never followed (no loops); names that are not UTF-8 survive
+as surrogate-escaped strings and are shown with `display_path`.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from fnmatch import fnmatch
+from pathlib import Path, PurePosixPath
+
+# Parsing beyond this is pointless for configuration and source and risky for memory.
+DEFAULT_MAX_BYTES = 2 * 1024 * 1024
+BINARY_SNIFF = 8192
+
+# Vendored dependencies: not the app's own code even when committed.
+ALWAYS_SKIP_DIRS = frozenset({".git", "node_modules", "vendor", ".venv", "venv", "__pycache__"})
+# Outside git there is no .gitignore guarantee, so build output is skipped as well.
+WALK_SKIP_DIRS = ALWAYS_SKIP_DIRS | {".next", ".nuxt", "dist", "build", ".tox", ".mypy_cache", ".ruff_cache",
+                                    ".pytest_cache", "target", ".terraform", ".svelte-kit", "coverage"}
+
+
+def display_path(path: str) -> str:
+    """Printable form of a path whose bytes may not be UTF-8."""
+    return path.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+
+
+@dataclass(frozen=True)
+class FileEntry:
+    path: str  # POSIX, relative to the root
+    size: int
+    is_symlink: bool = False
+
+    @property
+    def name(self) -> str:
+        return PurePosixPath(self.path).name
+
+    @property
+    def suffix(self) -> str:
+        return PurePosixPath(self.path).suffix.lower()
+
+
+class FileIndex:
+    def __init__(self, root: Path, entries: Iterable[FileEntry], max_bytes: int = DEFAULT_MAX_BYTES) -> None:
+        self.root = root
+        self.max_bytes = max_bytes
+        self._entries: dict[str, FileEntry] = {e.path: e for e in entries}
+        self._sorted = sorted(self._entries)
+
+    # --- construction -------------------------------------------------------------
+    @classmethod
+    def build(cls, root: Path, exclude: Iterable[str] = (), in_git: bool = False,
+              max_bytes: int = DEFAULT_MAX_BYTES) -> FileIndex:
+        patterns = [p.strip() for p in exclude if p.strip()]
+        paths = _git_paths(root) if in_git else None
+        if paths is None:
+            paths = list(_walk_paths(root))
+        entries = []
+        for rel in paths:
+            if _excluded(rel, patterns) or any(part in ALWAYS_SKIP_DIRS for part in rel.split("/")[:-1]):
+                continue
+            full = root / rel
+            try:
+                st = full.lstat()
+            except OSError:
+                continue  # deleted in the work tree but still in the git index
+            is_link = os.path.islink(full)
+            if is_link:
+                try:
+                    st = full.stat()
+                except OSError:
+                    continue  # dangling or looping symlink
+                if not os.path.isfile(full):
+                    continue
+            elif not os.path.isfile(full):
+                continue  # submodule, socket, ...
+            entries.append(FileEntry(rel, st.st_size, is_link))
+        return cls(root, entries, max_bytes)
+
+    # --- queries -------------------------------------------------------------------
+    def __contains__(self, path: str) -> bool:
+        return path in self._entries
+
+    def __iter__(self) -> Iterator[FileEntry]:
+        return (self._entries[p] for p in self._sorted)
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def get(self, path: str) -> FileEntry | None:
+        return self._entries.get(path)
+
+    def paths(self) -> list[str]:
+        return list(self._sorted)
+
+    def glob(self, *patterns: str) -> list[str]:
+        """Paths matching any fnmatch pattern; `**/` also matches at the root."""
+        out = []
+        for p in self._sorted:
+            for pat in patterns:
+                if fnmatch(p, pat) or (pat.startswith("**/") and fnmatch(p, pat[3:])):
+                    out.append(p)
+                    break
+        return out
+
+    def named(self, *names: str) -> list[str]:
+        wanted = set(names)
+        return [p for p in self._sorted if p.rsplit("/", 1)[-1] in wanted]
+
+    def under(self, folder: str) -> list[str]:
+        prefix = folder.rstrip("/") + "/"
+        return [p for p in self._sorted if p.startswith(prefix)]
+
+    def read_bytes(self, path: str, limit: int | None = None) -> bytes | None:
+        """Bytes of a file, or None when missing, unreadable or over the size cap."""
+        entry = self._entries.get(path)
+        if entry is None:
+            return None
+        cap = self.max_bytes if limit is None else limit
+        if entry.size > cap:
+            return None
+        try:
+            with open(self.root / path, "rb") as fh:
+                return fh.read(cap + 1)[: cap]
+        except OSError:
+            return None
+
+    def is_binary(self, path: str) -> bool:
+        try:
+            with open(self.root / path, "rb") as fh:
+                return b"\x00" in fh.read(BINARY_SNIFF)
+        except OSError:
+            return True
+
+
+def _excluded(rel: str, patterns: list[str]) -> bool:
+    for pat in patterns:
+        pat = pat.rstrip("/")
+        if fnmatch(rel, pat) or fnmatch(rel, pat + "/*") or rel.startswith(pat + "/"):
+            return True
+    return False
+
+
+def _git_paths(root: Path) -> list[str] | None:
+    try:
+        proc = subprocess.run(
+            ["git", "-c", "core.quotepath=off", "ls-files", "-z", "--cached", "--others", "--exclude-standard",
+             "--deduplicate"],
+            cwd=root, capture_output=True, timeout=120, check=False,
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    if proc.returncode != 0:
+        return None
+    return [os.fsdecode(raw) for raw in proc.stdout.split(b"\x00") if raw]
+
+
+def _walk_paths(root: Path) -> Iterator[str]:
+    import pathspec
+
+    specs: list[tuple[str, pathspec.PathSpec]] = []
+    for dirpath, dirnames, filenames in os.walk(root, followlinks=False):
+        rel_dir = os.path.relpath(dirpath, root).replace(os.sep, "/")
+        rel_dir = "" if rel_dir == "." else rel_dir
+        if ".gitignore" in filenames:
+            try:
+                text = (Path(dirpath) / ".gitignore").read_text("utf-8", "replace")
+                specs.append((rel_dir, pathspec.PathSpec.from_lines("gitwildmatch", text.splitlines())))
+            except OSError:
+                pass
+
+        def ignored(rel: str, is_dir: bool) -> bool:
+            for base, spec in specs:
+                if base and not rel.startswith(base + "/"):
+                    continue
+                sub = rel[len(base) + 1:] if base else rel
+                if spec.match_file(sub + ("/" if is_dir else "")):
+                    return True
+            return False
+
+        keep = []
+        for d in sorted(dirnames):
+            rel = f"{rel_dir}/{d}" if rel_dir else d
+            if d in WALK_SKIP_DIRS or ignored(rel, True):
+                continue
+            keep.append(d)
+        dirnames[:] = keep
+        for f in sorted(filenames):
+            rel = f"{rel_dir}/{f}" if rel_dir else f
+            if not ignored(rel, False):
+                yield rel

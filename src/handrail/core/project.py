@@ -1,0 +1,162 @@
+"""The project model: read once, handed to every analyser.
+
+Analysers never open files themselves: they ask the project, which reads each file
+at most once and parses it at most once per format (`text`, `yaml`, `json`, `toml`),
+caching failures too so a malformed file is reported once, not per analyser. Heavier
+views (the pipeline model, detected stacks) are cached properties built on demand.
+"""
+
+from __future__ import annotations
+
+import json
+import tomllib
+from collections.abc import Callable
+from functools import cached_property
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from handrail.core.files import FileIndex
+from handrail.core.git import GitFacts, GitReader
+from handrail.core.yamlload import YamlError, load_yaml, load_yaml_all
+
+if TYPE_CHECKING:
+    from handrail.core.config import Config
+    from handrail.core.stacks import Stacks
+    from handrail.pipeline.model import PipelineModel
+
+
+class ProjectError(Exception):
+    """The path cannot be analysed at all (missing, not a folder)."""
+
+
+class ParseError(Exception):
+    """A file that could not be parsed; `line` is 1-based when known."""
+
+    def __init__(self, path: str, message: str, line: int | None = None) -> None:
+        super().__init__(message)
+        self.path = path
+        self.message = message
+        self.line = line
+
+
+class Project:
+    def __init__(self, root: Path, config: Config | None = None) -> None:
+        root = Path(root)
+        if not root.exists():
+            raise ProjectError(f"{root}: no such file or directory")
+        if not root.is_dir():
+            raise ProjectError(f"{root}: not a directory")
+        self.root = root.resolve()
+        from handrail.core.config import Config
+
+        self.config = config or Config()
+        self.git = GitReader(self.root)
+        self._text: dict[str, str | None] = {}
+        self._parsed: dict[tuple[str, str], Any] = {}
+        self.parse_counts: dict[tuple[str, str], int] = {}  # for tests: each (path, format) parsed once
+
+    # --- repository facts -----------------------------------------------------------
+    @cached_property
+    def git_facts(self) -> GitFacts:
+        return self.git.facts
+
+    @cached_property
+    def files(self) -> FileIndex:
+        in_git = self.git.toplevel is not None
+        return FileIndex.build(self.root, exclude=self.config.exclude, in_git=in_git)
+
+    @cached_property
+    def stacks(self) -> Stacks:
+        from handrail.core.stacks import detect_stacks
+
+        return detect_stacks(self)
+
+    @cached_property
+    def pipeline(self) -> PipelineModel:
+        from handrail.pipeline import build_pipeline_model
+
+        return build_pipeline_model(self)
+
+    # --- file access ----------------------------------------------------------------
+    def exists(self, path: str) -> bool:
+        return path in self.files
+
+    def text(self, path: str) -> str | None:
+        """Decoded text, or None for missing, binary, unreadable or oversized files."""
+        if path not in self._text:
+            data = self.files.read_bytes(path)
+            if data is None or b"\x00" in data[:8192]:
+                self._text[path] = None
+            else:
+                self._text[path] = data.decode("utf-8", "replace")
+        return self._text[path]
+
+    def lines(self, path: str) -> list[str]:
+        return self.parsed(path, "lines", lambda t: t.splitlines()) or []
+
+    def parsed(self, path: str, fmt: str, parser: Callable[[str], Any]) -> Any:
+        """Parse `path` with `parser` once per run; ParseError is cached and re-raised."""
+        key = (path, fmt)
+        if key not in self._parsed:
+            text = self.text(path)
+            if text is None:
+                self._parsed[key] = None
+            else:
+                self.parse_counts[key] = self.parse_counts.get(key, 0) + 1
+                try:
+                    self._parsed[key] = parser(text)
+                except ParseError as exc:
+                    self._parsed[key] = exc
+                except YamlError as exc:
+                    self._parsed[key] = ParseError(path, str(exc), exc.line)
+                except (ValueError, TypeError, RecursionError) as exc:
+                    self._parsed[key] = ParseError(path, _one_line(exc), _exc_line(exc))
+        value = self._parsed[key]
+        if isinstance(value, ParseError):
+            raise value
+        return value
+
+    def yaml(self, path: str) -> Any:
+        return self.parsed(path, "yaml", load_yaml)
+
+    def yaml_all(self, path: str) -> list[Any]:
+        return self.parsed(path, "yaml-all", load_yaml_all) or []
+
+    def json(self, path: str) -> Any:
+        return self.parsed(path, "json", json.loads)
+
+    def toml(self, path: str) -> dict[str, Any] | None:
+        return self.parsed(path, "toml", tomllib.loads)
+
+    def find_line(self, path: str, needle: str, start: int = 1) -> int | None:
+        """First 1-based line at or after `start` containing `needle`."""
+        for no, line in enumerate(self.lines(path)[start - 1:], start):
+            if needle in line:
+                return no
+        return None
+
+    def ignored_on_line(self, path: str, line: int | None, rule: str, check: str) -> bool:
+        """Inline suppression: `handrail:ignore` or `handrail:ignore[rule-or-check]` on the
+        finding's line or the line above it."""
+        if not line:
+            return False
+        lines = self.lines(path)
+        for no in (line, line - 1):
+            if 1 <= no <= len(lines) and "handrail:ignore" in lines[no - 1]:
+                text = lines[no - 1].split("handrail:ignore", 1)[1]
+                if not text.startswith("["):
+                    return True
+                ids = {part.strip() for part in text[1:].split("]", 1)[0].split(",")}
+                if rule in ids or check in ids:
+                    return True
+        return False
+
+
+def _one_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return text[0] if text else exc.__class__.__name__
+
+
+def _exc_line(exc: BaseException) -> int | None:
+    lineno = getattr(exc, "lineno", None)
+    return lineno if isinstance(lineno, int) else None
