@@ -67,6 +67,7 @@ class Step:
     name: str | None = None
     uses: str | None = None  # GitHub action reference (owner/repo@ref, ./local, docker://)
     run: str | None = None  # shell script text
+    run_line: int = 0  # line of the script's first line (block scalars start on the line after `run: |`)
     with_: dict[str, Any] = field(default_factory=dict)
     env: dict[str, Any] = field(default_factory=dict)
     condition: str | None = None
@@ -78,8 +79,14 @@ class Step:
 
     @property
     def label(self) -> str:
-        return self.name or self.uses or (self.run or "").strip().splitlines()[0][:80] if (
-            self.name or self.uses or self.run) else f"step {self.index + 1}"
+        if self.name or self.uses:
+            return self.name or self.uses or ""
+        lines = (self.run or "").strip().splitlines()
+        return lines[0][:80] if lines else f"step {self.index + 1}"
+
+    def line_in_run(self, offset: int) -> int:
+        """File line of the `offset`-th (0-based) line of the run script."""
+        return (self.run_line or self.line) + offset
 
 
 @dataclass
