@@ -43,15 +43,20 @@ def _fail(message: str) -> None:
     sys.exit(2)
 
 
-def _open_project(path: str, config_path: str | None):
-    from handrail.core.config import ConfigError, load_config
-    from handrail.core.project import Project, ProjectError
-
+def _check_dir(path: str) -> Path:
     root = Path(path)
     if not root.exists():
         _fail(f"{path}: no such file or directory")
     if not root.is_dir():
         _fail(f"{path}: not a directory")
+    return root
+
+
+def _open_project(path: str, config_path: str | None):
+    root = _check_dir(path)
+    from handrail.core.config import ConfigError, load_config
+    from handrail.core.project import Project, ProjectError
+
     try:
         config = load_config(root, Path(config_path) if config_path else None)
         return Project(root, config)
@@ -117,14 +122,18 @@ def check(path: str, fmt: str, output: str | None, fail_on: str | None, only: tu
           quiet: bool) -> None:
     """Answer the production checklist for the repository at PATH."""
     from handrail.checks import CHECK_IDS
+
+    for cid in only:
+        if cid not in CHECK_IDS:
+            _fail(f"--check: unknown check {cid!r} (known: {', '.join(CHECK_IDS)})")
+    _check_dir(path)
+    if output and not Path(output).parent.is_dir():  # fail before the work, not after it
+        _fail(f"{output}: cannot write: no such directory {str(Path(output).parent)!r}")
     from handrail.core.baseline import BaselineError, read_baseline
     from handrail.core.finding import Severity
     from handrail.core.runner import run_checks
     from handrail.render import render
 
-    for cid in only:
-        if cid not in CHECK_IDS:
-            _fail(f"--check: unknown check {cid!r} (known: {', '.join(CHECK_IDS)})")
     project = _open_project(path, config_path)
     baseline = None
     if use_baseline or baseline_file:
@@ -167,9 +176,16 @@ def baseline(path: str, config_path: str | None, output: str | None) -> None:
 @click.option("--force", is_flag=True, help="Overwrite existing files (a .bak copy is kept).")
 def init(path: str, ci_provider: str | None, force: bool) -> None:
     """Write a starter handrail.toml for the detected stack; never clobbers."""
+    root = _check_dir(path)
+    from handrail.core.config import Config
+    from handrail.core.project import Project, ProjectError
     from handrail.init import InitError, run_init
 
-    project = _open_project(path, None)
+    # The existing config is not read: init must work (with --force) even when it is broken.
+    try:
+        project = Project(root, Config())
+    except ProjectError as exc:
+        _fail(str(exc))
     try:
         for line in run_init(project, ci=ci_provider, force=force):
             click.echo(line)

@@ -1,18 +1,397 @@
-"""agent-log: Are AI agent actions logged? (placeholder until its analyser lands)."""
+"""agent-log: are AI agent actions logged?
+
+An agent that ran `migrate:fresh` or pushed a force-update leaves no trace unless a
+hook recorded its tool calls. The repository can show which agents it is set up for
+(instruction files, settings folders) and whether their project-level hook config
+calls Handrail (or some other command) on tool events. It cannot show what runs on a
+developer's machine, and the journal itself is verified by a later analyser: the
+summary says so rather than guessing.
+"""
 
 from __future__ import annotations
 
-from handrail.checks.base import NotAnalysedYet
+import json
+import re
+import tomllib
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from handrail.checks.base import Check, Rule
+from handrail.core.finding import Confidence, Finding, Location, Severity, Status
+
+if TYPE_CHECKING:
+    from handrail.core.finding import CheckResult
+    from handrail.core.project import Project
+
+# Marker files: agent -> paths or globs that show the repository is set up for it.
+AGENT_MARKERS: dict[str, tuple[str, ...]] = {
+    "claude": ("CLAUDE.md", ".claude/*", ".mcp.json"),
+    "codex": ("AGENTS.md", ".codex/*"),
+    "cursor": (".cursorrules", ".cursor/*"),
+    "gemini": ("GEMINI.md", ".gemini/*"),
+    "copilot": (".github/copilot-instructions.md", ".github/hooks/*.json", ".github/instructions/*"),
+    "cline": (".clinerules", ".clinerules/*"),
+    "windsurf": (".windsurfrules", ".windsurf/*"),
+    "aider": (".aider.conf.yml", ".aider.conf.yaml", ".aiderignore", ".aider.model.settings.yml"),
+}
+AGENT_NAMES = {"claude": "Claude Code", "codex": "Codex (and other AGENTS.md agents)", "cursor": "Cursor",
+               "gemini": "Gemini CLI", "copilot": "GitHub Copilot", "cline": "Cline", "windsurf": "Windsurf",
+               "aider": "aider"}
+# Hook events that see tool calls, lower-cased, per hook protocol.
+TOOL_EVENTS: dict[str, frozenset[str]] = {
+    "claude": frozenset({"pretooluse", "posttooluse", "posttoolusefailure"}),
+    "codex": frozenset({"pretooluse", "posttooluse", "posttoolusefailure"}),
+    "gemini": frozenset({"beforetool", "aftertool"}),
+    "cursor": frozenset({"beforeshellexecution", "aftershellexecution", "beforemcpexecution",
+                         "aftermcpexecution", "afterfileedit", "beforereadfile", "pretooluse", "posttooluse"}),
+    "copilot": frozenset({"pretooluse", "posttooluse"}),
+    "cline": frozenset({"pretooluse", "posttooluse"}),
+}
+_CURSOR_SHELL = frozenset({"beforeshellexecution", "aftershellexecution"})
+_CURSOR_OTHER = frozenset({"beforemcpexecution", "aftermcpexecution", "afterfileedit"})
+_CURSOR_ALL = frozenset({"pretooluse", "posttooluse"})
+_ALL_MATCHERS = {None, "", "*", ".*", ".+"}
+_HANDRAIL_RX = re.compile(r"(^|[\s/\"'=])handrail(\.exe)?\s+(hook|guard|journal)\b|python3?\s+-m\s+handrail\s+hook")
+_COMMAND_KEYS = ("command", "bash", "powershell", "cmd", "script", "run")
+_MAX_LOCAL_BYTES = 1024 * 1024
 
 
-class AgentLog(NotAnalysedYet):
+@dataclass
+class HookCmd:
+    event: str  # as written
+    command: str
+    matcher: str | None
+    path: str
+    line: int | None
+
+
+@dataclass
+class AgentState:
+    agent: str
+    markers: list[str] = field(default_factory=list)
+    config_files: list[str] = field(default_factory=list)
+    hooks: list[HookCmd] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    parse_errors: list[Finding] = field(default_factory=list)
+    disabled_at: Location | None = None
+    hooks_supported: bool = True
+
+    def tool_hooks(self) -> list[HookCmd]:
+        events = TOOL_EVENTS.get(self.agent, frozenset())
+        return [h for h in self.hooks if h.event.lower() in events]
+
+    def verdict(self) -> str:
+        """'full' | 'partial' | 'other' | 'none': how well Handrail (or anything) sees tool calls."""
+        if self.disabled_at is not None:
+            return "none"
+        tool = self.tool_hooks()
+        ours = [h for h in tool if _HANDRAIL_RX.search(h.command)]
+        if ours:
+            return "full" if _covers_all(self.agent, ours) else "partial"
+        if tool:
+            return "other"
+        if any(_HANDRAIL_RX.search(h.command) for h in self.hooks):
+            return "partial"  # Handrail hooked only on session events: no tool calls recorded
+        return "none"
+
+
+def _covers_all(agent: str, hooks: list[HookCmd]) -> bool:
+    events = {h.event.lower() for h in hooks}
+    if agent == "cursor":
+        return bool(events & _CURSOR_ALL) or (bool(events & _CURSOR_SHELL) and bool(events & _CURSOR_OTHER))
+    if agent == "cline":
+        return True  # Cline hooks are per-event executables without matchers
+    return any(h.matcher in _ALL_MATCHERS for h in hooks)
+
+
+class AgentLog(Check):
     id = "agent-log"
     question = "Are AI agent actions logged?"
-    why = "TODO"
-    fix = "TODO"
-    good_example = "TODO"
-    bad_example = "TODO"
-    coming_with = "in progress"
+    why = ("When an agent drops a table, force-pushes or edits a workflow, the team needs to know which command ran, "
+           "when, in which session and what it returned. Agent transcripts live on one laptop and are rewritten; "
+           "only a hook on every tool call leaves a record you can audit and hand off.")
+    fix = ("Run `handrail guard install` to add Handrail hooks on tool events (Claude Code PreToolUse/PostToolUse, "
+           "Cursor hooks.json, Gemini BeforeTool/AfterTool, Codex hooks) and commit the project-level config.")
+    good_example = ('.claude/settings.json:\n{"hooks": {"PreToolUse": [{"matcher": "*", "hooks": [{"type": "command", '
+                    '"command": "handrail hook claude"}]}], "PostToolUse": [{"matcher": "*", "hooks": '
+                    '[{"type": "command", "command": "handrail hook claude"}]}]}}')
+    bad_example = "CLAUDE.md and .cursor/rules/ are committed, but no hook config exists: nothing records what ran."
+    rules = (
+        Rule("agent-log-not-logged", Severity.MEDIUM,
+             "An agent is configured for this repository but no hook records its tool calls.",
+             "Run `handrail guard install` and commit the agent's project hook config."),
+        Rule("agent-log-partial", Severity.LOW,
+             "An agent's tool calls are only partly recorded (some tools or events only, or a non-Handrail hook).",
+             "Hook every tool call (matcher `*`) on both the pre and post event, via `handrail hook <agent>`."),
+        Rule("agent-log-local-only", Severity.LOW,
+             "The only logging hook is in an uncommitted, per-machine settings file.",
+             "Move the hook into the committed project settings so every teammate's agent logs."),
+        Rule("agent-log-config-unparseable", Severity.MEDIUM,
+             "An agent configuration file cannot be parsed, so the agent ignores it (hooks included).",
+             "Fix the syntax error at the line shown."),
+    )
+
+    def run(self, project: Project) -> CheckResult:
+        states = self._discover(project)
+        journal = _journal(project)
+        journal_note = (f"journal {journal} present but not analysed yet" if journal
+                        else "journal not analysed yet")
+        if not states:
+            return self.unknown(
+                "no AI agent configuration in the repository (CLAUDE.md, AGENTS.md, .claude/, .cursor/, .gemini/, "
+                ".codex/ ...). Agents run on developer machines; the repository can't show whether they log. "
+                f"`handrail guard install` would add logging hooks; {journal_note}.")
+
+        findings: list[Finding] = []
+        evidence: list[Location] = []
+        verdicts: dict[str, str] = {}
+        for st in states:
+            findings.extend(st.parse_errors)
+            v = st.verdict()
+            verdicts[st.agent] = v
+            name = AGENT_NAMES[st.agent]
+            marker = st.config_files[0] if st.config_files else st.markers[0]
+            if v == "full":
+                for h in st.tool_hooks():
+                    if _HANDRAIL_RX.search(h.command):
+                        evidence.append(Location(h.path, h.line, f"{name}: {h.event} -> {h.command[:60]}"))
+                local = [h for h in st.tool_hooks() if h.path.endswith(".local.json")]
+                if local and len(local) == len(st.tool_hooks()):
+                    h = local[0]
+                    findings.append(self.finding(
+                        "agent-log-local-only", f"{name}: the Handrail hook is only in {h.path}, a per-machine "
+                        "settings file: other machines' agents do not log.", h.path, h.line,
+                        key=f"local:{st.agent}", evidence=h.command))
+                continue
+            if v in ("partial", "other"):
+                desc = _partial_desc(st)
+                h = (st.tool_hooks() or st.hooks)[0]
+                findings.append(self.finding(
+                    "agent-log-partial", f"{name}: {desc}", h.path, h.line, key=f"partial:{st.agent}",
+                    evidence=h.command, confidence=Confidence.MEDIUM if v == "other" else Confidence.HIGH))
+                evidence.append(Location(h.path, h.line, f"{name}: {h.event} -> {h.command[:60]}"))
+                continue
+            # none
+            if st.disabled_at is not None:
+                msg = f"{name}: hooks are switched off (disableAllHooks) in {st.disabled_at.path}."
+                path, line = st.disabled_at.path, st.disabled_at.line
+            elif st.parse_errors:
+                msg = f"{name}: its configuration cannot be parsed, so no hook from it runs."
+                path, line = st.parse_errors[0].path, st.parse_errors[0].line
+            elif not st.hooks_supported:
+                msg = (f"{name} is configured ({_list(st.markers)}) but has no hook configuration Handrail can "
+                       "read in the repository: nothing shows its actions are recorded.")
+                path, line = marker, None
+            else:
+                msg = (f"{name} is configured ({_list(st.markers)}) but no hook records its tool calls"
+                       f"{' (hooks exist on other events only)' if st.hooks else ''}.")
+                path, line = marker, None
+            findings.append(self.finding(
+                "agent-log-not-logged", msg, path, line, key=f"not-logged:{st.agent}",
+                confidence=Confidence.MEDIUM if not st.hooks_supported else Confidence.HIGH))
+
+        names = ", ".join(f"{AGENT_NAMES[a]}: {_VERDICT_TEXT[v]}" for a, v in verdicts.items())
+        values = set(verdicts.values())
+        if values == {"full"}:
+            status = Status.PASS
+        elif values == {"none"}:
+            status = Status.FAIL
+        else:
+            status = Status.WARN
+        if status == Status.PASS and any(st.parse_errors for st in states):
+            status = Status.WARN
+        summary = f"{len(states)} agent(s) configured - {names}; {journal_note}"
+        if status == Status.FAIL:
+            summary += "; `handrail guard install` adds logging hooks"
+        return self.result(status, summary, findings, evidence)
+
+    # --- discovery -----------------------------------------------------------------------
+    def _discover(self, project: Project) -> list[AgentState]:
+        files = project.files
+        states: list[AgentState] = []
+        for agent, patterns in AGENT_MARKERS.items():
+            exact = [p for p in patterns if "*" not in p and p in files]
+            globbed = files.glob(*[p for p in patterns if "*" in p])
+            markers = list(dict.fromkeys(exact + globbed))
+            local = [p for p in _LOCAL_CONFIGS.get(agent, ()) if p not in files and _local_file(project, p)]
+            if not markers and not local:
+                continue
+            st = AgentState(agent, markers or local)
+            states.append(st)
+            reader = getattr(self, f"_hooks_{agent}", None)
+            if reader is None:
+                st.hooks_supported = False
+            else:
+                reader(project, st)
+        return states
+
+    def _load(self, project: Project, st: AgentState, path: str, fmt: str) -> Any:
+        """Parsed config from the index, or from disk for git-ignored per-machine files."""
+        from handrail.core.project import ParseError
+
+        if path in project.files:
+            try:
+                data = project.json(path) if fmt == "json" else project.toml(path)
+            except ParseError as err:
+                st.parse_errors.append(self.finding(
+                    "agent-log-config-unparseable", f"{path} cannot be parsed: {err.message}", path, err.line,
+                    key=f"parse:{path}"))
+                return None
+            st.config_files.append(path)
+            return data
+        text = _local_file(project, path)
+        if text is None:
+            return None
+        try:
+            data = json.loads(text) if fmt == "json" else tomllib.loads(text)
+        except (ValueError, RecursionError) as exc:
+            line = getattr(exc, "lineno", None)
+            if line is None:
+                m = re.search(r"at line (\d+)", str(exc))
+                line = int(m.group(1)) if m else None
+            st.parse_errors.append(self.finding(
+                "agent-log-config-unparseable", f"{path} (not committed) cannot be parsed: "
+                f"{str(exc).splitlines()[0] if str(exc) else exc.__class__.__name__}", path, line,
+                key=f"parse:{path}"))
+            return None
+        st.config_files.append(path)
+        return data
+
+    def _collect(self, project: Project, st: AgentState, path: str, hooks: Any) -> None:
+        if not isinstance(hooks, dict):
+            return
+        for event, value in hooks.items():
+            if not isinstance(event, str):
+                continue
+            for matcher, command in _commands(value, None):
+                st.hooks.append(HookCmd(event, command, matcher, path, _line(project, path, command, event)))
+
+    def _settings_hooks(self, project: Project, st: AgentState, paths: tuple[str, ...]) -> None:
+        for path in paths:
+            data = self._load(project, st, path, "json")
+            if not isinstance(data, dict):
+                continue
+            if data.get("disableAllHooks") is True:
+                st.disabled_at = Location(path, _line(project, path, "disableAllHooks", None), "disableAllHooks")
+            self._collect(project, st, path, data.get("hooks"))
+
+    def _hooks_claude(self, project: Project, st: AgentState) -> None:
+        self._settings_hooks(project, st, (".claude/settings.json", ".claude/settings.local.json"))
+
+    def _hooks_gemini(self, project: Project, st: AgentState) -> None:
+        self._settings_hooks(project, st, (".gemini/settings.json",))
+
+    def _hooks_cursor(self, project: Project, st: AgentState) -> None:
+        self._settings_hooks(project, st, (".cursor/hooks.json",))
+
+    def _hooks_copilot(self, project: Project, st: AgentState) -> None:
+        for path in project.files.glob(".github/hooks/*.json"):
+            data = self._load(project, st, path, "json")
+            if isinstance(data, dict):
+                self._collect(project, st, path, data.get("hooks"))
+
+    def _hooks_codex(self, project: Project, st: AgentState) -> None:
+        self._settings_hooks(project, st, (".codex/hooks.json",))
+        data = self._load(project, st, ".codex/config.toml", "toml")
+        if isinstance(data, dict):
+            self._collect(project, st, ".codex/config.toml", data.get("hooks"))
+            notify = data.get("notify")
+            if isinstance(notify, list) and notify:
+                cmd = " ".join(str(x) for x in notify)
+                st.hooks.append(HookCmd("notify", cmd, None, ".codex/config.toml",
+                                        project.find_line(".codex/config.toml", "notify")))
+
+    def _hooks_cline(self, project: Project, st: AgentState) -> None:
+        for path in project.files.glob(".clinerules/hooks/*"):
+            event = path.rsplit("/", 1)[-1].split(".", 1)[0]
+            text = project.text(path) or ""
+            first = next((ln for ln in text.splitlines() if _HANDRAIL_RX.search(ln)), "")
+            st.hooks.append(HookCmd(event, first or f"(script {path})", None, path,
+                                    project.find_line(path, first) if first else None))
+
+
+_LOCAL_CONFIGS: dict[str, tuple[str, ...]] = {"claude": (".claude/settings.local.json",)}
+_VERDICT_TEXT = {"full": "Handrail hooks on tool calls", "partial": "partly logged",
+                 "other": "hooked by a non-Handrail command", "none": "not logged"}
+
+
+def _commands(value: Any, matcher: str | None, depth: int = 0) -> list[tuple[str | None, str]]:
+    """(matcher, command) pairs anywhere under one event's hook entries."""
+    if depth > 8:
+        return []
+    out: list[tuple[str | None, str]] = []
+    if isinstance(value, list):
+        for item in value:
+            out.extend(_commands(item, matcher, depth + 1))
+    elif isinstance(value, dict):
+        m = value.get("matcher", matcher)
+        m = m if isinstance(m, str) or m is None else str(m)
+        for key in _COMMAND_KEYS:
+            cmd = value.get(key)
+            if isinstance(cmd, str) and cmd.strip():
+                out.append((m, cmd.strip()))
+            elif isinstance(cmd, list) and cmd and all(isinstance(x, str) for x in cmd):
+                out.append((m, " ".join(cmd)))
+        for key, sub in value.items():
+            if key not in _COMMAND_KEYS and isinstance(sub, list | dict):
+                out.extend(_commands(sub, m, depth + 1))
+    return out
+
+
+def _line(project: Project, path: str, needle: str, event: str | None) -> int | None:
+    if path not in project.files:
+        return None
+    for candidate in (needle, needle.replace('"', '\\"'), needle[:40], f'"{event}"' if event else ""):
+        if candidate:
+            no = project.find_line(path, candidate)
+            if no:
+                return no
+    return None
+
+
+def _local_file(project: Project, path: str) -> str | None:
+    """A git-ignored per-machine config (e.g. .claude/settings.local.json) read from disk, capped."""
+    full = project.root / path
+    try:
+        if full.is_symlink() or not full.is_file() or full.stat().st_size > _MAX_LOCAL_BYTES:
+            return None
+        return full.read_bytes().decode("utf-8", "replace")
+    except OSError:
+        return None
+
+
+def _partial_desc(st: AgentState) -> str:
+    tool = st.tool_hooks()
+    ours = [h for h in tool if _HANDRAIL_RX.search(h.command)]
+    if ours:
+        events = sorted({h.event for h in ours})
+        matchers = sorted({h.matcher or "*" for h in ours})
+        if st.agent == "cursor":
+            return (f"Handrail hooks only {', '.join(events)}: shell, MCP and file edits are not all recorded.")
+        return (f"Handrail hooks only tools matching {', '.join(matchers)} on {', '.join(events)}: other tool calls "
+                "are not recorded.")
+    if tool:
+        return (f"tool calls go to a non-Handrail hook (`{tool[0].command[:60]}`); whether it keeps a log Handrail "
+                "cannot verify.")
+    events = sorted({h.event for h in st.hooks})
+    return f"Handrail is hooked only on {', '.join(events)}: individual tool calls are not recorded."
+
+
+def _journal(project: Project) -> str | None:
+    base = project.root / ".handrail"
+    if not base.is_dir() or base.is_symlink():
+        return None
+    try:
+        for child in sorted(base.iterdir()):
+            if child.name.startswith("journal"):
+                return f".handrail/{child.name}"
+    except OSError:
+        return None
+    return None
+
+
+def _list(paths: list[str], limit: int = 3) -> str:
+    return ", ".join(paths[:limit]) + (f" +{len(paths) - limit} more" if len(paths) > limit else "")
 
 
 CHECK = AgentLog()

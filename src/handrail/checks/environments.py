@@ -1,18 +1,919 @@
-"""environments: Are local, staging and production separate and safely configured? (placeholder until its analyser lands)."""
+"""environments: are local, staging and production separate and safely configured?
+
+Reads the places where production configuration actually lives (framework settings,
+committed env files, Dockerfile/Procfile/fly/render/railway start commands, CI deploy
+jobs) for the classic ways a development setup leaks into production: debug mode, a
+dev server, a hard-coded or default secret key, wildcard hosts, committed .env files,
+production database hosts in source and deploy jobs that no environment guards.
+Django settings and Flask apps are read with `ast`, so `DEBUG = env.bool("DEBUG")`
+is told apart from `DEBUG = True`, and `app.run(debug=True)` under
+`if __name__ == "__main__":` from one that runs on import.
+"""
 
 from __future__ import annotations
 
-from handrail.checks.base import NotAnalysedYet
+import ast
+import contextlib
+import json
+import os
+import re
+import subprocess
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from handrail.checks.base import Check, Rule
+from handrail.checks.least_privilege import (
+    env_assignments,
+    is_env_file,
+    is_env_template,
+    only_previews,
+    public_by_value,
+    public_prefix,
+    redact,
+    secret_names,
+)
+from handrail.core.finding import CheckResult, Confidence, Finding, Location, Severity, Status
+from handrail.core.project import ParseError
+from handrail.pipeline.model import PipelineModel, StepKind
+
+if TYPE_CHECKING:
+    from handrail.core.project import Project
+
+_TRUTHY = frozenset({"true", "1", "yes", "on"})
+_DEV_NAMES = re.compile(r"(^|[._-])(local|dev|develop|development|test|tests|testing|ci|example|sample)([._-]|$)",
+                        re.I)
+_PROD_NAMES = re.compile(r"(^|[._-])(prod|production|live)([._-]|$)", re.I)
+_SECRETISH_KEY = re.compile(r"KEY|SECRET|TOKEN|PASSWORD|PASSWD|PWD|DSN|CREDENTIAL|PRIVATE|AUTH|DATABASE_URL|"
+                            r"_URL$|WEBHOOK|SALT|CERT", re.I)
+_PLACEHOLDER_WORDS = ("changeme", "change_me", "change-me", "your_", "your-", "yourkey", "example", "placeholder",
+                      "xxxx", "dummy", "todo", "replace", "<", ">", "${", "{{", "...", "fake", "sample", "insert",
+                      "redacted", "_here", "-here", "notasecret", "not-a-secret")
+_PLACEHOLDER_VALUES = frozenset({"secret", "password", "null", "none", "undefined", "test", "testing", "local",
+                                 "development", "production", "staging", "empty", "nil", "false", "true"})
 
 
-class Environments(NotAnalysedYet):
+def placeholder(value: str) -> bool:
+    """Values nobody would mind seeing: empty, short flags and ports, obvious fillers, local hosts."""
+    v = value.strip().strip("'\"")
+    if len(v) < 6:
+        return True
+    low = v.lower()
+    if low in _PLACEHOLDER_VALUES or any(w in low for w in _PLACEHOLDER_WORDS):
+        return True
+    if re.fullmatch(r"[a-z]+://[^@]*@?(localhost|127\.0\.0\.1|0\.0\.0\.0|db|postgres|mysql|redis|database)"
+                    r"([:/].*)?", low):
+        return True
+    return bool(re.fullmatch(r"(.)\1{5,}", v))  # 000000, ******
+
+
+# --- dev servers -----------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class DevServer:
+    what: str
+    severity: Severity
+    confidence: Confidence = Confidence.HIGH
+
+
+_DEV_SERVER_RX: tuple[tuple[re.Pattern[str], DevServer], ...] = (
+    (re.compile(r"\bnext\s+dev\b"), DevServer("next dev (development server)", Severity.HIGH)),
+    (re.compile(r"\bnux[ti]\s+dev\b"), DevServer("nuxt dev (development server)", Severity.HIGH)),
+    (re.compile(r"\b(?:astro|remix|svelte-kit)\s+dev\b|\bgatsby\s+develop\b"),
+     DevServer("framework development server", Severity.HIGH)),
+    (re.compile(r"\bnodemon\b|\bts-node-dev\b|\btsx\s+watch\b|\bnode\s+--watch\b"),
+     DevServer("file-watching restarter (nodemon/ts-node-dev/tsx watch)", Severity.MEDIUM)),
+    (re.compile(r"\bwebpack(?:-dev-server|\s+serve)\b|\breact-scripts\s+start\b|\bng\s+serve\b"),
+     DevServer("bundler development server", Severity.HIGH)),
+    (re.compile(r"\b(?:npm|pnpm|yarn|bun)\s+(?:run\s+)?dev\b"), DevServer("the `dev` script", Severity.HIGH)),
+    (re.compile(r"\bmanage\.py\s+runserver\b|\bdjango-admin\s+runserver\b"),
+     DevServer("Django runserver (development server)", Severity.HIGH)),
+    (re.compile(r"\bflask\s+(?:--debug\s+run|run\b[^\n;&|]*--debug)"),
+     DevServer("flask run --debug (Werkzeug debugger: remote code execution)", Severity.HIGH)),
+    (re.compile(r"\bflask\s+run\b"), DevServer("flask run (Werkzeug development server)", Severity.MEDIUM)),
+    (re.compile(r"\bphp\s+artisan\s+serve\b"), DevServer("php artisan serve (development server)", Severity.HIGH)),
+    (re.compile(r"\buvicorn\b[^\n;&|]*--reload\b"), DevServer("uvicorn --reload", Severity.MEDIUM)),
+)
+_RAILS_SERVER = re.compile(r"\b(?:bin/)?rails\s+(?:s|server)\b([^\n;&|]*)")
+
+
+def dev_server(command: str, env_text: str = "") -> DevServer | None:
+    """The development server a command starts, if any (vite is parsed by hand: `vite build` is fine)."""
+    for rx, ds in _DEV_SERVER_RX:
+        if rx.search(command):
+            return ds
+    m = re.search(r"(?:^|[\s;&|/])vite(?:\s+(\S+))?", command)
+    if m:
+        nxt = m.group(1) or ""
+        if nxt in ("", "dev", "serve") or nxt.startswith("-"):
+            return DevServer("vite (development server)", Severity.HIGH)
+        if nxt == "preview":
+            return DevServer("vite preview (not meant for production)", Severity.MEDIUM)
+    m = _RAILS_SERVER.search(command)
+    production = re.compile(r"-e\s*prod|--environment[= ]prod|RAILS_ENV[\"']?\s*[=:]?\s*[\"']?prod")
+    if m and not production.search(command) and not production.search(env_text):
+        return DevServer("rails server without -e production (development unless RAILS_ENV is set)",
+                         Severity.MEDIUM, Confidence.LOW)
+    return None
+
+
+# Development settings in a production configuration's environment.
+_DEV_ENV = {
+    "NODE_ENV": lambda v: v.lower() in ("development", "dev"),
+    "RAILS_ENV": lambda v: v.lower() == "development",
+    "RACK_ENV": lambda v: v.lower() == "development",
+    "FLASK_ENV": lambda v: v.lower() == "development",
+    "FLASK_DEBUG": lambda v: v.lower() in _TRUTHY,
+    "APP_DEBUG": lambda v: v.lower() in _TRUTHY,
+    "DJANGO_DEBUG": lambda v: v.lower() in _TRUTHY,
+    "DEBUG": lambda v: v.lower() in ("true", "1"),
+}
+
+
+@dataclass
+class Command:
+    path: str
+    line: int
+    text: str
+    source: str  # Procfile web, Dockerfile CMD, ...
+    script: str = ""  # the package.json script it resolves to, when it is `npm start`
+    env_text: str = ""  # the file's text, where environment settings for the command may be set
+
+
+class Environments(Check):
     id = "environments"
     question = "Are local, staging and production separate and safely configured?"
-    why = "TODO"
-    fix = "TODO"
-    good_example = "TODO"
-    bad_example = "TODO"
-    coming_with = "in progress"
+    why = ("Debug pages print settings and stack traces (Laravel and Django show environment variables; the Werkzeug "
+           "debugger runs code), dev servers are single-threaded and unhardened, and a committed .env or a "
+           "production database URL in source means a local run or a leaked clone touches production data.")
+    fix = ("Read debug flags, keys and database URLs from the environment with safe defaults (debug off), keep "
+           ".env out of git with a .env.example beside it, start production with a production server, and give "
+           "deploy jobs an `environment:`.")
+    good_example = ("DEBUG = env.bool(\"DJANGO_DEBUG\", default=False)\nSECRET_KEY = env(\"DJANGO_SECRET_KEY\")\n"
+                    "# Procfile\nweb: gunicorn app.wsgi")
+    bad_example = "DEBUG = True\nSECRET_KEY = 'django-insecure-...'\n# Procfile\nweb: python manage.py runserver"
+    rules = (
+        Rule("debug-in-production", Severity.HIGH,
+             "Debug mode (APP_DEBUG, DEBUG = True, Flask debug, consider_all_requests_local, NODE_ENV=development) "
+             "is on in a configuration production uses.",
+             "Turn debug off in production configuration and read it from the environment with a False default."),
+        Rule("insecure-secret-key", Severity.HIGH,
+             "The framework's secret key is hard-coded (or Django's generated django-insecure- key): anyone with the "
+             "source can forge sessions and signed data.",
+             "Generate a new key, store it in the platform's secrets, read it from the environment."),
+        Rule("wildcard-allowed-hosts", Severity.MEDIUM,
+             "Django ALLOWED_HOSTS accepts any Host header (or none at all with DEBUG off).",
+             "List the production hostnames, e.g. from an env var."),
+        Rule("committed-env-file", Severity.HIGH, "A real .env file (not a template) is tracked in git.",
+             "`git rm --cached .env`, add it to .gitignore, rotate what it held, commit a .env.example instead."),
+        Rule("missing-env-example", Severity.LOW,
+             "The app reads environment variables but there is no .env.example documenting them.",
+             "Commit a .env.example with every variable the app reads and dummy values."),
+        Rule("prod-db-in-source", Severity.HIGH,
+             "A hosted production database address (RDS, Supabase, Neon, PlanetScale, Render, Railway, ...) is "
+             "written in tracked source or config.",
+             "Read the database URL from the environment; rotate the password if it was committed."),
+        Rule("deploy-without-environment", Severity.MEDIUM,
+             "A CI job deploys without `environment:`, so no protection rules, environment secrets or deployment "
+             "history apply and staging/production are not told apart.",
+             "Add `environment: production` (or staging) to the deploy job; configure reviewers/branch rules."),
+        Rule("tests-use-prod-database", Severity.HIGH,
+             "A CI test job is given the production database URL: tests can write to or wipe production data.",
+             "Give tests their own database (a service container or a test database secret)."),
+        Rule("dev-server-in-production", Severity.HIGH,
+             "A development server (next dev, vite, nodemon, runserver, artisan serve, flask run, ...) is the "
+             "production start command.",
+             "Start with the production server: next start, a static build, gunicorn/uvicorn, php-fpm, puma."),
+        Rule("environments-unparsed", Severity.INFO, "A configuration file could not be parsed.",
+             "Fix the file's syntax so it can be checked."),
+    )
+
+    def run(self, project: Project) -> CheckResult:
+        return self.evaluate(project, project.pipeline)
+
+    def evaluate(self, project: Project, model: PipelineModel) -> CheckResult:
+        self._project = project
+        findings: list[Finding] = []
+        evidence: list[Location] = []
+        tracked = _tracked_files(project)
+        commands = self._production_commands(project, findings)
+        findings.extend(self._env_files(project, tracked, evidence))
+        findings.extend(self._django(project, evidence))
+        findings.extend(self._flask(project, commands))
+        findings.extend(self._rails(project, evidence))
+        findings.extend(self._commands(commands, evidence))
+        findings.extend(self._prod_db(project))
+        findings.extend(self._pipeline(model, evidence))
+        evidence.extend(self._separation_files(project))
+        for name, env in project.config.environments.items():
+            evidence.append(Location(project.config.source or "handrail.toml", None,
+                                     f"environment {name} declared" + (f" ({env.url})" if env.url else "")))
+        return self._status(findings, evidence)
+
+    # --- env files --------------------------------------------------------------------------
+    def _env_files(self, project: Project, tracked: set[str] | None, evidence: list[Location]) -> list[Finding]:
+        out: list[Finding] = []
+        env_files = [p for p in project.files.paths() if is_env_file(p)]
+        templates = [p for p in env_files if is_env_template(p)]
+        templates += [p for p in project.files.paths() if p.rsplit("/", 1)[-1].lower() in (
+            "example.env", "sample.env", "env.example", "env.sample", "dotenv.example")]
+        real = [p for p in env_files if p not in templates]
+        for path in real:
+            lines = project.lines(path)
+            assigns = list(env_assignments(lines))
+            out.extend(self._laravel_debug(path, assigns, template=False))
+            name = path.rsplit("/", 1)[-1]
+            secrets = [(no, k, v) for no, k, v in assigns if _SECRETISH_KEY.search(k) and not public_prefix(k)
+                       and not placeholder(v) and not public_by_value(v)]
+            private = [(no, k, v) for no, k, v in assigns if not public_prefix(k) and not placeholder(v)]
+            is_tracked = tracked is not None and path in tracked
+            if tracked is None:
+                continue  # outside git nothing is committed
+            testish = bool(re.search(r"\.(test|testing|ci)(\.|$)", name))
+            if is_tracked and secrets:
+                keys = ", ".join(k for _, k, _ in secrets[:5])
+                out.append(self.finding(
+                    "committed-env-file",
+                    f"{path} is tracked in git and holds values for {keys}"
+                    + (" (test settings: make sure none of them is a real credential)." if testish else
+                       ": everyone with the repository (and its history) has them."),
+                    path, secrets[0][0], key=path, evidence=", ".join(f"{k}={redact(v)}" for _, k, v in secrets[:3]),
+                    severity=Severity.MEDIUM if testish else Severity.HIGH))
+            elif is_tracked and private:
+                out.append(self.finding(
+                    "committed-env-file",
+                    f"{path} is tracked in git; it holds only non-secret settings now, but .env files are where "
+                    "secrets get added later.", path, private[0][0], key=path,
+                    evidence=", ".join(k for _, k, _ in private[:5]), severity=Severity.LOW,
+                    confidence=Confidence.MEDIUM))
+            elif not is_tracked and secrets:
+                out.append(self.finding(
+                    "committed-env-file",
+                    f"{path} holds secrets and is not ignored by .gitignore: one `git add -A` commits it.",
+                    path, secrets[0][0], key=path, evidence=", ".join(k for _, k, _ in secrets[:5]),
+                    severity=Severity.MEDIUM))
+        for path in templates:
+            out.extend(self._laravel_debug(path, list(env_assignments(project.lines(path))), template=True))
+        if templates and not any(f.rule == "committed-env-file" and f.severity.rank >= Severity.MEDIUM.rank
+                                 for f in out):
+            evidence.append(Location(templates[0], None, "env template: real values live outside the repository"))
+        if not templates:
+            read = self._env_read(project)
+            if read is not None:
+                out.append(self.finding(
+                    "missing-env-example",
+                    f"the app reads environment variables ({read.note}) but there is no .env.example listing them: "
+                    "a new environment (staging, a teammate, a restore) has to guess.",
+                    read.path, read.line, key="env-example", evidence=read.note, confidence=Confidence.MEDIUM))
+        return out
+
+    def _laravel_debug(self, path: str, assigns: list[tuple[int, str, str]], template: bool) -> list[Finding]:
+        values = {k: (no, v) for no, k, v in assigns}
+        debug = values.get("APP_DEBUG")
+        if debug is None or debug[1].strip().lower() not in _TRUTHY:
+            return []
+        env = values.get("APP_ENV", (0, ""))[1].strip().lower()
+        prod_file = bool(_PROD_NAMES.search(path.rsplit("/", 1)[-1]))
+        if env not in ("production", "prod") and not (prod_file and not env):
+            return []
+        return [self.finding(
+            "debug-in-production",
+            f"{path} sets APP_DEBUG=true with APP_ENV={env or 'production'}: Laravel's error page then shows "
+            "environment variables and stack traces to visitors."
+            + (" It is a template, so every copy starts that way." if template else ""),
+            path, debug[0], key="APP_DEBUG", evidence="APP_DEBUG=true",
+            severity=Severity.MEDIUM if template else Severity.HIGH)]
+
+    _ENV_READ = re.compile(r"process\.env\.[A-Z_]|import\.meta\.env\.[A-Z_]|os\.environ|os\.getenv\(|"
+                           r"\benv\(\s*['\"][A-Z_]|\bENV\[\s*['\"]|ENV\.fetch\(|\bgetenv\(\s*['\"]|Deno\.env\.get")
+
+    def _env_read(self, project: Project) -> Location | None:
+        exts = (".py", ".js", ".ts", ".jsx", ".tsx", ".mjs", ".cjs", ".php", ".rb")
+        for path in project.files.paths()[:20000]:
+            low = path.lower()
+            if not low.endswith(exts) or re.search(r"(^|/)(tests?|spec|__tests__|node_modules|vendor)/", low):
+                continue
+            text = project.text(path)
+            if not text:
+                continue
+            m = self._ENV_READ.search(text)
+            if m:
+                no = text.count("\n", 0, m.start()) + 1
+                return Location(path, no, m.group(0).rstrip("(['\""))
+        return None
+
+    # --- Django ----------------------------------------------------------------------------------
+    def _django(self, project: Project, evidence: list[Location]) -> list[Finding]:
+        out: list[Finding] = []
+        settings = project.files.glob("**/settings.py", "**/settings/*.py", "**/settings_*.py")
+        modules: dict[str, dict[str, tuple[int, ast.expr]]] = {}
+        for path in settings:
+            tree = self._py(path, out)
+            if tree is None:
+                continue
+            assigns: dict[str, tuple[int, ast.expr]] = {}
+            for node in tree.body:
+                if isinstance(node, ast.Assign):
+                    for target in node.targets:
+                        if isinstance(target, ast.Name) and target.id in ("DEBUG", "SECRET_KEY", "ALLOWED_HOSTS"):
+                            assigns[target.id] = (node.lineno, node.value)
+                elif isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name) and node.value:
+                    assigns[node.target.id] = (node.lineno, node.value)
+            if "DEBUG" in assigns or "SECRET_KEY" in assigns or "INSTALLED_APPS" in (project.text(path) or ""):
+                modules[path] = assigns
+        for path, assigns in modules.items():
+            stem = path.rsplit("/", 1)[-1][:-3]
+            if _DEV_NAMES.search(stem) and not _PROD_NAMES.search(stem):
+                continue  # development/test settings may debug freely
+            folder = path.rsplit("/", 1)[0] if "/" in path else ""
+            overridden_by_prod = any(
+                other != path and (other.rsplit("/", 1)[0] if "/" in other else "") == folder
+                and _PROD_NAMES.search(other.rsplit("/", 1)[-1]) for other in modules)
+            out.extend(self._django_debug(path, assigns, overridden_by_prod, evidence))
+            out.extend(self._django_secret(path, assigns, overridden_by_prod))
+            out.extend(self._django_hosts(path, assigns, overridden_by_prod))
+        return out
+
+    def _django_debug(self, path: str, assigns: dict, overridden: bool, evidence: list[Location]) -> list[Finding]:
+        if "DEBUG" not in assigns:
+            return []
+        line, value = assigns["DEBUG"]
+        if isinstance(value, ast.Constant) and value.value is True:
+            if overridden:
+                return []
+            return [self.finding(
+                "debug-in-production",
+                f"{path} sets `DEBUG = True`: on a server Django's error pages show settings, SQL and stack traces "
+                "to anyone.", path, line, key="DEBUG", evidence="DEBUG = True")]
+        if _reads_env(value):
+            if _default_truthy(value):
+                return [self.finding(
+                    "debug-in-production",
+                    f"{path} reads DEBUG from the environment but defaults to True: a production deploy that "
+                    "forgets the variable runs in debug mode.", path, line, key="DEBUG",
+                    evidence=ast.unparse(value)[:120], severity=Severity.MEDIUM)]
+            evidence.append(Location(path, line, "DEBUG read from the environment (off by default)"))
+        return []
+
+    def _django_secret(self, path: str, assigns: dict, overridden: bool) -> list[Finding]:
+        if "SECRET_KEY" not in assigns:
+            return []
+        line, value = assigns["SECRET_KEY"]
+        if isinstance(value, ast.Constant) and isinstance(value.value, str):
+            key = value.value
+            if key.startswith("django-insecure-"):
+                return [self.finding(
+                    "insecure-secret-key",
+                    f"{path} uses Django's generated `django-insecure-` SECRET_KEY: it is in the repository, so "
+                    "sessions, password reset tokens and signed cookies can be forged.", path, line,
+                    key="SECRET_KEY", evidence=f"SECRET_KEY = '{redact(key)}'",
+                    severity=Severity.MEDIUM if overridden else Severity.HIGH)]
+            if not placeholder(key) and not overridden:
+                return [self.finding(
+                    "insecure-secret-key",
+                    f"{path} hard-codes SECRET_KEY: anyone with the source can forge sessions and signed data.",
+                    path, line, key="SECRET_KEY", evidence=f"SECRET_KEY = '{redact(key)}'")]
+            return []
+        default = _string_default(value)
+        if (default is not None and not placeholder(default)) or (default or "").startswith("django-insecure-"):
+            return [self.finding(
+                "insecure-secret-key",
+                f"{path} falls back to a hard-coded SECRET_KEY when the environment variable is missing.",
+                path, line, key="SECRET_KEY", evidence=f"default '{redact(default or '')}'",
+                severity=Severity.MEDIUM)]
+        return []
+
+    def _django_hosts(self, path: str, assigns: dict, overridden: bool) -> list[Finding]:
+        if "ALLOWED_HOSTS" not in assigns or overridden:
+            return []
+        line, value = assigns["ALLOWED_HOSTS"]
+        if isinstance(value, ast.List | ast.Tuple):
+            items = [e.value for e in value.elts if isinstance(e, ast.Constant)]
+            if "*" in items:
+                return [self.finding(
+                    "wildcard-allowed-hosts",
+                    f"{path} sets ALLOWED_HOSTS to accept any host: Host-header poisoning (password reset links, "
+                    "cache) becomes possible.", path, line, key="ALLOWED_HOSTS", evidence=ast.unparse(value)[:80])]
+            debug = assigns.get("DEBUG")
+            debug_off = debug is not None and isinstance(debug[1], ast.Constant) and debug[1].value is False
+            if not value.elts and debug_off:
+                return [self.finding(
+                    "wildcard-allowed-hosts",
+                    f"{path} has DEBUG = False and an empty ALLOWED_HOSTS: Django answers every request with 400.",
+                    path, line, key="ALLOWED_HOSTS", evidence="ALLOWED_HOSTS = []", severity=Severity.LOW)]
+        elif _string_default(value) == "*":
+            return [self.finding(
+                "wildcard-allowed-hosts",
+                f"{path} reads ALLOWED_HOSTS from the environment but defaults to '*'.", path, line,
+                key="ALLOWED_HOSTS", evidence=ast.unparse(value)[:100], severity=Severity.LOW)]
+        return []
+
+    def _py(self, path: str, out: list[Finding]) -> ast.Module | None:
+        def parse(text: str) -> ast.Module:
+            try:
+                return ast.parse(text)
+            except SyntaxError as exc:
+                raise ParseError(path, f"invalid Python: {exc.msg}", exc.lineno) from exc
+        try:
+            return self._project.parsed(path, "python-ast", parse)
+        except ParseError as err:
+            out.append(self.parse_error_finding(err, "environments-unparsed"))
+            return None
+
+    # --- Flask -------------------------------------------------------------------------------
+    def _flask(self, project: Project, commands: list[Command]) -> list[Finding]:
+        out: list[Finding] = []
+        run_directly = " ".join(c.text for c in commands)
+        for path in project.files.paths():
+            if not path.endswith(".py") or re.search(r"(^|/)(tests?|docs?|examples?)/|(^|/)test_", path):
+                continue
+            text = project.text(path)
+            if not text or "debug" not in text.lower() or ("run(" not in text and ".debug" not in text
+                                                            and "DEBUG" not in text):
+                continue
+            if "flask" not in text.lower() and "app.run" not in text:
+                continue
+            tree = self._py(path, [])
+            if tree is None:
+                continue
+            for node, guarded in _walk_guarded(tree):
+                hit = _flask_debug(node)
+                if not hit:
+                    continue
+                module = path.rsplit("/", 1)[-1]
+                started = bool(re.search(rf"\bpython[0-9.]*\s+(?:-\S+\s+)*\S*{re.escape(module)}\b", run_directly))
+                if guarded and not started:
+                    sev, note = Severity.LOW, (" It sits under `if __name__ == \"__main__\"`, so it only applies when "
+                                               "the file is run directly; make sure production never does that.")
+                else:
+                    sev = Severity.HIGH
+                    note = (" Production starts this file directly, so the guard does not help." if guarded else
+                            " It runs on import, so any server that loads the app gets the debugger.")
+                out.append(self.finding(
+                    "debug-in-production",
+                    f"{path} enables Flask debug mode ({hit}): the Werkzeug debugger lets anyone who can trigger "
+                    f"an error run code on the server.{note}", path, node.lineno, key=f"flask:{hit}",
+                    evidence=ast.unparse(node)[:120], severity=sev))
+                break
+        return out
+
+    # --- Rails ---------------------------------------------------------------------------------
+    def _rails(self, project: Project, evidence: list[Location]) -> list[Finding]:
+        out: list[Finding] = []
+        for path in project.files.glob("**/config/environments/production.rb"):
+            for no, line in enumerate(project.lines(path), 1):
+                if re.match(r"\s*config\.consider_all_requests_local\s*=\s*true\b", line):
+                    out.append(self.finding(
+                        "debug-in-production",
+                        f"{path} sets consider_all_requests_local = true: every visitor gets full error reports with "
+                        "source and parameters.", path, no, key="consider_all_requests_local",
+                        evidence=line.strip()))
+            if not out:
+                evidence.append(Location(path, None, "Rails production environment configuration"))
+        return out
+
+    # --- production start commands and environments ------------------------------------------
+    def _production_commands(self, project: Project, findings: list[Finding]) -> list[Command]:
+        cmds: list[Command] = []
+        files = project.files
+        for path in files.glob("Procfile", "**/Procfile", "Procfile.*", "**/Procfile.*"):
+            if _DEV_NAMES.search(path.rsplit("/", 1)[-1].replace("Procfile", "")):
+                continue
+            for no, line in enumerate(project.lines(path), 1):
+                m = re.match(r"\s*(web|release|worker)\s*:\s*(.+)", line)
+                if m and m.group(1) == "web":
+                    cmds.append(Command(path, no, m.group(2).strip(), "Procfile web"))
+                    self._inline_env(path, no, m.group(2), "Procfile", findings)
+        for path in files.paths():
+            name = path.rsplit("/", 1)[-1]
+            if not (name == "Dockerfile" or name.startswith("Dockerfile.") or name.endswith(".Dockerfile")
+                    or name.endswith(".dockerfile")):
+                continue
+            if _DEV_NAMES.search(name.replace("Dockerfile", "").replace("dockerfile", "")):
+                continue
+            cmds.extend(self._dockerfile(path, findings))
+        for path in files.glob("fly.toml", "**/fly.toml", "fly.*.toml", "**/fly.*.toml"):
+            cmds.extend(self._fly(path, findings))
+        for path in files.glob("render.yaml", "render.yml"):
+            cmds.extend(self._render(path, findings))
+        for path in files.glob("railway.toml", "railway.json"):
+            data = self._load(path, findings)
+            deploy = data.get("deploy") if isinstance(data, dict) else None
+            if isinstance(deploy, dict) and isinstance(deploy.get("startCommand"), str):
+                cmds.append(Command(path, project.find_line(path, "startCommand") or 1, deploy["startCommand"],
+                                    "railway startCommand"))
+        if "app.json" in files:
+            data = self._load("app.json", findings)
+            env = data.get("env") if isinstance(data, dict) else None
+            if isinstance(env, dict):
+                for key, val in env.items():
+                    value = val.get("value") if isinstance(val, dict) else val
+                    self._dev_env_finding("app.json", project.find_line("app.json", f'"{key}"') or 1, str(key),
+                                          value, "Heroku app.json", findings)
+        self._resolve_scripts(project, cmds)
+        for loc in getattr(project.pipeline.platforms, "start_commands", []) if _pipeline_ok(project) else []:
+            if not loc.path or not loc.note or any(c.path == loc.path and c.line == loc.line for c in cmds):
+                continue
+            if any(loc.note.strip() in (c.script.strip(), c.text.strip()) for c in cmds):
+                continue  # the same command we already resolved (npm start -> its script)
+            cmds.append(Command(loc.path, loc.line or 1, loc.note, "platform start command",
+                                env_text=project.text(loc.path) or ""))
+        return cmds
+
+    def _resolve_scripts(self, project: Project, cmds: list[Command]) -> None:
+        scripts = _root_scripts(project)
+        for c in cmds:
+            m = re.search(r"\b(?:npm|pnpm|yarn|bun)\s+(?:run\s+)?(start|serve|prod|production)\b", c.text)
+            if m and m.group(1) in scripts:
+                c.script = scripts[m.group(1)]
+        has_explicit = any(c.source in ("Procfile web", "railway startCommand") for c in cmds)
+        if not has_explicit and "start" in scripts and ("app.json" in project.files or
+                                                        project.files.glob("railway.toml", "railway.json")):
+            line = project.find_line("package.json", '"start"') or 1
+            cmds.append(Command("package.json", line, "npm start", "platform default (npm start)", scripts["start"]))
+
+    def _inline_env(self, path: str, line: int, command: str, source: str, findings: list[Finding]) -> None:
+        for m in re.finditer(r"(?:^|\s)([A-Z_][A-Z0-9_]*)=(\S+)", command):
+            self._dev_env_finding(path, line, m.group(1), m.group(2), source, findings)
+
+    def _dev_env_finding(self, path: str, line: int, key: str, value: Any, source: str,
+                         findings: list[Finding]) -> None:
+        test = _DEV_ENV.get(key)
+        if test is None or value is None:
+            return
+        text = str(value).strip().strip("'\"")
+        if isinstance(value, bool):
+            text = "true" if value else "false"
+        if test(text):
+            findings.append(self.finding(
+                "debug-in-production",
+                f"{path} ({source}) sets {key}={text} for production: development mode disables optimisations and "
+                "turns on verbose errors.", path, line, key=f"{source}:{key}", evidence=f"{key}={text}",
+                severity=Severity.MEDIUM if key in ("NODE_ENV", "RACK_ENV") else Severity.HIGH))
+
+    def _dockerfile(self, path: str, findings: list[Finding]) -> list[Command]:
+        logical = _logical_lines(self._project.lines(path))
+        stages = [i for i, (_, raw) in enumerate(logical) if re.match(r"\s*FROM\s", raw, re.I)]
+        start = stages[-1] if stages else 0
+        if stages and re.search(r"\bAS\s+(dev|development|local|test)\w*\s*$", logical[start][1], re.I):
+            return []
+        last: dict[str, Command] = {}  # only the last CMD / ENTRYPOINT counts
+        text = self._project.text(path) or ""
+        for no, raw in logical[start:]:
+            m = re.match(r"\s*(CMD|ENTRYPOINT|ENV)\s+(.*)", raw, re.I)
+            if not m:
+                continue
+            word, rest = m.group(1).upper(), m.group(2).strip()
+            if word == "ENV":
+                pairs = re.findall(r"([A-Za-z_][A-Za-z0-9_]*)=(\"[^\"]*\"|'[^']*'|\S+)", rest)
+                if not pairs:
+                    parts = rest.split(None, 1)
+                    pairs = [(parts[0], parts[1])] if len(parts) == 2 else []
+                for key, value in pairs:
+                    self._dev_env_finding(path, no, key, value, "Dockerfile ENV", findings)
+                continue
+            if rest.startswith("["):
+                with contextlib.suppress(ValueError, TypeError):
+                    rest = " ".join(str(x) for x in json.loads(rest))
+            last[word] = Command(path, no, rest, f"Dockerfile {word}", env_text=text)
+        return list(last.values())
+
+    def _fly(self, path: str, findings: list[Finding]) -> list[Command]:
+        data = self._load(path, findings)
+        if not isinstance(data, dict):
+            return []
+        out: list[Command] = []
+        env = data.get("env")
+        if isinstance(env, dict):
+            for key, value in env.items():
+                self._dev_env_finding(path, self._project.find_line(path, str(key)) or 1, str(key), value,
+                                      "fly.toml [env]", findings)
+        procs = data.get("processes")
+        if isinstance(procs, dict):
+            for name, cmd in procs.items():
+                if isinstance(cmd, str) and name in ("app", "web"):
+                    out.append(Command(path, self._project.find_line(path, cmd[:30]) or 1, cmd, f"fly process {name}"))
+        exp = data.get("experimental")
+        if isinstance(exp, dict) and exp.get("cmd"):
+            cmd = exp["cmd"]
+            text = " ".join(map(str, cmd)) if isinstance(cmd, list) else str(cmd)
+            out.append(Command(path, self._project.find_line(path, "cmd") or 1, text, "fly experimental cmd"))
+        return out
+
+    def _render(self, path: str, findings: list[Finding]) -> list[Command]:
+        data = self._load(path, findings)
+        services = data.get("services") if isinstance(data, dict) else None
+        out: list[Command] = []
+        if not isinstance(services, list):
+            return out
+        for svc in services:
+            if not isinstance(svc, dict):
+                continue
+            for key in ("startCommand", "dockerCommand"):
+                if isinstance(svc.get(key), str):
+                    out.append(Command(path, _line(svc, key), svc[key], f"render {key}"))
+            env_vars = svc.get("envVars")
+            if isinstance(env_vars, list):
+                for item in env_vars:
+                    if isinstance(item, dict) and "key" in item and "value" in item:
+                        self._dev_env_finding(path, _line(item, "value"), str(item["key"]), item["value"],
+                                              "render envVars", findings)
+        return out
+
+    def _load(self, path: str, findings: list[Finding]) -> Any:
+        try:
+            if path.endswith(".toml"):
+                return self._project.toml(path)
+            if path.endswith(".json"):
+                return self._project.json(path)
+            return self._project.yaml(path)
+        except ParseError as err:
+            findings.append(self.parse_error_finding(err, "environments-unparsed"))
+            return None
+
+    def _commands(self, commands: list[Command], evidence: list[Location]) -> list[Finding]:
+        out: list[Finding] = []
+        seen: set[tuple[str, str]] = set()
+        for c in commands:
+            ds = dev_server(c.text, c.env_text) or (dev_server(c.script) if c.script else None)
+            if ds is None:
+                evidence.append(Location(c.path, c.line, f"{c.source}: {c.text[:80]}"))
+                continue
+            if (c.path, ds.what) in seen:
+                continue
+            seen.add((c.path, ds.what))
+            via = f" (`{c.text}` runs `{c.script[:80]}`)" if c.script and not dev_server(c.text) else ""
+            out.append(self.finding(
+                "dev-server-in-production",
+                f"{c.path} ({c.source}) starts production with {ds.what}{via}: development servers are slow, "
+                "unhardened and often expose debug tooling.", c.path, c.line, key=f"{c.source}:{ds.what}",
+                evidence=c.text[:160], severity=ds.severity, confidence=ds.confidence))
+        return out
+
+    # --- production databases in source ---------------------------------------------------------
+    _DB_HOST = re.compile(
+        r"[\w.-]+\.rds\.amazonaws\.com|db\.[a-z0-9]{12,}\.supabase\.co|[\w.-]*pooler\.supabase\.com|"
+        r"[\w.-]+\.neon\.tech|[\w.-]+\.psdb\.cloud|dpg-[a-z0-9]+-a(?:\.[\w-]+)?\.render\.com|"
+        r"containers-[\w-]+\.railway\.app|[\w.-]+\.proxy\.rlwy\.net|[\w.-]+\.db\.elephantsql\.com|"
+        r"[\w.-]+\.cockroachlabs\.cloud|[\w.-]+\.postgres\.database\.azure\.com|[\w.-]+\.mongodb\.net", re.I)
+    _DSN = re.compile(r"(?P<scheme>postgres(?:ql)?|mysql|mariadb|mongodb(?:\+srv)?|rediss?)://(?P<cred>[^@\s/'\"`]+@)?"
+                      r"(?P<host>[^/\s'\":?`,;)]+)", re.I)
+    _SKIP_DB_FILES = re.compile(r"(^|/)(package-lock\.json|yarn\.lock|pnpm-lock\.yaml|poetry\.lock|composer\.lock|"
+                                r"Gemfile\.lock|uv\.lock|Cargo\.lock)$|\.(svg|map|min\.js|lock)$")
+
+    def _prod_db(self, project: Project) -> list[Finding]:
+        out: list[Finding] = []
+        prefilter = re.compile(r"amazonaws|supabase\.co|neon\.tech|psdb|render\.com|railway|rlwy|elephantsql|"
+                               r"cockroachlabs|azure\.com|mongodb\.net", re.I)
+        for path in project.files.paths():
+            if self._SKIP_DB_FILES.search(path) or is_env_template(path):
+                continue
+            text = project.text(path)
+            if not text or not prefilter.search(text):
+                continue
+            doc = path.lower().endswith((".md", ".mdx", ".rst", ".txt", ".adoc", ".html"))
+            for no, line in enumerate(project.lines(path), 1):
+                host_m = self._DB_HOST.search(line)
+                if not host_m:
+                    continue
+                host = host_m.group(0)
+                if placeholder(host) or re.search(r"x{3,}|\[|<|your|example|project-?ref", host, re.I):
+                    continue
+                dsn = next((m for m in self._DSN.finditer(line) if host in m.group("host")), None)
+                cred = dsn.group("cred") if dsn else None
+                has_password = bool(cred and ":" in cred and not placeholder(cred.split(":", 1)[1].rstrip("@"))
+                                    and not re.search(r"\$\{?|\[|<|%s|\{", cred))
+                if doc and not has_password:
+                    continue
+                shown = (f"{dsn.group('scheme')}://{'***@' if cred else ''}{host}" if dsn else host)
+                out.append(self.finding(
+                    "prod-db-in-source",
+                    f"{path} names a hosted database ({host})"
+                    + (" with its password: anyone with the repository can connect; rotate it." if has_password else
+                       ": code and config should get the database from an environment variable, so a local run or "
+                       "a test cannot reach production by accident."),
+                    path, no, key=host.lower(), evidence=shown,
+                    severity=Severity.HIGH if has_password else Severity.MEDIUM,
+                    confidence=Confidence.HIGH if has_password else Confidence.MEDIUM))
+                break
+        return out
+
+    # --- CI ------------------------------------------------------------------------------------
+    def _pipeline(self, model: PipelineModel, evidence: list[Location]) -> list[Finding]:
+        out: list[Finding] = []
+        for wf, job in model.deploy_jobs():
+            if job.environment:
+                evidence.append(Location(wf.path, job.environment_line or job.line,
+                                         f"deploy job {job.id} runs in environment {job.environment}"))
+                continue
+            step = job.steps_of(StepKind.DEPLOY)[0]
+            preview = only_previews(job)
+            out.append(self.finding(
+                "deploy-without-environment",
+                f"job {job.id} in {wf.path} {'makes a preview deploy' if preview else 'deploys'} "
+                f"({step.deploy_tool or step.label}) without `environment:`: no approval or branch rule can stop it, "
+                "its secrets are repository-wide, and staging and production look the same to CI.",
+                wf.path, job.line, key=f"{job.id}", evidence=step.detail or step.label,
+                severity=Severity.LOW if preview else Severity.MEDIUM,
+                related=[Location(step.path or wf.path, step.detail_line or step.line, "deploy step")]))
+        prod_db = re.compile(r"PROD\w*(?:DATABASE|DB)|(?:DATABASE|DB)\w*PROD", re.I)
+        for wf, job in model.jobs():
+            if not job.has(StepKind.TEST):
+                continue
+            names = {u.name: u.line for u in job.secrets}
+            for n in secret_names(job.raw if isinstance(job.raw, dict) else {}):
+                names.setdefault(n, job.line)
+            hits = sorted(n for n in names if prod_db.search(n))
+            if hits:
+                out.append(self.finding(
+                    "tests-use-prod-database",
+                    f"test job {job.id} in {wf.path} is given {hits[0]}: a test run can write to or wipe the "
+                    "production database.", wf.path, names[hits[0]] or job.line, key=f"{job.id}:{hits[0]}",
+                    evidence=hits[0], confidence=Confidence.MEDIUM))
+        return out
+
+    def _separation_files(self, project: Project) -> list[Location]:
+        out: list[Location] = []
+        for pattern, note in (
+                (".env.staging", "staging env file"), ("**/.env.staging", "staging env file"),
+                ("config/deploy.*.yml", "Kamal destination"), ("fly.*.toml", "per-environment fly config"),
+                ("config/deploy/*.rb", "Capistrano stage"), ("docker-compose.*.yml", "per-environment compose file"),
+                ("docker-compose.*.yaml", "per-environment compose file"), ("compose.*.yml", "per-environment "
+                                                                                          "compose file"),
+                ("**/settings/production.py", "Django production settings"),
+                ("**/settings/prod.py", "Django production settings")):
+            for path in project.files.glob(pattern):
+                if not any(loc.path == path for loc in out):
+                    out.append(Location(path, None, note))
+        return out
+
+    # --- status --------------------------------------------------------------------------------
+    def _status(self, findings: list[Finding], evidence: list[Location]) -> CheckResult:
+        problems = [f for f in findings if f.severity.rank > Severity.INFO.rank]
+        worst = max((f.severity for f in problems), key=lambda s: s.rank, default=None)
+        if worst is not None:
+            status = Status.FAIL if worst.at_least(Severity.HIGH) else Status.WARN
+            return self.result(status, f"{len(problems)} finding(s); worst: {worst.value}", findings, evidence)
+        if evidence:
+            return self.result(Status.PASS, f"no unsafe environment configuration found; {len(evidence)} piece(s) of "
+                               "evidence of separated environments", findings, evidence)
+        return self.unknown("nothing to judge: no framework settings, env files, production start commands or deploy "
+                            "jobs found; declare environments in handrail.toml or add `environment:` to deploy jobs",
+                            [], findings)
+
+
+# --- helpers -------------------------------------------------------------------------------------
+
+def _logical_lines(lines: list[str]) -> list[tuple[int, str]]:
+    """Dockerfile instructions with backslash continuations joined, each with its first line number."""
+    out: list[tuple[int, str]] = []
+    buf, first = "", 0
+    for no, line in enumerate(lines, 1):
+        if not buf:
+            first = no
+            if line.lstrip().startswith("#"):
+                continue
+        if line.rstrip().endswith("\\"):
+            buf += line.rstrip()[:-1] + " "
+            continue
+        out.append((first, buf + line))
+        buf = ""
+    if buf:
+        out.append((first, buf))
+    return out
+
+
+def _pipeline_ok(project: Project) -> bool:
+    try:
+        project.pipeline  # noqa: B018 - build it once; a broken pipeline reader must not stop this check
+    except Exception:
+        return False
+    return True
+
+
+def _tracked_files(project: Project) -> set[str] | None:
+    if not project.git_facts.is_repo:
+        return None
+    try:
+        raw = project.git.run("ls-files", "-z", check=False)
+    except (OSError, subprocess.SubprocessError, RuntimeError):
+        return None
+    top = project.git.toplevel
+    prefix = ""
+    if top is not None and top.resolve() != project.root:
+        try:
+            prefix = project.root.relative_to(top.resolve()).as_posix() + "/"
+        except ValueError:
+            prefix = ""
+    out = set()
+    for rec in raw.split(b"\x00"):
+        if rec:
+            path = os.fsdecode(rec)
+            out.add(path[len(prefix):] if prefix and path.startswith(prefix) else path)
+    return out
+
+
+def _root_scripts(project: Project) -> dict[str, str]:
+    try:
+        data = project.json("package.json") if "package.json" in project.files else None
+    except ParseError:
+        return {}
+    scripts = data.get("scripts") if isinstance(data, dict) else None
+    return {k: v for k, v in scripts.items() if isinstance(v, str)} if isinstance(scripts, dict) else {}
+
+
+def _line(node: Any, key: str) -> int:
+    from handrail.core.yamlload import line_of
+
+    return line_of(node, key, 1) or 1
+
+
+def _call_name(call: ast.Call) -> str:
+    f = call.func
+    if isinstance(f, ast.Attribute):
+        return f.attr
+    if isinstance(f, ast.Name):
+        return f.id
+    return ""
+
+
+_ENV_CALLS = frozenset({"get", "getenv", "config", "env", "bool", "str", "int", "environ", "get_env", "getenv_bool",
+                        "get_bool", "json"})
+
+
+def _reads_env(value: ast.expr) -> bool:
+    for node in ast.walk(value):
+        if isinstance(node, ast.Call) and _call_name(node) in _ENV_CALLS:
+            return True
+        if isinstance(node, ast.Subscript) and "environ" in ast.unparse(node.value):
+            return True
+    return False
+
+
+def _defaults(value: ast.expr) -> Iterator[ast.expr]:
+    for node in ast.walk(value):
+        if not isinstance(node, ast.Call) or _call_name(node) not in _ENV_CALLS:
+            continue
+        for kw in node.keywords:
+            if kw.arg == "default":
+                yield kw.value
+        if len(node.args) >= 2:
+            yield node.args[1]
+
+
+def _default_truthy(value: ast.expr) -> bool:
+    """env.bool("DEBUG", default=True), os.getenv("DEBUG", "True") == "True", config("DEBUG", True, cast=bool)."""
+    cmp_to = None
+    if isinstance(value, ast.Compare) and value.comparators and isinstance(value.comparators[0], ast.Constant):
+        cmp_to = str(value.comparators[0].value).lower()
+    for d in _defaults(value):
+        if not isinstance(d, ast.Constant):
+            continue
+        v = d.value
+        if v is True:
+            return True
+        if isinstance(v, str) and v.lower() in _TRUTHY:
+            return cmp_to is None or v.lower() == cmp_to
+    return False
+
+
+def _string_default(value: ast.expr) -> str | None:
+    for d in _defaults(value):
+        if isinstance(d, ast.Constant) and isinstance(d.value, str):
+            return d.value
+    return None
+
+
+def _walk_guarded(tree: ast.Module) -> Iterator[tuple[ast.AST, bool]]:
+    """Every statement-level node with whether it sits under `if __name__ == "__main__":`."""
+    def visit(nodes: list[ast.stmt], guarded: bool) -> Iterator[tuple[ast.AST, bool]]:
+        for node in nodes:
+            yield node, guarded
+            if isinstance(node, ast.If):
+                is_main = "__name__" in ast.unparse(node.test) and "__main__" in ast.unparse(node.test)
+                yield from visit(node.body, guarded or is_main)
+                yield from visit(node.orelse, guarded)
+            elif isinstance(node, ast.With | ast.Try):
+                yield from visit(node.body, guarded)
+    yield from visit(tree.body, False)
+
+
+def _flask_debug(node: ast.AST) -> str | None:
+    """`app.run(debug=True)`, `app.debug = True`, `app.config["DEBUG"] = True` as a statement."""
+    if isinstance(node, ast.Expr) and isinstance(node.value, ast.Call):
+        call = node.value
+        if _call_name(call) == "run":
+            for kw in call.keywords:
+                if kw.arg == "debug" and isinstance(kw.value, ast.Constant) and kw.value.value is True:
+                    return "run(debug=True)"
+    if isinstance(node, ast.Assign) and isinstance(node.value, ast.Constant) and node.value.value is True:
+        for t in node.targets:
+            if isinstance(t, ast.Attribute) and t.attr == "debug":
+                return f"{ast.unparse(t)} = True"
+            if (isinstance(t, ast.Subscript) and isinstance(t.slice, ast.Constant) and t.slice.value == "DEBUG"
+                    and "config" in ast.unparse(t.value)):
+                return f"{ast.unparse(t)} = True"
+    return None
 
 
 CHECK = Environments()

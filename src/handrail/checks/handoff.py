@@ -1,18 +1,529 @@
-"""handoff: If the agent loses context, can someone else continue? (placeholder until its analyser lands)."""
+"""handoff: if the agent loses context, can someone else continue without guessing?
+
+A successor (a person, or a fresh agent) needs three things from the repository: how to
+set it up, how to run its tests, and where the last session left off. The first two are
+read from the docs an agent or newcomer opens first (README, CONTRIBUTING, AGENTS.md,
+CLAUDE.md, ...), and the test command they name is checked against what the repository
+really defines (package.json scripts, composer scripts, Makefile targets, pytest config),
+because stale instructions cost more time than none. The continuation record comes from
+Handrail's journal; its content is not analysed yet, and the summary says so.
+"""
 
 from __future__ import annotations
 
-from handrail.checks.base import NotAnalysedYet
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from handrail.checks.base import Check, Rule
+from handrail.core.finding import Confidence, Finding, Location, Severity, Status
+
+if TYPE_CHECKING:
+    from handrail.core.finding import CheckResult
+    from handrail.core.project import Project
+
+# Files a newcomer or an agent reads first. Agent files are also listed in AGENT_FILES.
+AGENT_FILES = ("AGENTS.md", "CLAUDE.md", ".claude/CLAUDE.md", "GEMINI.md", ".github/copilot-instructions.md",
+               ".cursorrules", ".windsurfrules", ".clinerules", "CONVENTIONS.md")
+AGENT_GLOBS = (".cursor/rules/*", ".clinerules/*", ".windsurf/rules/*", "**/AGENTS.md", "**/CLAUDE.md")
+DOC_GLOBS = ("README*", "readme*", "Readme*", "CONTRIBUTING*", "contributing*", "DEVELOPMENT*", "HACKING*",
+             "docs/*.md", "doc/*.md", ".github/CONTRIBUTING*", "*/README*", "*/readme*")
+# Nested READMEs of these folders describe fixtures or samples, not how to work on this repository.
+NOT_DOC_DIRS = frozenset({"tests", "test", "spec", "fixtures", "examples", "example", "samples", "testdata",
+                          "third_party", "node_modules", "vendor"})
+DOC_SUFFIXES = ("", ".md", ".mdc", ".markdown", ".rst", ".txt", ".adoc")
+
+CODE_SUFFIXES = frozenset({".py", ".js", ".jsx", ".ts", ".tsx", ".mjs", ".cjs", ".php", ".rb", ".go", ".rs",
+                           ".java", ".kt", ".cs", ".swift", ".vue", ".svelte", ".ex", ".exs", ".scala",
+                           ".dart", ".c", ".cc", ".cpp", ".h", ".sql"})
+HANDOFF_RECORDS = ("HANDOFF.md", "handoff.md", ".handrail/handoff.json", ".handrail/HANDOFF.md")
+
+_SETUP_HEADING = re.compile(
+    r"\b(setup|set up|set-up|install(ation|ing)?|getting started|get started|quick ?start|development|"
+    r"local dev|develop(ing)? locally|running locally|run locally|prerequisites|requirements|"
+    r"how to run|usage|build(ing)?|contributing)\b", re.I)
+_TEST_HEADING = re.compile(r"\b(test|tests|testing|running tests|run tests|test suite|specs?|ci)\b", re.I)
+
+# Commands: (regex, what). The regex runs on one line of a code block, inline code or a `$ ` line.
+_RUNNER = r"(?:^|[\s;&|(`$])"
+_TEST_COMMANDS: tuple[tuple[str, str], ...] = (
+    (r"\b(npm|pnpm|yarn|bun)\s+(?:run\s+)?(test(?::[\w:.-]+)?)\b", "node-script"),
+    (r"\bnpm\s+(?:run-script|run)\s+([\w:.-]*test[\w:.-]*)", "node-script"),
+    (r"\bnpx\s+(jest|vitest|playwright\s+test|mocha|cypress\s+run)\b", "npx"),
+    (r"\b(?:python3?\s+-m\s+)?pytest\b", "pytest"),
+    (r"\b(?:uv|poetry|pipenv|hatch|pdm)\s+run\s+(?:python\s+-m\s+)?pytest\b", "pytest"),
+    (r"\bmanage\.py\s+test\b", "django"),
+    (r"\bphp\s+artisan\s+test\b", "artisan"),
+    (r"\b(?:\./)?vendor/bin/(phpunit|pest)\b", "phpunit"),
+    (r"\bcomposer\s+(?:run(?:-script)?\s+)?(test[\w:.-]*)\b", "composer-script"),
+    (r"\b(?:bin/)?rails\s+test\b", "rails"),
+    (r"\b(?:bundle\s+exec\s+)?rspec\b", "rspec"),
+    (r"\b(?:bundle\s+exec\s+)?rake\s+(test|spec)\b", "rake"),
+    (r"\bmake\s+([\w.-]*test[\w.-]*|check)\b", "make"),
+    (r"\bgo\s+test\b", "go"),
+    (r"\bcargo\s+test\b", "cargo"),
+    (r"(?:^|\s)(tox|nox)(?:\s|$)", "tox"),
+    (r"\bdocker[ -]compose\s+(?:run|exec)\b.*\btest", "docker"),
+)
+_SETUP_COMMANDS = re.compile(
+    r"\b(npm\s+(install|ci|i)\b|yarn(\s+install)?\s*$|yarn\s+install|pnpm\s+(install|i)\b|bun\s+install|"
+    r"composer\s+(install|create-project)|pip3?\s+install|python3?\s+-m\s+pip\s+install|uv\s+(sync|pip\s+install)|"
+    r"poetry\s+install|pipenv\s+install|bundle(\s+install)?\s*$|bundle\s+install|bin/setup|"
+    r"docker[ -]compose\s+up|make\s+(setup|install|bootstrap|dev|init)\b|php\s+artisan\s+(migrate|key:generate)|"
+    r"cp\s+\.env[\w.]*\s+\.env|manage\.py\s+migrate|rails\s+db:(setup|prepare|create|migrate)|bin/dev\b|"
+    r"prisma\s+(migrate|generate|db\s+push)|supabase\s+start|python3?\s+-m\s+venv|virtualenv\s|"
+    r"go\s+mod\s+download|cargo\s+build|(npm|pnpm|yarn|bun)\s+(run\s+)?dev\b)", re.I)
+_INLINE_CODE = re.compile(r"`([^`]+)`")
+_FENCE = re.compile(r"^\s*(```|~~~)")
+_HEADING = re.compile(r"^\s{0,3}(#{1,6})\s+(.*?)\s*#*\s*$")
+_RST_UNDERLINE = re.compile(r"^\s*([=\-~^*#])\1{2,}\s*$")
+_PLACEHOLDER_NPM_TEST = "no test specified"
 
 
-class Handoff(NotAnalysedYet):
+@dataclass
+class Instruction:
+    kind: str  # "setup" | "test"
+    path: str
+    line: int
+    text: str
+    how: str  # "heading" | "command"
+    command_kind: str = ""
+    target: str = ""  # script / target name the command refers to
+
+
+@dataclass
+class DocScan:
+    path: str
+    instructions: list[Instruction] = field(default_factory=list)
+
+    def has(self, kind: str) -> bool:
+        return any(i.kind == kind for i in self.instructions)
+
+
+class Handoff(Check):
     id = "handoff"
-    question = "If the agent loses context, can someone else continue?"
-    why = "TODO"
-    fix = "TODO"
-    good_example = "TODO"
-    bad_example = "TODO"
-    coming_with = "in progress"
+    question = "If the agent loses context, can someone else continue without guessing?"
+    why = ("Agent sessions end mid-task: context runs out, a laptop closes, another developer or agent picks "
+           "up. Without written setup and test commands, and a record of where work stopped, the successor "
+           "guesses - and AI-built apps often have instructions the code no longer matches.")
+    fix = ("Write the setup and test commands into README.md (and AGENTS.md/CLAUDE.md for agents), make sure the "
+           "named test command exists (package.json script, Makefile target, pytest config), and let Handrail's "
+           "journal produce HANDOFF.md at session end.")
+    good_example = ("README.md:\n## Setup\n    composer install && cp .env.example .env && php artisan key:generate\n"
+                    "## Tests\n    php artisan test\nAGENTS.md repeats both commands; HANDOFF.md lists branch, "
+                    "uncommitted files, last test run and next steps.")
+    bad_example = ("README.md is the framework's default text; the only test hint is `npm test`, and package.json's "
+                   "test script is `echo \"Error: no test specified\" && exit 1`.")
+    rules = (
+        Rule("handoff-no-docs", Severity.MEDIUM,
+             "The repository has code but no README, CONTRIBUTING or agent instruction file.",
+             "Add a README.md with Setup and Tests sections."),
+        Rule("handoff-no-instructions", Severity.MEDIUM,
+             "No setup or test instructions in any README or agent file.",
+             "Add Setup and Tests sections with the exact commands."),
+        Rule("handoff-no-setup", Severity.LOW, "Test instructions exist but nothing says how to set the project up.",
+             "Add a Setup section: dependencies, .env, database, how to start the app."),
+        Rule("handoff-no-tests", Severity.LOW, "Setup instructions exist but nothing says how to run the tests.",
+             "Add a Tests section with the exact command (e.g. `pytest`, `php artisan test`, `npm test`)."),
+        Rule("handoff-test-command-missing", Severity.LOW,
+             "A documented test command refers to a script, target or tool the repository does not define.",
+             "Fix the documentation or add the script/target it names."),
+        Rule("handoff-no-agent-file", Severity.LOW,
+             "No agent instruction file (AGENTS.md, CLAUDE.md, ...) tells an agent how to set up and test.",
+             "Add AGENTS.md with the setup and test commands; point CLAUDE.md/GEMINI.md at it."),
+        Rule("handoff-agent-file-no-commands", Severity.LOW,
+             "An agent instruction file exists but names no setup or test command.",
+             "List the exact setup and test commands in the agent file."),
+        Rule("handoff-no-record", Severity.MEDIUM,
+             "Handrail's journal exists but no handoff record (HANDOFF.md or .handrail/handoff.json) was written.",
+             "Run `handrail guard install` so the Stop/SessionEnd hook writes the handoff record."),
+        Rule("handoff-uncommitted", Severity.INFO,
+             "Work exists only in this working tree (uncommitted or untracked files).",
+             "Commit or push work in progress (or describe it in HANDOFF.md) before the session ends."),
+    )
+
+    def run(self, project: Project) -> CheckResult:
+        files = project.files
+        paths = files.paths()
+        if not paths:
+            return self.unknown("empty repository: nothing to hand off yet")
+        has_code = any(entry.suffix in CODE_SUFFIXES for entry in files)
+
+        agent_docs = _agent_docs(project)
+        docs = _docs(project, agent_docs)
+        scans = [self._scan(project, path) for path in docs]
+        self._verify_commands(project, scans)
+
+        findings: list[Finding] = []
+        evidence: list[Location] = []
+        setup = [i for s in scans for i in s.instructions if i.kind == "setup"]
+        tests = [i for s in scans for i in s.instructions if i.kind == "test"]
+        for ins in _evidence_subset(setup) + _evidence_subset(tests):
+            evidence.append(Location(ins.path, ins.line, f"{ins.kind} instruction ({ins.how}): {ins.text[:80]}"))
+
+        for ins in tests:
+            if ins.how == "command" and ins.target.startswith("missing:"):
+                findings.append(self.finding(
+                    "handoff-test-command-missing",
+                    f"{ins.path}:{ins.line} says to run `{ins.text[:80]}` but {ins.target[len('missing:'):]}",
+                    ins.path, ins.line, evidence=ins.text, key=f"missing:{ins.text.strip()}"))
+
+        notes: list[str] = []
+        status: Status
+        if not docs:
+            if has_code:
+                findings.append(self.finding(
+                    "handoff-no-docs", "No README, CONTRIBUTING or agent instruction file: a successor has to "
+                    "reverse-engineer how to install and test this code.", None, None, key="no-docs"))
+                status = Status.FAIL
+            else:
+                status = Status.UNKNOWN
+                notes.append("no code and no docs: nothing to hand off yet")
+        elif not setup and not tests:
+            if has_code:
+                findings.append(self.finding(
+                    "handoff-no-instructions", f"None of {_list(docs)} says how to set up the project or run its "
+                    "tests.", docs[0], None, key="no-instructions"))
+                status = Status.FAIL
+            else:
+                status = Status.UNKNOWN
+                notes.append(f"docs ({_list(docs)}) but no code and no setup/test instructions")
+        elif not tests:
+            findings.append(self.finding(
+                "handoff-no-tests", f"Setup is documented ({setup[0].path}:{setup[0].line}) but no document says how "
+                "to run the tests.", setup[0].path, setup[0].line, key="no-tests"))
+            status = Status.WARN
+        elif not setup:
+            findings.append(self.finding(
+                "handoff-no-setup", f"Tests are documented ({tests[0].path}:{tests[0].line}) but no document says "
+                "how to set the project up.", tests[0].path, tests[0].line, key="no-setup"))
+            status = Status.WARN
+        else:
+            status = Status.PASS
+        test_cmds = [i for i in tests if i.how == "command"]
+        missing = [i for i in test_cmds if i.target.startswith("missing:")]
+        if missing and len(missing) == len(test_cmds):
+            notes.append("every documented test command refers to something that does not exist")
+            if status == Status.PASS:
+                status = Status.WARN
+        elif missing:
+            notes.append(f"{len(missing)} of {len(test_cmds)} documented test commands do not exist")
+
+        # Agent instruction files.
+        if has_code:
+            if not agent_docs:
+                findings.append(self.finding(
+                    "handoff-no-agent-file", "No AGENTS.md, CLAUDE.md or other agent instruction file: a fresh agent "
+                    "starts without the project's commands.", None, None, key="no-agent-file",
+                    confidence=Confidence.MEDIUM))
+            else:
+                by_path = {s.path: s for s in scans}
+                for path in agent_docs:
+                    scan = by_path.get(path)
+                    if scan is not None and not any(i.how == "command" for i in scan.instructions):
+                        findings.append(self.finding(
+                            "handoff-agent-file-no-commands", f"{path} names no setup or test command an agent "
+                            "could run.", path, None, key=f"agent-no-commands:{path}",
+                            confidence=Confidence.MEDIUM))
+                    elif scan is not None:
+                        evidence.append(Location(path, None, "agent instruction file with commands"))
+
+        # Continuation record.
+        record = _handoff_record(project)
+        journal = _journal(project)
+        if record:
+            evidence.append(Location(record, None, "handoff record"))
+            notes.append(f"handoff record {record} present (content not analysed yet)")
+        elif journal:
+            findings.append(self.finding(
+                "handoff-no-record", f"Handrail's journal ({journal}) exists but there is no HANDOFF.md or "
+                ".handrail/handoff.json for the next session to start from.", journal, None, key="no-record"))
+            if status == Status.PASS:
+                status = Status.WARN
+        else:
+            notes.append("no Handrail journal: the journal-based handoff record is not analysed yet")
+
+        dirty = project.git_facts.dirty if project.git_facts.is_repo else []
+        if dirty:
+            shown = ", ".join(dirty[:5]) + (f" and {len(dirty) - 5} more" if len(dirty) > 5 else "")
+            findings.append(self.finding(
+                "handoff-uncommitted", f"{len(dirty)} file(s) changed but not committed ({shown}): a successor "
+                "working from the repository will not see them.", None, None, key="uncommitted"))
+
+        summary = _summary(status, docs, setup, tests, notes)
+        return self.result(status, summary, findings, evidence)
+
+    # --- scanning ---------------------------------------------------------------------
+    def _scan(self, project: Project, path: str) -> DocScan:
+        scan = DocScan(path)
+        lines = project.lines(path)
+        in_fence = False
+        section: str | None = None  # "setup" | "test" | None, from the nearest heading
+        heading_seen: set[str] = set()
+        for no, raw in enumerate(lines, 1):
+            if _FENCE.match(raw):
+                in_fence = not in_fence
+                continue
+            heading = None
+            if not in_fence:
+                m = _HEADING.match(raw)
+                if m:
+                    heading = m.group(2)
+                elif no < len(lines) and _RST_UNDERLINE.match(lines[no]) and raw.strip() \
+                        and not _RST_UNDERLINE.match(raw):
+                    heading = raw.strip()
+            if heading is not None:
+                section = None
+                if _TEST_HEADING.search(heading):
+                    section = "test"
+                elif _SETUP_HEADING.search(heading):
+                    section = "setup"
+                if section and section not in heading_seen:
+                    heading_seen.add(section)
+                    scan.instructions.append(Instruction(section, path, no, heading.strip(), "heading"))
+                continue
+            for cmd in _commands_on_line(raw, in_fence or section is not None):
+                kind, target = _classify(cmd)
+                if kind:
+                    scan.instructions.append(Instruction("test", path, no, cmd, "command", kind, target))
+                elif _SETUP_COMMANDS.search(cmd):
+                    scan.instructions.append(Instruction("setup", path, no, cmd, "command"))
+        return scan
+
+    def _verify_commands(self, project: Project, scans: list[DocScan]) -> None:
+        facts = _RepoFacts(project)
+        for scan in scans:
+            for ins in scan.instructions:
+                if ins.how == "command" and ins.kind == "test":
+                    problem = facts.check(ins.command_kind, ins.target)
+                    ins.target = f"missing:{problem}" if problem else f"ok:{ins.target}"
+
+
+def _commands_on_line(raw: str, code_context: bool) -> list[str]:
+    """Shell commands on one doc line: a code-block line, a `$ ` prompt line, or inline code."""
+    line = raw.strip()
+    out: list[str] = []
+    if code_context and line and not line.startswith(("#", "//", "<", "|", "-", "*")):
+        out.append(line.removeprefix("$ ").strip())
+    elif line.startswith("$ "):
+        out.append(line[2:].strip())
+    else:
+        out.extend(m.group(1).strip() for m in _INLINE_CODE.finditer(raw))
+    if code_context and line.startswith(("-", "*", "|")):
+        out.extend(m.group(1).strip() for m in _INLINE_CODE.finditer(raw))
+    return [c for c in out if c]
+
+
+def _classify(cmd: str) -> tuple[str, str]:
+    for rx, kind in _TEST_COMMANDS:
+        m = re.search(rx, cmd, re.I)
+        if m:
+            target = ""
+            if kind in ("node-script", "composer-script", "make"):
+                target = m.group(m.lastindex or 0) if m.lastindex else ""
+            elif kind in ("npx", "phpunit", "rake", "tox"):
+                target = m.group(1)
+            return kind, target
+    return "", ""
+
+
+class _RepoFacts:
+    """What the repository defines, read lazily: scripts, targets, test config."""
+
+    def __init__(self, project: Project) -> None:
+        self.project = project
+        self.files = project.files
+
+    def _json_scripts(self, name: str) -> dict[str, str] | None:
+        from handrail.core.project import ParseError
+
+        scripts: dict[str, str] = {}
+        found = False
+        for path in self.files.named(name):
+            try:
+                data = self.project.json(path)
+            except ParseError:
+                continue
+            if isinstance(data, dict):
+                found = True
+                if isinstance(data.get("scripts"), dict):
+                    for k, v in data["scripts"].items():
+                        scripts.setdefault(str(k), v if isinstance(v, str) else " ".join(map(str, v))
+                                           if isinstance(v, list) else str(v))
+        return scripts if found else None
+
+    def _node_deps(self) -> set[str]:
+        from handrail.core.project import ParseError
+
+        deps: set[str] = set()
+        for path in self.files.named("package.json"):
+            try:
+                data = self.project.json(path)
+            except ParseError:
+                continue
+            if isinstance(data, dict):
+                for key in ("dependencies", "devDependencies"):
+                    if isinstance(data.get(key), dict):
+                        deps.update(data[key])
+        return deps
+
+    def _make_targets(self) -> set[str] | None:
+        makefiles = self.files.named("Makefile", "makefile", "GNUmakefile") + self.files.glob("**/*.mk")
+        if not makefiles:
+            return None
+        targets: set[str] = set()
+        for path in makefiles:
+            for line in self.project.lines(path):
+                m = re.match(r"^([\w./%-]+(?:\s+[\w./%-]+)*)\s*::?(?!=)", line)
+                if m:
+                    targets.update(m.group(1).split())
+        return targets
+
+    def _has_pytest(self) -> bool:
+        f = self.files
+        if f.named("pytest.ini", "conftest.py", "tox.ini", "noxfile.py"):
+            return True
+        for path in f.named("pyproject.toml", "setup.cfg"):
+            text = self.project.text(path) or ""
+            if "[tool.pytest" in text or "[tool:pytest]" in text or "pytest" in text:
+                return True
+        if any(re.search(r"(^|/)(test_[^/]*|[^/]*_test)\.py$", p) for p in f.paths()):
+            return True
+        reqs = f.glob("requirements*.txt", "**/requirements*.txt")
+        return any("pytest" in (self.project.text(p) or "") for p in reqs)
+
+    def check(self, kind: str, target: str) -> str | None:
+        """None when the command matches something real (or cannot be checked), else what is missing."""
+        f = self.files
+        if kind == "node-script":
+            scripts = self._json_scripts("package.json")
+            name = target or "test"
+            if scripts is None:
+                return "there is no package.json"
+            if name not in scripts:
+                return f"no package.json defines a `{name}` script"
+            if _PLACEHOLDER_NPM_TEST in scripts[name]:
+                return f"the `{name}` script is npm's placeholder (`{scripts[name][:60]}`)"
+            return None
+        if kind == "composer-script":
+            scripts = self._json_scripts("composer.json")
+            if scripts is None:
+                return "there is no composer.json"
+            return None if target in scripts else f"composer.json defines no `{target}` script"
+        if kind == "make":
+            targets = self._make_targets()
+            if targets is None:
+                return "there is no Makefile"
+            return None if target in targets else f"no Makefile defines a `{target}` target"
+        if kind == "pytest":
+            return None if self._has_pytest() else "there is no pytest configuration or test_*.py file"
+        if kind == "django":
+            return None if f.named("manage.py") else "there is no manage.py"
+        if kind == "artisan":
+            if not f.named("artisan"):
+                return "there is no artisan file"
+            return None if f.glob("**/tests/*", "**/phpunit.xml*") else "there is no tests/ folder or phpunit.xml"
+        if kind == "phpunit":
+            return None if f.glob("**/phpunit.xml*", "**/tests/*") else "there is no phpunit.xml or tests/ folder"
+        if kind == "rails":
+            return None if f.glob("**/test/*") else "there is no test/ folder"
+        if kind == "rspec":
+            return None if f.glob("**/spec/*", "**/.rspec") else "there is no spec/ folder"
+        if kind == "go":
+            return None if f.named("go.mod") else "there is no go.mod"
+        if kind == "cargo":
+            return None if f.named("Cargo.toml") else "there is no Cargo.toml"
+        if kind == "tox":
+            name = f"{target.lower()}.ini" if target.lower() == "tox" else "noxfile.py"
+            return None if f.named(name) else f"there is no {name}"
+        if kind == "npx":
+            tool = target.split()[0].lower()
+            pkg = {"playwright": "@playwright/test"}.get(tool, tool)
+            deps = self._node_deps()
+            return None if pkg in deps or tool in deps else f"no package.json depends on {pkg}"
+        return None
+
+
+def _agent_docs(project: Project) -> list[str]:
+    files = project.files
+    out = [p for p in AGENT_FILES if p in files]
+    for p in files.glob(*AGENT_GLOBS):
+        if p not in out and p.count("/") <= 3 and "/hooks/" not in p:
+            out.append(p)
+    return out
+
+
+def _docs(project: Project, agent_docs: list[str]) -> list[str]:
+    files = project.files
+    out: list[str] = []
+    for p in files.glob(*DOC_GLOBS):
+        parts = p.split("/")
+        if parts[0] not in ("docs", "doc") and (len(parts) > 2 or (len(parts) == 2 and parts[0] in NOT_DOC_DIRS)):
+            continue
+        if len(parts) > 3 or any(part in NOT_DOC_DIRS for part in parts[:-1]):
+            continue
+        if Path(p).suffix.lower() in DOC_SUFFIXES and p not in out:
+            out.append(p)
+    readmes = [p for p in out if "/" not in p]
+    nested = [p for p in out if "/" in p]
+    return readmes + nested + [p for p in agent_docs if p not in out]
+
+
+def _handoff_record(project: Project) -> str | None:
+    for p in HANDOFF_RECORDS:
+        if p in project.files or (project.root / p).is_file():
+            return p
+    return None
+
+
+def _journal(project: Project) -> str | None:
+    """Handrail's journal lives under .handrail/ and is usually git-ignored, so look on disk."""
+    base = project.root / ".handrail"
+    if not base.is_dir() or base.is_symlink():
+        return None
+    try:
+        for child in sorted(base.iterdir()):
+            if child.name.startswith("journal"):
+                return f".handrail/{child.name}"
+    except OSError:
+        return None
+    return None
+
+
+def _evidence_subset(items: list[Instruction], limit: int = 6) -> list[Instruction]:
+    """Commands first (they are the real evidence), a few per kind, one per line."""
+    seen: set[tuple[str, int]] = set()
+    out = []
+    for ins in sorted(items, key=lambda i: i.how != "command"):
+        if (ins.path, ins.line) in seen:
+            continue
+        seen.add((ins.path, ins.line))
+        out.append(ins)
+        if len(out) >= limit:
+            break
+    return out
+
+
+def _list(paths: list[str], limit: int = 4) -> str:
+    return ", ".join(paths[:limit]) + (f" (+{len(paths) - limit} more)" if len(paths) > limit else "")
+
+
+def _summary(status: Status, docs: list[str], setup: list[Instruction], tests: list[Instruction],
+             notes: list[str]) -> str:
+    parts = []
+    if docs:
+        def where(items: list[Instruction]) -> str:
+            first = sorted(items, key=lambda i: i.how != "command")[0]
+            return f"{first.path}:{first.line}"
+
+        setup_s = f"setup at {where(setup)}" if setup else "no setup instructions"
+        test_s = f"tests at {where(tests)}" if tests else "no test instructions"
+        parts.append(f"{setup_s}; {test_s} (read {len(docs)} doc file(s))")
+    elif status == Status.FAIL:
+        parts.append("no README or agent instruction file")
+    parts.extend(notes)
+    return "; ".join(parts) if parts else "nothing to report"
 
 
 CHECK = Handoff()

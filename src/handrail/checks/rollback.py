@@ -1,18 +1,389 @@
-"""rollback: Can a bad deploy be rolled back quickly? (placeholder until its analyser lands)."""
+"""rollback: can a bad deploy be rolled back quickly?
+
+Deploy half. Every way the repository ships code is a deploy path: a CI deploy job, a
+platform config (fly.toml, Kamal, Deployer, render.yaml, manifests, ...) or a deploy
+script. Each path needs evidence of a way back: a platform rollback it keeps releases
+for, immutable image tags, a rollback job, or a documented procedure. Evidence that
+there is no way back (`git pull` into the live folder, keep_releases 1,
+revisionHistoryLimit 0, only `:latest` images) fails the path. Whether migrations can be
+reversed is the other half of this question and arrives with the databases analysis.
+"""
 
 from __future__ import annotations
 
-from handrail.checks.base import NotAnalysedYet
+import re
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from handrail.checks.base import Check, Rule
+from handrail.core.finding import Confidence, Finding, Location, Severity, Status
+from handrail.pipeline.model import Job, PipelineModel, PlatformFacts, Step, StepKind, Workflow
+from handrail.pipeline.platforms._util import image_tag_kind
+from handrail.pipeline.platforms.deploy_scripts import ScriptFacts, analyse
+from handrail.pipeline.platforms.vercel import ROLLBACK_NOTE as VERCEL_NOTE
+
+if TYPE_CHECKING:
+    from handrail.core.finding import CheckResult
+    from handrail.core.project import Project
+
+MIGRATION_NOTE = ("Deploy half only: whether migrations can be reversed is not analysed yet "
+                  "(it comes with the databases analysis).")
+
+# CI deploy tool (pipeline/classify.py) -> platform name used by pipeline/platforms
+TOOL_PLATFORM = {"flyctl": "fly", "vercel": "vercel", "heroku": "heroku", "kamal": "kamal", "deployer": "deployer",
+                 "capistrano": "capistrano", "kubectl": "kubernetes", "helm": "kubernetes", "render": "render",
+                 "netlify": "netlify", "railway": "railway", "docker": "docker-compose", "envoy": "envoy"}
+# Tools whose platform keeps releases and rolls back in one step, without repo configuration.
+TOOL_ROLLBACK = {
+    "vercel": VERCEL_NOTE,
+    "heroku": "platform feature: Heroku keeps every release; `heroku rollback vNN` (database not rolled back)",
+    "render": "platform feature: Render keeps recent builds; dashboard or API rollback",
+    "netlify": "platform feature: Netlify keeps every deploy; publishing an earlier one is an instant rollback",
+    "railway": "platform feature: Railway keeps earlier deployments; dashboard Rollback",
+    "envoyer": "platform feature: Envoyer keeps releases; redeploying an earlier one re-points `current`",
+    "kamal": "`kamal rollback VERSION` (Kamal keeps 5 old containers by default)",
+    "deployer": "`dep rollback` (Deployer keeps 10 releases by default)",
+    "capistrano": "`cap <stage> deploy:rollback` (Capistrano keeps 5 releases by default)",
+    "helm": "`helm rollback` to an earlier chart revision",
+    "kubectl": "`kubectl rollout undo` (Deployments keep 10 revisions by default)",
+    "docker-swarm": "`docker service rollback` restores the previous service spec",
+    "gcloud": "platform feature: Cloud Run / App Engine keep earlier revisions; route traffic back to one",
+    "wrangler": "platform feature: `wrangler rollback` / Pages keeps earlier deployments",
+    "firebase": "platform feature: Firebase Hosting keeps release history with rollback (hosting only)",
+}
+# Tools where going back means re-running the deploy from an older commit or image.
+TOOL_IMPLICIT = {
+    "flyctl": "Fly keeps releases with image refs but has no rollback command: `fly deploy --image <previous ref>`",
+    "github-pages": "redeploy an earlier commit (re-run the Pages workflow on it)",
+    "supabase": "redeploy functions from an earlier commit (database changes are not undone)",
+    "serverless": "redeploy an earlier commit (`serverless rollback` only with retained deployments)",
+    "aws-ecs": "update the service back to the previous task definition revision",
+    "aws-elasticbeanstalk": "deploy the previous application version again",
+    "aws-lambda": "redeploy the previous code or point the alias at an older version",
+    "azure": "swap back or redeploy the previous build",
+    "dokku": "redeploy an earlier commit with `git push`",
+}
+IMAGE_PLATFORMS = frozenset({"docker-compose", "kubernetes", "fly"})
+IMAGE_TOOLS = frozenset({"docker", "docker-swarm", "kubectl", "helm", "flyctl", "aws-ecs", "gcloud", "azure", "ssh"})
+_RETENTION = re.compile(r"keep_releases|revisionHistoryLimit|retain_containers")
+_ROLLBACK_NAME = re.compile(r"roll[\s_-]?back|revert", re.I)
 
 
-class Rollback(NotAnalysedYet):
+@dataclass
+class DeployPath:
+    """One way code reaches production, with what says it can (or cannot) go back."""
+
+    label: str
+    anchor: Location
+    image_based: bool = False
+    good: list[Location] = field(default_factory=list)
+    implicit: list[Location] = field(default_factory=list)
+    bad: list[Location] = field(default_factory=list)
+    mutable: list[Location] = field(default_factory=list)
+    extra: list[Location] = field(default_factory=list)  # other files of the same path (CI jobs using it)
+
+
+class Rollback(Check):
     id = "rollback"
     question = "Can a bad deploy be rolled back quickly?"
-    why = "TODO"
-    fix = "TODO"
-    good_example = "TODO"
-    bad_example = "TODO"
-    coming_with = "in progress"
+    why = ("Every deploy can ship a bug that tests missed. If the previous version is still one command away "
+           "(kept releases, immutable image tags, a rollback job or a written procedure), an outage lasts "
+           "minutes; if the deploy overwrote the live folder or only `:latest` images exist, going back means "
+           "rebuilding an old commit under pressure.")
+    fix = ("Deploy so the previous release survives (release directories with an atomic `current` symlink, "
+           "keep_releases of 3 or more, images tagged with the git SHA), and write the rollback command in "
+           "RUNBOOK.md or DEPLOY.md.")
+    good_example = ("fly.toml with [deploy] strategy = \"bluegreen\" and a health check, plus RUNBOOK.md "
+                    "\"## Rollback: fly releases --image; fly deploy --image registry.fly.io/app:deployment-01H...\"")
+    bad_example = ("deploy.sh: ssh prod 'cd /var/www/app && git pull && php artisan migrate' - the old code is "
+                   "overwritten and nothing records what ran before")
+    rules = (
+        Rule("no-rollback-path", Severity.HIGH,
+             "A deploy path has no way back: it overwrites the live version in place, or nothing in the "
+             "repository shows how to return to the previous release.",
+             "Keep the previous release (release directories + symlink, retained images/containers) and document "
+             "the rollback command."),
+        Rule("single-release-kept", Severity.HIGH,
+             "The deploy tool is configured to keep only the current release (keep_releases 1, "
+             "revisionHistoryLimit 0, retain_containers 0), so its rollback has nothing to return to.",
+             "Keep at least 3 releases (Deployer/Capistrano keep_releases, Kubernetes revisionHistoryLimit)."),
+        Rule("mutable-image-tag", Severity.MEDIUM,
+             "An image is deployed by a mutable tag (`:latest`, a branch name or no tag): the previous image "
+             "cannot be named, so redeploying \"the old version\" pulls the new one again.",
+             "Tag images with the git SHA or a version (and deploy that tag); keep `latest` only as an alias."),
+        Rule("rollback-undocumented", Severity.LOW,
+             "The platform could redeploy an earlier release, but the repository neither configures it nor says "
+             "how: the way back would be worked out during the incident.",
+             "Write the rollback command for this platform in RUNBOOK.md or DEPLOY.md (e.g. `fly deploy --image "
+             "<previous>`)."),
+        Rule("rollback-config-unreadable", Severity.LOW,
+             "A deploy configuration file could not be parsed, so its rollback settings are unknown.",
+             "Fix the syntax error so the platform (and this check) can read the file."),
+    )
+
+    def run(self, project: Project) -> CheckResult:
+        model = project.pipeline
+        facts = model.platforms
+        findings = [self.finding("rollback-config-unreadable", f"{i.path} cannot be parsed: {i.message}", i.path,
+                                 i.line, key=f"parse:{i.path}") for i in facts.invalid if i.path != "(platforms)"]
+        platform_paths = _platform_paths(facts)
+        paths = list(platform_paths.values()) + _ci_paths(model, platform_paths)
+        script_paths = _script_paths(facts)
+        paths = _link_scripts(paths, script_paths, model) + [p for p in script_paths if not p.extra]
+        if not paths:
+            summary = ("No deploy path found (no CI deploy job, deploy platform config or deploy script); the hosting "
+                       "platform's own settings decide whether a deploy can be rolled back. " + MIGRATION_NOTE)
+            if facts.invalid:
+                summary = "Some deploy files could not be parsed. " + summary
+            return self.unknown(summary, evidence=[Location(i.path, i.line, "unparseable") for i in facts.invalid],
+                                findings=findings)
+
+        global_good = _documented(facts) + _ci_rollback(model)
+        ci_immutable, ci_mutable = _ci_image_tags(model)
+        for p in paths:
+            p.good.extend(loc for loc in global_good if loc not in p.good)
+            if p.image_based:
+                p.good.extend(loc for loc in ci_immutable if loc not in p.good)
+        return self._judge(paths, facts, ci_mutable, findings)
+
+    # --- verdict ------------------------------------------------------------------------
+    def _judge(self, paths: list[DeployPath], facts: PlatformFacts, ci_mutable: list[Location],
+               findings: list[Finding]) -> CheckResult:
+        status = Status.PASS
+        evidence: list[Location] = []
+        failing: list[str] = []
+        warning: list[str] = []
+        tag_findings: dict[Location, Finding] = {}
+        for p in paths:
+            evidence.append(p.anchor)
+            evidence.extend(p.extra)
+            if p.bad:
+                failing.append(p.label)
+                for loc in p.bad:
+                    rule = "single-release-kept" if _RETENTION.search(loc.note) else "no-rollback-path"
+                    findings.append(self.finding(rule, f"{p.label}: {loc.note}", loc.path, loc.line,
+                                                 key=f"{rule}:{loc.note[:60]}", related=[p.anchor, *p.good][:8]))
+                evidence.extend(p.bad)
+            elif p.good:
+                evidence.extend(p.good)
+                continue
+            elif p.mutable and p.image_based:
+                failing.append(p.label)
+                for loc in p.mutable:
+                    tag_findings[loc] = self.finding(
+                        "mutable-image-tag", f"{p.label}: only mutable image tags ({loc.note}); there is no "
+                        "earlier image to go back to", loc.path, loc.line, key=f"tag:{loc.note}",
+                        severity=Severity.HIGH, related=[p.anchor])
+                evidence.extend(p.mutable)
+            elif p.implicit:
+                warning.append(p.label)
+                loc = p.implicit[0]
+                findings.append(self.finding("rollback-undocumented", f"{p.label}: {loc.note}; no rollback "
+                                             "procedure is configured or documented", loc.path, loc.line,
+                                             key=f"implicit:{p.label}", related=p.implicit[1:]))
+                evidence.extend(p.implicit)
+            else:
+                failing.append(p.label)
+                findings.append(self.finding(
+                    "no-rollback-path", f"{p.label}: nothing in the repository shows a way back (no kept releases, "
+                    "immutable image tags, rollback job or documented procedure); the target's own settings "
+                    "decide", p.anchor.path, p.anchor.line, key=f"nothing:{p.label}", confidence=Confidence.MEDIUM))
+        for loc in [*facts.mutable_tags, *ci_mutable]:
+            if loc not in tag_findings:
+                tag_findings[loc] = self.finding("mutable-image-tag", f"mutable image tag: {loc.note}", loc.path,
+                                                 loc.line, key=f"tag:{loc.note}")
+        findings.extend(tag_findings.values())
+        evidence = list(dict.fromkeys(evidence))
+        n = len(paths)
+        if failing:
+            status = Status.FAIL
+            summary = f"{len(failing)} of {n} deploy path(s) have no evidenced way back: {', '.join(failing[:4])}."
+        elif warning:
+            status = Status.WARN
+            summary = (f"{len(warning)} of {n} deploy path(s) rely on an undocumented platform redeploy: "
+                       f"{', '.join(warning[:4])}.")
+        elif tag_findings:
+            status = Status.WARN
+            summary = (f"Every deploy path ({n}) has a way back, but {len(tag_findings)} image reference(s) use a "
+                       "mutable tag.")
+        else:
+            summary = f"Every deploy path ({n}) has rollback evidence: {', '.join(p.label for p in paths[:4])}."
+        return self.result(status, f"{summary} {MIGRATION_NOTE}", findings, evidence)
+
+
+# --- deploy paths ---------------------------------------------------------------------------
+def _platform_paths(facts: PlatformFacts) -> dict[str, DeployPath]:
+    out = {}
+    for name, anchor in facts.platforms.items():
+        def mine(locs: list[Location], name: str = name) -> list[Location]:
+            return [loc for loc in locs if loc.path and facts.sources.get(loc.path) == name]
+
+        out[name] = DeployPath(label=name, anchor=anchor, image_based=name in IMAGE_PLATFORMS,
+                               good=mine(facts.rollback), implicit=mine(facts.implicit_rollback),
+                               bad=mine(facts.no_rollback), mutable=mine(facts.mutable_tags))
+    return out
+
+
+def _script_paths(facts: PlatformFacts) -> list[DeployPath]:
+    """Deploy scripts that do not wrap a known platform are deploy paths of their own."""
+    out = []
+    for anchor in facts.deploy_scripts:
+        if anchor.path in facts.sources:
+            continue
+
+        def mine(locs: list[Location], path: str | None = anchor.path) -> list[Location]:
+            return [loc for loc in locs if loc.path == path]
+
+        mutable = mine(facts.mutable_tags)
+        out.append(DeployPath(label=anchor.path or "deploy script", anchor=anchor, image_based=bool(mutable),
+                              good=mine(facts.rollback), bad=mine(facts.no_rollback), mutable=mutable))
+    return out
+
+
+def _deploy_tool(job: Job) -> str | None:
+    for step in job.steps_of(StepKind.DEPLOY):
+        if step.deploy_tool:
+            return step.deploy_tool
+    return None
+
+
+def _step_text(step: Step) -> list[tuple[str, int, bool]]:
+    """(text, first line, is_run) of what a step executes: its run script or an ssh action's script."""
+    out = []
+    if step.run:
+        out.append((step.run, step.run_line or step.line, True))
+    for key in ("script", "command", "script_after", "script_before"):
+        value = step.with_.get(key) if isinstance(step.with_, dict) else None
+        if isinstance(value, str) and value.strip():
+            out.append((value, step.line, False))
+    return out
+
+
+def _ci_paths(model: PipelineModel, platforms: dict[str, DeployPath]) -> list[DeployPath]:
+    """CI deploy jobs: a job deploying to a configured platform joins that platform's path."""
+    out: list[DeployPath] = []
+    for wf, job in model.deploy_jobs():
+        tool = _deploy_tool(job) or "unknown tool"
+        anchor = Location(wf.path, job.line, f"CI deploy job {job.id} ({tool})")
+        platform = platforms.get(TOOL_PLATFORM.get(tool, ""))
+        if platform is not None:
+            platform.extra.append(anchor)
+            path = platform
+        else:
+            path = DeployPath(label=f"{wf.path}:{job.id}", anchor=anchor, image_based=tool in IMAGE_TOOLS)
+            deploys = job.steps_of(StepKind.DEPLOY)
+            line = (deploys[0].detail_line or deploys[0].line) if deploys else job.line
+            if tool in TOOL_ROLLBACK:
+                path.good.append(Location(wf.path, line, TOOL_ROLLBACK[tool]))
+            elif tool in TOOL_IMPLICIT:
+                path.implicit.append(Location(wf.path, line, TOOL_IMPLICIT[tool]))
+            out.append(path)
+        for step in job.steps:
+            if step.kinds & {StepKind.DEPLOY, StepKind.ROLLBACK, StepKind.PUBLISH, StepKind.BUILD}:
+                for text, start, is_run in _step_text(step):
+                    _apply_script(path, analyse(text), wf.path, start, is_run)
+    return out
+
+
+def _apply_script(path: DeployPath, sf: ScriptFacts, file: str, start: int, is_run: bool) -> None:
+    def at(off: int) -> int:
+        return start + off if is_run else start
+
+    for off, line in sf.release_layout[:1]:
+        path.good.append(Location(file, at(off), f"release directory layout, atomic switch: {line[:90]}"))
+    for off, line in sf.rollback_cmds:
+        path.good.append(Location(file, at(off), f"rollback command: {line[:90]}"))
+    for off, line in sf.in_place:
+        path.bad.append(Location(file, at(off), f"in-place update of the live folder: {line[:90]} (the previous "
+                                                "version is overwritten)"))
+    for off, ref in sf.immutable:
+        path.good.append(Location(file, at(off), f"immutable image tag {ref}"))
+    for off, ref in [] if sf.immutable else sf.mutable:  # `:latest` next to a SHA tag is only an alias
+        path.mutable.append(Location(file, at(off), f"image {ref}"))
+        path.image_based = True
+
+
+def _link_scripts(paths: list[DeployPath], scripts: list[DeployPath], model: PipelineModel) -> list[DeployPath]:
+    """A CI job that runs a repository deploy script inherits that script's evidence."""
+    jobs = {(wf.path, job.line): job for wf, job in model.deploy_jobs()}
+    for p in paths:
+        texts = []
+        for loc in (p.anchor, *p.extra):
+            job = jobs.get((loc.path or "", loc.line or 0))
+            if job is not None:
+                texts.extend(t for s in job.steps for t, _, _ in _step_text(s))
+        text = "\n".join(texts)
+        if not text:
+            continue
+        for sp in scripts:
+            name = sp.anchor.path or ""
+            if name and re.search(rf"(?:^|[\s/'\"]){re.escape(name)}\b", text):
+                p.good.extend(loc for loc in sp.good if loc not in p.good)
+                p.bad.extend(loc for loc in sp.bad if loc not in p.bad)
+                p.mutable.extend(loc for loc in sp.mutable if loc not in p.mutable)
+                p.image_based = p.image_based or sp.image_based
+                p.extra.append(sp.anchor)
+                sp.extra.append(p.anchor)
+    return paths
+
+
+# --- evidence that applies to every path ------------------------------------------------------
+def _documented(facts: PlatformFacts) -> list[Location]:
+    scripts = {loc.path for loc in facts.deploy_scripts}
+    return [loc for loc in facts.rollback
+            if loc.path not in facts.sources and loc.path not in scripts and loc.note.startswith("documented")]
+
+
+def _ci_rollback(model: PipelineModel) -> list[Location]:
+    out: list[Location] = []
+    for wf in model.workflows:
+        dispatch = wf.trigger("workflow_dispatch")
+        named = bool(_ROLLBACK_NAME.search(f"{wf.name or ''} {wf.path.rsplit('/', 1)[-1]}"))
+        for job in wf.jobs.values():
+            for step in job.steps_of(StepKind.ROLLBACK):
+                out.append(Location(wf.path, step.detail_line or step.line, f"rollback step in job {job.id}: "
+                                                                           f"{(step.detail or step.label)[:80]}"))
+            job_named = bool(_ROLLBACK_NAME.search(f"{job.id} {job.name or ''}"))
+            if dispatch and (named or job_named) and not job.has(StepKind.ROLLBACK) and job.steps:
+                out.append(Location(wf.path, job.line, f"manually dispatched rollback job {job.id}"))
+    return out
+
+
+def _ci_image_tags(model: PipelineModel) -> tuple[list[Location], list[Location]]:
+    """Image tags pushed or deployed by CI: (immutable, mutable) locations."""
+    immutable: list[Location] = []
+    mutable: list[Location] = []
+    for wf in model.workflows:
+        for job in wf.jobs.values():
+            for step in job.steps:
+                if not step.kinds & {StepKind.DEPLOY, StepKind.PUBLISH, StepKind.BUILD}:
+                    continue
+                imm, mut = _step_tags(wf, step)
+                immutable.extend(imm)
+                mutable.extend(mut)
+    return immutable, mutable
+
+
+def _step_tags(wf: Workflow, step: Step) -> tuple[list[Location], list[Location]]:
+    imm: list[Location] = []
+    mut: list[Location] = []
+    tags = step.with_.get("tags") if isinstance(step.with_, dict) else None
+    if isinstance(tags, str) and step.kinds & {StepKind.PUBLISH, StepKind.DEPLOY}:
+        refs = [t.strip() for t in re.split(r"[\n,]", tags) if t.strip()]
+        kinds = [image_tag_kind(r) for r in refs]
+        if "immutable" in kinds:
+            imm.append(Location(wf.path, step.line, f"image pushed with an immutable tag "
+                                                    f"{refs[kinds.index('immutable')]}"))
+        elif refs and all(k == "mutable" for k in kinds):
+            mut.extend(Location(wf.path, step.line, f"image {r}") for r in refs)
+    if step.run and step.kinds & {StepKind.PUBLISH, StepKind.DEPLOY}:
+        sf = analyse(step.run)
+        start = step.run_line or step.line
+        imm.extend(Location(wf.path, start + off, f"image pushed with an immutable tag {ref}") for off, ref in
+                   sf.immutable)
+        if not sf.immutable:
+            mut.extend(Location(wf.path, start + off, f"image {ref}") for off, ref in sf.mutable)
+    return imm, mut
 
 
 CHECK = Rollback()

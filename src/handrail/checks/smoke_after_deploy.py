@@ -1,18 +1,206 @@
-"""smoke-after-deploy: Is the deployed app smoke-tested after every deploy? (placeholder until its analyser lands)."""
+"""smoke-after-deploy: Is the deployed app smoke-tested after every deploy?
+
+Tests prove the code; only a request to the deployed app proves the deploy (config,
+secrets, migrations, DNS). A deploy path is smoke-tested when, after its deploy step,
+the same job or a job that needs it probes the deployed app (`curl -f`, wget, httpie,
+Playwright/Cypress/k6/Checkly against a deployed URL), or a workflow triggered by
+`deployment_status` or by `workflow_run` of the deploy workflow does. A platform health
+gate (fly checks, healthCheckPath, Kamal proxy, HEALTHCHECK) only keeps a dead release
+from taking traffic, so on its own it is a warning, not a pass.
+"""
 
 from __future__ import annotations
 
-from handrail.checks.base import NotAnalysedYet
+from typing import TYPE_CHECKING
+
+from handrail.checks.base import Check, Rule
+from handrail.core.finding import CheckResult, Finding, Location, Severity, Status
+from handrail.pipeline.classify import DeployPath, Hit, deploy_paths, step_path
+from handrail.pipeline.model import PipelineModel, Step, StepKind, Workflow
+
+if TYPE_CHECKING:
+    from handrail.core.project import Project
+
+# Deploy tools whose platform posts GitHub deployment statuses itself.
+_STATUS_POSTING_TOOLS = {"vercel", "netlify", "render", "railway"}
 
 
-class SmokeAfterDeploy(NotAnalysedYet):
+class SmokeAfterDeploy(Check):
     id = "smoke-after-deploy"
     question = "Is the deployed app smoke-tested after every deploy?"
-    why = "TODO"
-    fix = "TODO"
-    good_example = "TODO"
-    bad_example = "TODO"
-    coming_with = "in progress"
+    why = ("A green test suite says the code works on a CI runner, not that the release works where users are: a "
+           "missing secret, a failed migration or a wrong start command only shows up on the deployed URL. A smoke "
+           "test right after the deploy turns a silent outage into a red pipeline.")
+    fix = ("After the deploy step (same job, or a job with `needs: deploy`), request the deployed URL and fail on "
+           "errors: `curl -fsS --retry 5 --retry-connrefused https://app.example.com/up`, or run Playwright/Checkly "
+           "against it (e.g. `on: deployment_status` with `state == 'success'`).")
+    good_example = """\
+  deploy:
+    needs: tests
+    steps:
+      - run: flyctl deploy --remote-only
+      - name: Smoke test
+        run: curl -fsS --retry 5 --retry-connrefused https://myapp.fly.dev/up
+"""
+    bad_example = """\
+  deploy:
+    needs: tests
+    steps:
+      - run: flyctl deploy --remote-only
+      - run: echo "deployed!"        # nobody checks the app answers
+"""
+    rules = (
+        Rule("no-smoke-test", Severity.MEDIUM, "A deploy is not followed by any check that the deployed app answers.",
+             "Add a step after the deploy that requests the deployed URL with `curl -f` (or Playwright/Checkly)."),
+        Rule("health-gate-only", Severity.LOW,
+             "Only a platform health gate checks the deploy; nothing exercises the app after it.",
+             "Keep the health gate and add an HTTP smoke test of key pages after the deploy."),
+        Rule("smoke-invalid-workflow", Severity.LOW, "A CI file cannot be parsed, so smoke tests in it are unseen.",
+             "Fix the file; a workflow that does not parse never runs."),
+    )
+
+    def run(self, project: Project) -> CheckResult:
+        model = project.pipeline
+        invalid = [self.finding("smoke-invalid-workflow", f"{i.path} cannot be parsed: {i.message}", i.path, i.line,
+                                key=f"invalid:{i.path}") for i in model.invalid]
+        gates = list(model.platforms.health_gates)
+        status_smoke = _deployment_status_smoke(model)
+        paths = deploy_paths(model)
+        if not paths:
+            return self._no_deploy(model, gates, status_smoke, invalid)
+        findings: list[Finding] = []
+        evidence: list[Location] = []
+        smoked: list[str] = []
+        gate_only: list[DeployPath] = []
+        for dp in paths:
+            where = Location(dp.path, dp.line, f"deploy ({dp.tool}) in {dp.label}")
+            smoke = smoke_after(model, dp, status_smoke)
+            if smoke:
+                smoked.append(dp.label)
+                evidence.append(where)
+                evidence.extend(smoke[:2])
+                continue
+            if gates:
+                gate_only.append(dp)
+                findings.append(self.finding(
+                    "health-gate-only", f"{dp.label} deploys with {dp.tool}; only a platform health gate checks it ("
+                    + ", ".join(_loc(g) for g in gates[:3]) + ")", dp.path, dp.line,
+                    evidence=dp.step.detail or dp.step.label, key=f"{dp.workflow.path}:{dp.job.id}",
+                    related=gates[:5]))
+                continue
+            findings.append(self.finding(
+                "no-smoke-test", f"{dp.label} deploys with {dp.tool} and nothing checks the deployed app afterwards",
+                dp.path, dp.line, evidence=dp.step.detail or dp.step.label, key=f"{dp.workflow.path}:{dp.job.id}",
+                severity=Severity.LOW if dp.preview else None,
+                related=[Location(dp.job.workflow_path or dp.workflow.path, dp.job.line, f"job {dp.job.id}")]))
+        missing = [f for f in findings if f.rule == "no-smoke-test"]
+        note = _invalid_note(invalid)
+        if missing:
+            return self.result(Status.FAIL, f"{len(missing)} of {len(paths)} deploy path(s) have no smoke test after "
+                               "them" + note, findings + invalid, evidence)
+        if gate_only:
+            evidence.extend(gates)
+            return self.result(Status.WARN, f"{len(gate_only)} of {len(paths)} deploy path(s) rely only on a platform "
+                               "health gate (" + ", ".join(_loc(g) for g in gates[:3]) + ")" + note,
+                               findings + invalid, evidence)
+        summary = "every deploy path is smoke-tested after it: " + "; ".join(smoked)
+        if invalid:
+            return self.result(Status.WARN, summary + note, invalid, evidence)
+        return self.result(Status.PASS, summary, [], evidence)
+
+    def _no_deploy(self, model: PipelineModel, gates: list[Location], status_smoke: list[Location],
+                   invalid: list[Finding]) -> CheckResult:
+        note = _invalid_note(invalid)
+        if status_smoke:
+            return self.result(Status.WARN if invalid else Status.PASS,
+                               "no CI job deploys, but every successful deployment (deployment_status) is smoke-tested"
+                               + note, invalid, status_smoke)
+        if gates:
+            finding = self.finding("health-gate-only", "the platform gates releases on a health check ("
+                                   + ", ".join(_loc(g) for g in gates[:3]) + ") but nothing smoke-tests the app "
+                                   "after a deploy", gates[0].path, gates[0].line, key="platform-health-gate",
+                                   related=gates[:5])
+            return self.result(Status.WARN, "no CI deploy found; only a platform health gate checks releases ("
+                               + ", ".join(_loc(g) for g in gates[:3]) + ")" + note, [finding, *invalid], gates)
+        return self.unknown("no deploy found in CI or platform configuration; a CI deploy job followed by an HTTP "
+                            "check of the deployed URL (or a deployment_status workflow) would decide this" + note,
+                            findings=invalid)
+
+
+def _loc(loc: Location) -> str:
+    return f"{loc.path}:{loc.line}" if loc.line else str(loc.path)
+
+
+def _invalid_note(invalid: list[Finding]) -> str:
+    if not invalid:
+        return ""
+    return f"; {len(invalid)} CI file(s) cannot be parsed and were not judged: " + ", ".join(
+        sorted({f.path or "" for f in invalid}))
+
+
+def _smoke_locations(wf: Workflow, steps: list[tuple[str, Step]]) -> list[Location]:
+    out = []
+    for job_id, step in steps:
+        if step.continue_on_error:
+            continue
+        job = wf.jobs[job_id]
+        for h in step.hits:
+            if isinstance(h, Hit) and h.kind is StepKind.SMOKE:
+                out.append(Location(step_path(wf, job, step), h.line,
+                                    f"smoke ({h.tool}): {h.detail[:100]} ({wf.name or wf.path} / {job_id})"))
+                break
+    return out
+
+
+def _deployment_status_smoke(model: PipelineModel) -> list[Location]:
+    out: list[Location] = []
+    for wf in model.workflows:
+        trig = wf.trigger("deployment_status")
+        if trig is None:
+            continue
+        locs = _smoke_locations(wf, [(jid, s) for jid, j in wf.jobs.items() for s in j.steps
+                                     if StepKind.SMOKE in s.kinds])
+        if locs:
+            out.append(Location(wf.path, trig.line or wf.line, "on: deployment_status"))
+            out.extend(locs)
+    return out
+
+
+def smoke_after(model: PipelineModel, dp: DeployPath, status_smoke: list[Location]) -> list[Location]:
+    """Where the deploy path `dp` is smoke-tested, if anywhere."""
+    wf, job, step = dp.workflow, dp.job, dp.step
+    seq = dp.hit.seq if dp.hit else -1
+    same: list[tuple[str, Step]] = []
+    for s in job.steps:
+        if StepKind.SMOKE not in s.kinds:
+            continue
+        if s.index > step.index or (s.index == step.index and any(
+                isinstance(h, Hit) and h.kind is StepKind.SMOKE and h.seq > seq for h in s.hits)):
+            same.append((job.id, s))
+    locs = _smoke_locations(wf, same)
+    if locs:
+        return locs
+    for jid in sorted(wf.downstream(job.id)):
+        down = wf.jobs[jid]
+        raw = down.raw if isinstance(down.raw, dict) else {}
+        if raw.get("continue-on-error") is True or down.allow_failure:
+            continue
+        locs = _smoke_locations(wf, [(jid, s) for s in down.steps if StepKind.SMOKE in s.kinds])
+        if locs:
+            return locs
+    for other in model.workflows:
+        trig = other.trigger("workflow_run")
+        if other is wf or trig is None:
+            continue
+        if (wf.name and wf.name in trig.workflows) or wf.path.rsplit("/", 1)[-1] in trig.workflows:
+            locs = _smoke_locations(other, [(jid, s) for jid, j in other.jobs.items() for s in j.steps
+                                            if StepKind.SMOKE in s.kinds])
+            if locs:
+                return [Location(other.path, trig.line or other.line, f"on: workflow_run of {wf.name or wf.path}"),
+                        *locs]
+    if status_smoke and (job.environment or dp.tool in _STATUS_POSTING_TOOLS):
+        return status_smoke
+    return []
 
 
 CHECK = SmokeAfterDeploy()

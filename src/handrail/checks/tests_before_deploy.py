@@ -1,18 +1,296 @@
-"""tests-before-deploy: Are tests run and passing before every deploy? (placeholder until its analyser lands)."""
+"""tests-before-deploy: Are tests run and passing before every deploy?
+
+A deploy path is a CI job with a DEPLOY step. It is gated when the tests must pass
+before it runs: a job it needs (transitively; GitLab earlier stages count) runs tests
+and cannot fail open, or the same job runs tests before the deploy step, or the
+workflow runs on `workflow_run` of a CI workflow with tests and checks that CI
+concluded `success`. Platforms that deploy straight from git (Vercel, Render, Fly
+without a CI deploy) are gated, if at all, by branch protection, which is not in the
+repository: that is `unknown`, not a pass and not a fail.
+"""
 
 from __future__ import annotations
 
-from handrail.checks.base import NotAnalysedYet
+import re
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from handrail.checks.base import Check, Rule
+from handrail.core.finding import CheckResult, Finding, Location, Severity, Status
+from handrail.pipeline.classify import DeployPath, Hit, deploy_paths, first_hit, step_path
+from handrail.pipeline.model import Job, PipelineModel, Step, StepKind, Workflow
+
+if TYPE_CHECKING:
+    from handrail.core.project import Project
+
+# Files that mean "a platform deploys this repository", outside CI (platform readers cover most of them).
+PLATFORM_FILES = {
+    "vercel.json": "vercel", "netlify.toml": "netlify", "render.yaml": "render", "render.yml": "render",
+    "fly.toml": "fly", "Procfile": "heroku", "app.json": "heroku", "railway.toml": "railway",
+    "railway.json": "railway", "firebase.json": "firebase", "wrangler.toml": "cloudflare", "amplify.yml": "amplify",
+    "app.yaml": "app-engine", "config/deploy.yml": "kamal", "deploy.php": "deployer", "Capfile": "capistrano",
+    "serverless.yml": "serverless", "Envoy.blade.php": "envoy",
+}
+# Platforms that build and release on a git push (their own integration, not a CI job).
+GIT_PLATFORMS = {"vercel", "netlify", "render", "heroku", "railway", "fly", "firebase", "cloudflare", "amplify",
+                 "app-engine"}
+
+_SUCCESS_CONCLUSION = re.compile(r"workflow_run\.conclusion\s*==\s*['\"]success['\"]")
+_RUNS_ANYWAY = re.compile(r"\balways\(\)|!\s*cancelled\(\)|\bfailure\(\)")
+_REQUIRES_SUCCESS = re.compile(r"\.result\s*==\s*['\"]success['\"]|\bsuccess\(\)")
 
 
-class TestsBeforeDeploy(NotAnalysedYet):
+@dataclass
+class Gate:
+    gated: bool
+    evidence: list[Location] = field(default_factory=list)
+    reason: str = ""
+    rule: str = "ungated-deploy"
+
+
+class TestsBeforeDeploy(Check):
     id = "tests-before-deploy"
     question = "Are tests run and passing before every deploy?"
-    why = "TODO"
-    fix = "TODO"
-    good_example = "TODO"
-    bad_example = "TODO"
-    coming_with = "in progress"
+    why = ("A deploy that does not wait for the test suite ships whatever the last push contained, including code an "
+           "AI agent wrote that nobody ran. Tests that run next to the deploy, or after it, catch nothing in time.")
+    fix = ("Make every deploy job depend on the test job (`needs: [tests]` on GitHub, a test stage before the deploy "
+           "stage on GitLab), or deploy from a `workflow_run` of CI with "
+           "`if: github.event.workflow_run.conclusion == 'success'`. For git-push platforms, require the test status "
+           "check in branch protection.")
+    good_example = """\
+jobs:
+  tests:
+    runs-on: ubuntu-latest
+    steps:
+      - uses: actions/checkout@v4
+      - run: npm ci && npm test
+  deploy:
+    needs: tests            # deploy waits for green tests
+    if: github.ref == 'refs/heads/main'
+    steps:
+      - run: npx vercel deploy --prod --token=${{ secrets.VERCEL_TOKEN }}
+"""
+    bad_example = """\
+on: push
+jobs:
+  deploy:                   # no needs: ships every push, tested or not
+    steps:
+      - run: flyctl deploy --remote-only
+"""
+    rules = (
+        Rule("ungated-deploy", Severity.HIGH, "A CI job deploys without a passing test job before it.",
+             "Add `needs: [<test job>]` to the deploy job (or a test stage before it) so red tests stop the deploy."),
+        Rule("deploy-after-failed-ci", Severity.HIGH,
+             "A workflow_run deploy runs when CI completes, also when CI failed.",
+             "Add `if: github.event.workflow_run.conclusion == 'success'` to the deploy job."),
+        Rule("invalid-workflow", Severity.MEDIUM, "A CI file cannot be parsed, so its deploys cannot be judged.",
+             "Fix the file (run actionlint or `gitlab-ci lint`); a workflow that does not parse does not run."),
+    )
+
+    def run(self, project: Project) -> CheckResult:
+        model = project.pipeline
+        invalid = [self.finding("invalid-workflow", f"{i.path} cannot be parsed: {i.message}", i.path, i.line,
+                                key=f"invalid:{i.path}") for i in model.invalid]
+        paths = deploy_paths(model)
+        if not paths:
+            return self._no_deploy(project, model, invalid)
+        findings: list[Finding] = []
+        evidence: list[Location] = []
+        gated: list[str] = []
+        for dp in paths:
+            gate = gate_for(model, dp)
+            where = Location(dp.path, dp.line, f"deploy ({dp.tool}) in {dp.label}")
+            if gate.gated:
+                gated.append(f"{dp.label} ({dp.tool})")
+                evidence.append(where)
+                evidence.extend(gate.evidence)
+                continue
+            manual = _manual(dp.workflow, dp.job)
+            severity = Severity.MEDIUM if manual or dp.preview else None
+            kind = " (manual)" if manual else " (preview)" if dp.preview else ""
+            findings.append(self.finding(
+                gate.rule, f"{dp.label} deploys with {dp.tool}{kind} {gate.reason}", dp.path, dp.line,
+                evidence=dp.step.detail or dp.step.label, key=f"{dp.workflow.path}:{dp.job.id}", severity=severity,
+                related=[Location(dp.job.workflow_path or dp.workflow.path, dp.job.line, f"job {dp.job.id}"),
+                         *gate.evidence]))
+        findings.extend(invalid)
+        if any(f.rule != "invalid-workflow" for f in findings):
+            bad = len(findings) - len(invalid)
+            return self.result(Status.FAIL, f"{bad} of {len(paths)} deploy path(s) can run without passing tests"
+                               + _invalid_note(invalid), findings, evidence)
+        summary = f"every deploy path waits for passing tests: {'; '.join(gated)}"
+        if invalid:
+            return self.result(Status.WARN, summary + _invalid_note(invalid), findings, evidence)
+        return self.result(Status.PASS, summary, [], evidence)
+
+    def _no_deploy(self, project: Project, model: PipelineModel, invalid: list[Finding]) -> CheckResult:
+        platforms = platform_files(project, model)
+        evidence = list(platforms)
+        tests = [Location(step_path(wf, job, s), s.detail_line or s.line, f"tests in {wf.name or wf.path} / {job.id}")
+                 for wf, job in model.jobs() for s in job.steps if StepKind.TEST in s.kinds][:5]
+        evidence.extend(tests)
+        parts: list[str] = []
+        git = [loc for loc in platforms if loc.note.split(":", 1)[0] in GIT_PLATFORMS]
+        by_hand = [loc for loc in platforms if loc not in git]
+        if git:
+            parts.append(f"no CI job deploys; {_names(git)} deploy from git ({_paths(git)}), so whether failing tests "
+                         "block a deploy is decided by branch protection (required status checks on the deploy "
+                         "branch), which is not in the repository")
+        if by_hand:
+            parts.append(f"{_names(by_hand)} ({_paths(by_hand)}) deploy from a workstation: only a pre-deploy hook "
+                         "that runs the tests, or a CI deploy job that needs the test job, would gate them")
+        if not parts:
+            parts.append("no deploy found in CI or platform configuration; a CI deploy job that needs the test job, "
+                         "or branch protection for a git-push platform, would decide this")
+        summary = "; ".join(parts)
+        summary += f"; CI runs tests ({len(tests)} step(s) found)" if tests else "; no CI step runs the tests"
+        return self.unknown(summary + _invalid_note(invalid), evidence, invalid)
+
+
+def _names(locs: list[Location]) -> str:
+    return ", ".join(sorted({loc.note.split(":", 1)[0] for loc in locs}))
+
+
+def _paths(locs: list[Location]) -> str:
+    return ", ".join(sorted({loc.path or "" for loc in locs}))
+
+
+def _invalid_note(invalid: list[Finding]) -> str:
+    if not invalid:
+        return ""
+    return f"; {len(invalid)} CI file(s) cannot be parsed and were not judged: " + ", ".join(
+        sorted({f.path or "" for f in invalid}))
+
+
+def platform_files(project: Project, model: PipelineModel) -> list[Location]:
+    """Where a platform that deploys from git is configured (platform readers first, then known file names)."""
+    out: dict[str, Location] = {}
+    for name, loc in model.platforms.platforms.items():
+        if loc.path and name != "docker-compose":
+            out.setdefault(loc.path, Location(loc.path, loc.line, f"{name}: platform configuration"))
+    for path, name in PLATFORM_FILES.items():
+        if project.exists(path) and path not in out:
+            out[path] = Location(path, 1, f"{name}: platform configuration")
+    return list(out.values())
+
+
+# --------------------------------------------------------------------------------------
+# gating
+# --------------------------------------------------------------------------------------
+def _fails_open(job: Job) -> bool:
+    raw = job.raw if isinstance(job.raw, dict) else {}
+    return bool(job.allow_failure) or raw.get("continue-on-error") is True
+
+
+def _runs_despite_failure(job: Job, step: Step | None = None) -> bool:
+    """A job (or deploy step) that runs even when what it needs failed: always(), !cancelled(), when: always."""
+    if job.when == "always":
+        return True
+    for cond in (job.condition, step.condition if step else None):
+        if cond and _RUNS_ANYWAY.search(cond) and not _REQUIRES_SUCCESS.search(cond):
+            return True
+    return False
+
+
+def _test_locations(wf: Workflow, job: Job, before: tuple[int, int] | None = None) -> list[Location]:
+    """Gating test steps of `job` (only those before step/hit `before` when given)."""
+    out = []
+    for step in job.steps:
+        if StepKind.TEST not in step.kinds or step.continue_on_error:
+            continue
+        hit: Hit | None = first_hit(step, StepKind.TEST)
+        if before is not None:
+            idx, seq = before
+            if step.index > idx or (step.index == idx and (hit is None or hit.seq > seq)):
+                continue
+        line = hit.line if hit else step.detail_line or step.line
+        out.append(Location(step_path(wf, job, step), line,
+                            f"tests: {(hit.detail if hit else step.label)[:100]} ({wf.name or wf.path} / {job.id})"))
+    return out
+
+
+def gate_for(model: PipelineModel, dp: DeployPath, depth: int = 0) -> Gate:
+    wf, job, step = dp.workflow, dp.job, dp.step
+    if _runs_despite_failure(job, step):
+        return Gate(False, reason="and its condition (always()/!cancelled()/when: always) runs it even when tests "
+                                  "fail")
+    # 1. tests earlier in the same job
+    same = _test_locations(wf, job, (step.index, dp.hit.seq if dp.hit else 10**6))
+    if same and not _fails_open(job):
+        return Gate(True, same[:2])
+    # 2. tests in a job this one needs (transitively, through jobs that do not run regardless)
+    seen: set[str] = set()
+    stack = list(job.needs)
+    while stack:
+        jid = stack.pop()
+        if jid in seen or jid not in wf.jobs:
+            continue
+        seen.add(jid)
+        up = wf.jobs[jid]
+        if not _fails_open(up):
+            locs = _test_locations(wf, up)
+            if locs:
+                return Gate(True, locs[:2])
+        if not _runs_despite_failure(up):
+            stack.extend(up.needs)
+    # 3. workflow_run of a CI workflow with tests
+    wr = wf.trigger("workflow_run")
+    if wr is not None:
+        return _workflow_run_gate(model, wf, job, step, wr.workflows, wr.line)
+    # 4. a reusable workflow: gated when every caller is
+    if wf.trigger("workflow_call") is not None and depth < 3:
+        callers = _callers(model, wf)
+        if callers:
+            gates = [gate_for(model, DeployPath(cwf, cjob, step, dp.hit), depth + 1) for cwf, cjob in callers]
+            if all(g.gated for g in gates):
+                return Gate(True, [loc for g in gates for loc in g.evidence][:4])
+            return Gate(False, reason="in a reusable workflow called by a job that does not wait for tests")
+    raw = job.raw if isinstance(job.raw, dict) else {}
+    if wf.provider == "gitlab" and "needs" in raw and not job.needs:
+        return Gate(False, reason="with `needs: []`, so it starts at once instead of waiting for the test stage")
+    if any(_test_locations(wf, j) for j in wf.jobs.values()):
+        return Gate(False, reason="without needing the test job of the same workflow: both run at once, so the "
+                                  "deploy does not wait for the tests")
+    return Gate(False, reason="and no test job runs before it")
+
+
+def _callers(model: PipelineModel, wf: Workflow) -> list[tuple[Workflow, Job]]:
+    out = []
+    for other, job in model.jobs():
+        if other is wf or not job.uses:
+            continue
+        target = job.uses.split("@", 1)[0].lstrip("./")
+        if target and target == wf.path.lstrip("./"):
+            out.append((other, job))
+    return out
+
+
+def _workflow_run_gate(model: PipelineModel, wf: Workflow, job: Job, step: Step, names: list[str],
+                       line: int) -> Gate:
+    upstream = [w for w in model.workflows if w is not wf and (
+        (w.name and w.name in names) or w.path.rsplit("/", 1)[-1] in names or w.path in names)]
+    tests = [loc for w in upstream for j in w.jobs.values() if not _fails_open(j) for loc in _test_locations(w, j)]
+    trigger = Location(wf.path, line or wf.line, f"on: workflow_run of {', '.join(names) or '?'}")
+    if not tests:
+        what = ", ".join(names) or "an unnamed workflow"
+        return Gate(False, [trigger], reason=f"after workflow_run of {what}, which runs no tests (or is not in the "
+                                             "repository)")
+    conditions = [job.condition, step.condition, *(wf.jobs[j].condition for j in wf.upstream(job.id))]
+    if any(c and _SUCCESS_CONCLUSION.search(c) for c in conditions):
+        return Gate(True, [trigger, Location(wf.path, job.line, f"job {job.id} requires workflow_run.conclusion "
+                                                                "== 'success'"), *tests[:2]])
+    return Gate(False, [trigger, *tests[:1]], rule="deploy-after-failed-ci",
+                reason=f"on workflow_run of {', '.join(names)} without checking "
+                       "`github.event.workflow_run.conclusion == 'success'`, so it also deploys after failed CI")
+
+
+def _manual(wf: Workflow, job: Job) -> bool:
+    if job.when == "manual":
+        return True
+    events = {t.event for t in wf.triggers}
+    return bool(events) and events <= {"workflow_dispatch", "repository_dispatch"}
 
 
 CHECK = TestsBeforeDeploy()
+
+__all__ = ["CHECK", "GIT_PLATFORMS", "PLATFORM_FILES", "Gate", "TestsBeforeDeploy", "gate_for", "platform_files"]

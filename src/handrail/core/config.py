@@ -26,7 +26,8 @@ class ConfigError(Exception):
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # strict: TOML already has real types, so "no" for a bool or "3" for an int is a mistake to report
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
 
 
 class Environment(_Strict):
@@ -128,8 +129,14 @@ def load_config(root: Path, explicit: Path | None = None) -> Config:
 def _load_file(path: Path, section: tuple[str, ...] | None) -> Config:
     try:
         text = path.read_text("utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"{path}: cannot read: {exc.__class__.__name__}") from exc
+    except FileNotFoundError as exc:
+        raise ConfigError(f"{path}: no such config file") from exc
+    except IsADirectoryError as exc:
+        raise ConfigError(f"{path}: is a directory, not a config file") from exc
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{path}: not UTF-8 text (byte {exc.start})") from exc
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read: {exc.strerror or exc.__class__.__name__}") from exc
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
@@ -143,6 +150,11 @@ def _load_file(path: Path, section: tuple[str, ...] | None) -> Config:
         prefix = section
         if not isinstance(data, dict):
             raise ConfigError(f"{path}: [{'.'.join(section)}] must be a table")
+    problem = _unknown_names(data)
+    if problem:
+        loc, msg = problem
+        loc = prefix + loc
+        raise ConfigError(f"{path}:{toml_line(text, loc) or 1}: {'.'.join(loc)}: {msg}")
     try:
         return Config.model_validate({**data, "source": str(path)})
     except ValidationError as exc:
@@ -154,6 +166,26 @@ def _load_file(path: Path, section: tuple[str, ...] | None) -> Config:
         if err["type"] == "extra_forbidden":
             msg = "unknown key"
         raise ConfigError(f"{path}:{line or 1}: {key}: {msg}") from exc
+
+
+def _unknown_names(data: dict) -> tuple[tuple[str, ...], str] | None:
+    """Unknown check or rule names, located at their own key (the model validators only know the table)."""
+    from handrail.checks import CHECK_IDS
+
+    checks = data.get("checks")
+    if isinstance(checks, dict):
+        for name in checks:
+            if name not in CHECK_IDS:
+                return ("checks", name), f"unknown check (known: {', '.join(CHECK_IDS)})"
+    severity = data.get("severity")
+    if isinstance(severity, dict) and severity:
+        from handrail.checks import all_rules
+
+        rules = all_rules()
+        for name in severity:
+            if name not in rules and name not in CHECK_IDS:
+                return ("severity", name), "unknown rule or check (see `handrail explain CHECK` for rule ids)"
+    return None
 
 
 def toml_line(text: str, loc: tuple[str, ...]) -> int | None:

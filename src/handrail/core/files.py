@@ -63,6 +63,7 @@ class FileIndex:
         if paths is None:
             paths = list(_walk_paths(root))
         entries = []
+        root_real = os.path.realpath(root)
         for rel in paths:
             if _excluded(rel, patterns) or any(part in ALWAYS_SKIP_DIRS for part in rel.split("/")[:-1]):
                 continue
@@ -75,10 +76,10 @@ class FileIndex:
             if is_link:
                 try:
                     st = full.stat()
-                except OSError:
+                except (OSError, RuntimeError):
                     continue  # dangling or looping symlink
-                if not os.path.isfile(full):
-                    continue
+                if not os.path.isfile(full) or not _inside(full, root_real):
+                    continue  # a directory, or content that is not part of this repository
             elif not os.path.isfile(full):
                 continue  # submodule, socket, ...
             entries.append(FileEntry(rel, st.st_size, is_link))
@@ -148,12 +149,19 @@ def _excluded(rel: str, patterns: list[str]) -> bool:
     return False
 
 
+def _inside(path: Path, root_real: str) -> bool:
+    real = os.path.realpath(path)
+    return real == root_real or real.startswith(root_real.rstrip(os.sep) + os.sep)
+
+
 def _git_paths(root: Path) -> list[str] | None:
+    from handrail.core.git import git_env
+
     try:
         proc = subprocess.run(
-            ["git", "-c", "core.quotepath=off", "ls-files", "-z", "--cached", "--others", "--exclude-standard",
-             "--deduplicate"],
-            cwd=root, capture_output=True, timeout=120, check=False,
+            ["git", "-c", "core.quotepath=off", "-c", "core.fsmonitor=false", "ls-files", "-z", "--cached",
+             "--others", "--exclude-standard", "--deduplicate"],
+            cwd=root, capture_output=True, timeout=120, check=False, env=git_env(),
         )
     except (OSError, subprocess.TimeoutExpired):
         return None
@@ -163,27 +171,33 @@ def _git_paths(root: Path) -> list[str] | None:
 
 
 def _walk_paths(root: Path) -> Iterator[str]:
+    """Walk without git, applying every .gitignore on the way down like git does: deeper files
+    override shallower ones (so a nested `!keep.log` re-includes), and an ignored directory is
+    not entered at all (so nothing inside it can be re-included)."""
     import pathspec
 
-    specs: list[tuple[str, pathspec.PathSpec]] = []
+    specs: list[tuple[str, pathspec.PathSpec]] = []  # (folder, spec), parents before children
+
+    def ignored(rel: str, is_dir: bool) -> bool:
+        verdict = False
+        for base, spec in specs:
+            if base and not rel.startswith(base + "/"):
+                continue
+            sub = rel[len(base) + 1:] if base else rel
+            res = spec.check_file(sub + ("/" if is_dir else ""))
+            if res.include is not None:
+                verdict = res.include
+        return verdict
+
     for dirpath, dirnames, filenames in os.walk(root, followlinks=False):
         rel_dir = os.path.relpath(dirpath, root).replace(os.sep, "/")
         rel_dir = "" if rel_dir == "." else rel_dir
         if ".gitignore" in filenames:
             try:
                 text = (Path(dirpath) / ".gitignore").read_text("utf-8", "replace")
-                specs.append((rel_dir, pathspec.PathSpec.from_lines("gitwildmatch", text.splitlines())))
-            except OSError:
-                pass
-
-        def ignored(rel: str, is_dir: bool) -> bool:
-            for base, spec in specs:
-                if base and not rel.startswith(base + "/"):
-                    continue
-                sub = rel[len(base) + 1:] if base else rel
-                if spec.match_file(sub + ("/" if is_dir else "")):
-                    return True
-            return False
+                specs.append((rel_dir, pathspec.GitIgnoreSpec.from_lines(text.splitlines())))
+            except (OSError, ValueError):
+                pass  # unreadable or an invalid pattern: git would skip it too
 
         keep = []
         for d in sorted(dirnames):

@@ -33,14 +33,24 @@ class GitFacts:
     shallow: bool = False
 
 
+def git_env() -> dict[str, str]:
+    """The environment for git: no prompts, C locale, and no GIT_DIR/GIT_WORK_TREE inherited
+    from a calling git hook, which would point git at a different repository than `root`."""
+    env = {k: v for k, v in os.environ.items() if k not in ("GIT_DIR", "GIT_WORK_TREE")}
+    env.update({"GIT_TERMINAL_PROMPT": "0", "LC_ALL": "C"})
+    return env
+
+
 class GitReader:
     def __init__(self, root: Path) -> None:
         self.root = root
 
     def run(self, *args: str, timeout: float = 60, check: bool = True) -> bytes:
         try:
-            proc = subprocess.run(["git", *args], cwd=self.root, capture_output=True, timeout=timeout,
-                                  check=False, env={**os.environ, "GIT_TERMINAL_PROMPT": "0", "LC_ALL": "C"})
+            # The repository under analysis may be untrusted: never let its config run a program.
+            proc = subprocess.run(["git", "-c", "core.fsmonitor=false", *args], cwd=self.root, capture_output=True,
+                                  timeout=timeout, check=False,
+                                  env=git_env())
         except FileNotFoundError as exc:
             raise GitError("git is not installed") from exc
         except subprocess.TimeoutExpired as exc:
@@ -70,9 +80,7 @@ class GitReader:
         dirty = []
         try:
             raw = self.run("status", "--porcelain=v1", "-z", "--untracked-files=normal")
-            for rec in raw.split(b"\x00"):
-                if len(rec) > 3 and rec[2:3] == b" ":
-                    dirty.append(os.fsdecode(rec[3:]))
+            dirty = parse_porcelain_z(raw)
         except GitError:
             pass
         remotes: dict[str, Remote] = {}
@@ -84,9 +92,29 @@ class GitReader:
         return GitFacts(True, head, branch, dirty, list(remotes.values()), shallow)
 
 
+def parse_porcelain_z(raw: bytes) -> list[str]:
+    """Paths from `git status --porcelain=v1 -z`. A rename or copy record ("R  new") is
+    followed by a bare field holding the old path, which must be skipped, not parsed."""
+    out: list[str] = []
+    fields = raw.split(b"\x00")
+    i = 0
+    while i < len(fields):
+        rec = fields[i]
+        i += 1
+        if len(rec) < 4 or rec[2:3] != b" ":
+            continue
+        out.append(os.fsdecode(rec[3:]))
+        if rec[:1] in (b"R", b"C") or rec[1:2] in (b"R", b"C"):
+            i += 1
+    return out
+
+
 def strip_credentials(url: str) -> str:
     """https://user:token@host/x -> https://***@host/x: a remote URL may hold a token."""
-    if "://" in url and "@" in url.split("://", 1)[1].split("/", 1)[0]:
-        scheme, rest = url.split("://", 1)
-        return f"{scheme}://***@{rest.split('@', 1)[1]}"
-    return url
+    if "://" not in url:
+        return url
+    scheme, rest = url.split("://", 1)
+    authority, sep, path = rest.partition("/")
+    if "@" not in authority:
+        return url
+    return f"{scheme}://***@{authority.rpartition('@')[2]}{sep}{path}"

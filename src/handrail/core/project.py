@@ -9,6 +9,7 @@ views (the pipeline model, detected stacks) are cached properties built on deman
 from __future__ import annotations
 
 import json
+import re
 import tomllib
 from collections.abc import Callable
 from functools import cached_property
@@ -23,6 +24,9 @@ if TYPE_CHECKING:
     from handrail.core.config import Config
     from handrail.core.stacks import Stacks
     from handrail.pipeline.model import PipelineModel
+
+
+_AT_LINE = re.compile(r"\bat line (\d+)")
 
 
 class ProjectError(Exception):
@@ -88,7 +92,8 @@ class Project:
             if data is None or b"\x00" in data[:8192]:
                 self._text[path] = None
             else:
-                self._text[path] = data.decode("utf-8", "replace")
+                # A UTF-8 BOM breaks json.loads and `^`-anchored patterns on the first line.
+                self._text[path] = data.removeprefix(b"\xef\xbb\xbf").decode("utf-8", "replace")
         return self._text[path]
 
     def lines(self, path: str) -> list[str]:
@@ -158,5 +163,9 @@ def _one_line(exc: BaseException) -> str:
 
 
 def _exc_line(exc: BaseException) -> int | None:
+    """JSON errors carry `lineno`; Python 3.11's TOMLDecodeError has the line only in its text."""
     lineno = getattr(exc, "lineno", None)
-    return lineno if isinstance(lineno, int) else None
+    if isinstance(lineno, int):
+        return lineno
+    m = _AT_LINE.search(str(exc))
+    return int(m.group(1)) if m else None

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 from handrail import __version__
 from handrail.checks import CHECK_IDS, load_check
-from handrail.core.finding import CheckResult, Finding, Severity, Status
+from handrail.core.finding import CheckResult, Finding, Location, Severity, Status
 from handrail.core.project import Project
 
 
@@ -71,7 +71,10 @@ def _run_one(project: Project, cid: str) -> CheckResult:
     check = None
     try:
         check = load_check(cid)
-        return check.run(project)
+        result = check.run(project)
+        if not isinstance(result, CheckResult):
+            raise TypeError(f"returned {type(result).__name__}, not a CheckResult")
+        return result
     except Exception as exc:
         question = getattr(check, "question", cid)
         reason = str(exc).strip().splitlines()[0] if str(exc).strip() else exc.__class__.__name__
@@ -81,15 +84,18 @@ def _run_one(project: Project, cid: str) -> CheckResult:
 def _post_process(project: Project, result: CheckResult, baseline: set[str] | None) -> None:
     assign_fingerprints(result.findings)
     kept: list[Finding] = []
+    accepted: list[Location] = []
     for f in result.findings:
         override = project.config.severity_for(f.rule, f.check)
         if override is not None:
             f.severity = override
         if f.path and project.exists(f.path) and project.ignored_on_line(f.path, f.line, f.rule, f.check):
             result.suppressed += 1
+            accepted.append(Location(f.path, f.line, f"{f.rule} accepted by inline handrail:ignore"))
             continue
         if baseline is not None and f.fingerprint in baseline:
             result.suppressed += 1
+            accepted.append(Location(f.path, f.line, f"{f.rule} accepted by the baseline"))
             continue
         kept.append(f)
     had_problems = any(f.severity.rank > Severity.INFO.rank for f in result.findings)
@@ -97,5 +103,6 @@ def _post_process(project: Project, result: CheckResult, baseline: set[str] | No
     remaining = any(f.severity.rank > Severity.INFO.rank for f in kept)
     if result.status in (Status.FAIL, Status.WARN) and had_problems and not remaining:
         result.status = Status.PASS
+        result.evidence.extend(accepted)  # a pass must still point at what it rests on
         result.summary = (f"{result.summary} [all {result.suppressed} finding(s) accepted by inline ignore "
                           f"or baseline]")

@@ -83,6 +83,9 @@ def detect_stacks(project: Project) -> Stacks:
         st.ci["github-actions"] = Location(first, None, "workflow")
     if ".gitlab-ci.yml" in files:
         st.ci["gitlab-ci"] = Location(".gitlab-ci.yml", None, "GitLab CI")
+    for name, path in _OTHER_CI:
+        if path in files:
+            st.ci.setdefault(name, Location(path, None, name))
 
     _detect_deploy(project, st)
     return st
@@ -119,18 +122,43 @@ def _detect_node(project: Project, st: Stacks) -> None:
                 st.databases.setdefault(db, Location(pkg, project.find_line(pkg, f'"{dep}"'), f"depends on {dep}"))
 
 
+def _py_dep(dep: str, low: str) -> bool:
+    """`dep` as a requirement on this manifest line; `django-environ` is not `django`."""
+    name = re.escape(dep)
+    return bool(re.match(rf'^["\']?{name}(?![\w.-])', low)
+                or re.search(rf'["\']{name}(\[[^\]]*\])?\s*([<>=~!;"\']|$)', low))
+
+
+_PY_MANIFESTS = ("requirements*.txt", "**/requirements*.txt", "requirements/*.txt", "**/requirements/*.txt",
+                 "requirements*.in", "**/pyproject.toml", "pyproject.toml", "**/Pipfile", "Pipfile", "setup.py",
+                 "setup.cfg")
+# Source fallback for apps without a manifest (a lone app.py): the import is the evidence.
+_PY_IMPORTS = (("fastapi", re.compile(r"^\s*(from\s+fastapi\s+import|import\s+fastapi)\b")),
+               ("flask", re.compile(r"^\s*(from\s+flask\s+import|import\s+flask)\b")),
+               ("django", re.compile(r"^\s*(from\s+django[.\s]|import\s+django)\b")))
+_PY_SOURCE_SCAN_LIMIT = 300
+
+
 def _detect_python(project: Project, st: Stacks) -> None:
     files = project.files
-    for path in files.named("requirements.txt", "pyproject.toml", "Pipfile", "setup.py", "setup.cfg"):
+    for path in files.glob(*_PY_MANIFESTS):
         for no, line in enumerate(project.lines(path), 1):
             low = line.strip().lower()
+            if low.startswith("#"):
+                continue
             for dep, fw in _PY_FRAMEWORKS.items():
-                if re.match(rf'^["\']?{re.escape(dep)}(\b|[<>=~!\[;"\' ])', low) or re.search(
-                        rf'["\']{re.escape(dep)}(\[[^\]]*\])?\s*([<>=~!;"\']|$)', low):
+                if _py_dep(dep, low):
                     st.frameworks.setdefault(fw, Location(path, no, f"depends on {dep}"))
             for dep, db in _PY_DATABASES.items():
-                if re.match(rf'^["\']?{re.escape(dep)}(\b|[<>=~!\[;"\' ])', low):
+                if _py_dep(dep, low):
                     st.databases.setdefault(db, Location(path, no, f"depends on {dep}"))
+    if not any(fw in st.frameworks for fw in _PY_FRAMEWORKS.values()):
+        sources = sorted((p for p in files.paths() if p.endswith(".py")), key=lambda p: (p.count("/"), p))
+        for path in sources[:_PY_SOURCE_SCAN_LIMIT]:
+            for no, line in enumerate(project.lines(path)[:200], 1):
+                for fw, rx in _PY_IMPORTS:
+                    if fw not in st.frameworks and rx.match(line):
+                        st.frameworks[fw] = Location(path, no, f"imports {fw}")
     for manage in files.named("manage.py"):
         if "django" in (project.text(manage) or "").lower():
             st.frameworks.setdefault("django", Location(manage, None, "Django manage.py"))
@@ -153,8 +181,11 @@ def _detect_php(project: Project, st: Stacks) -> None:
             st.frameworks["laravel"] = Location("composer.json", project.find_line("composer.json",
                                                                                    '"laravel/framework"'),
                                                 "depends on laravel/framework")
-    if "artisan" in project.files:
-        st.frameworks.setdefault("laravel", Location("artisan", None, "artisan"))
+    if "artisan" in project.files and "laravel" not in st.frameworks:
+        # Any script can be called artisan; Laravel's boots Illuminate.
+        line = project.find_line("artisan", "Illuminate") or project.find_line("artisan", "laravel")
+        if line:
+            st.frameworks["laravel"] = Location("artisan", line, "Laravel artisan console")
     for cfg in project.files.glob("config/database.php"):
         m = _search(project, cfg, r"'default'\s*=>\s*env\('DB_CONNECTION',\s*'(\w+)'")
         if m:
@@ -162,52 +193,103 @@ def _detect_php(project: Project, st: Stacks) -> None:
             st.databases.setdefault(engine, Location(cfg, m[1], "default DB_CONNECTION"))
 
 
-def _detect_ruby(project: Project, st: Stacks) -> None:
-    if "Gemfile" not in project.files:
-        return
-    for no, line in enumerate(project.lines("Gemfile"), 1):
-        m = re.match(r"""\s*gem\s+["']([\w-]+)["']""", line)
-        if not m:
-            continue
-        if m.group(1) in _GEM_FRAMEWORKS:
-            st.frameworks.setdefault(_GEM_FRAMEWORKS[m.group(1)], Location("Gemfile", no, f"gem {m.group(1)}"))
-        if m.group(1) in _GEM_DATABASES:
-            st.databases.setdefault(_GEM_DATABASES[m.group(1)], Location("Gemfile", no, f"gem {m.group(1)}"))
+_RAILS_ADAPTERS = {"postgis": "postgresql", "mysql2": "mysql", "trilogy": "mysql", "sqlite3": "sqlite"}
 
+
+def _detect_ruby(project: Project, st: Stacks) -> None:
+    files = project.files
+    if "Gemfile" in files:
+        for no, line in enumerate(project.lines("Gemfile"), 1):
+            m = re.match(r"""\s*gem\s*\(?\s*["']([\w-]+)["']""", line)
+            if not m:
+                continue
+            gem = m.group(1)
+            if gem in _GEM_FRAMEWORKS:
+                st.frameworks.setdefault(_GEM_FRAMEWORKS[gem], Location("Gemfile", no, f"gem {gem}"))
+            if gem in _GEM_DATABASES:
+                st.databases.setdefault(_GEM_DATABASES[gem], Location("Gemfile", no, f"gem {gem}"))
+    if "rails" not in st.frameworks and "config/application.rb" in files:
+        line = project.find_line("config/application.rb", "Rails::Application")
+        if line:
+            st.frameworks["rails"] = Location("config/application.rb", line, "Rails::Application")
+    if "config/database.yml" in files:
+        m = _search(project, "config/database.yml", r"^\s*adapter:\s*[\"']?(postgresql|postgis|mysql2|trilogy|sqlite3)")
+        if m:
+            engine = _RAILS_ADAPTERS.get(m[0], m[0])
+            st.databases.setdefault(engine, Location("config/database.yml", m[1], f"adapter {m[0]}"))
+
+
+_OTHER_CI = (("circleci", ".circleci/config.yml"), ("bitbucket-pipelines", "bitbucket-pipelines.yml"),
+             ("azure-pipelines", "azure-pipelines.yml"), ("jenkins", "Jenkinsfile"), ("travis", ".travis.yml"))
 
 _DEPLOY_FILES = (
     ("vercel", ("vercel.json", ".vercel/project.json")),
     ("fly", ("fly.toml",)),
     ("render", ("render.yaml", "render.yml")),
-    ("heroku", ("Procfile", "app.json", "heroku.yml")),
+    ("heroku", ("heroku.yml", "Procfile", "app.json")),
     ("railway", ("railway.toml", "railway.json")),
-    ("kamal", ("config/deploy.yml",)),
-    ("deployer", ("deploy.php", "deploy.yaml")),
+    ("kamal", ("config/deploy.yml", ".kamal/secrets")),
+    ("deployer", ("deploy.php", "deploy.yaml", "deploy.yml")),
     ("capistrano", ("Capfile", "config/deploy.rb")),
     ("docker-compose", ("docker-compose.yml", "docker-compose.yaml", "compose.yml", "compose.yaml")),
     ("envoy", ("Envoy.blade.php",)),
     ("netlify", ("netlify.toml",)),
 )
+# Generic names that only count when their content says which tool they belong to.
+_DEPLOY_CONTENT = {
+    ("kamal", "config/deploy.yml"): re.compile(r"^service:", re.M),
+    ("heroku", "app.json"): re.compile(r'"(buildpacks|formation|addons|stack)"\s*:|heroku', re.I),
+    ("deployer", "deploy.php"): re.compile(r"namespace\s+Deployer|Deployer\\|recipe/"),
+    ("deployer", "deploy.yaml"): re.compile(r"^\s*-?\s*recipe/|^import:", re.M),
+    ("deployer", "deploy.yml"): re.compile(r"^\s*-?\s*recipe/|^import:", re.M),
+    ("capistrano", "config/deploy.rb"): re.compile(r"^\s*lock\s+[\"']|capistrano", re.M | re.I),
+}
+_FORGE_RX = re.compile(r"/home/forge/|\$FORGE_|FORGE_SITE_PATH|envoyer", re.I)
+_COMPOSE_DB_RX = re.compile(r"^\s*image:\s*[\"']?(?:[\w./-]*/)?(postgres|postgis|mysql|mariadb|mongo)\b", re.M)
 
 
 def _detect_deploy(project: Project, st: Stacks) -> None:
     files = project.files
     for name, candidates in _DEPLOY_FILES:
         for cand in candidates:
-            if cand in files:
-                if name == "kamal" and "service:" not in (project.text(cand) or ""):
+            if cand not in files:
+                continue
+            rx = _DEPLOY_CONTENT.get((name, cand))
+            line = None
+            if rx is not None:
+                m = rx.search(project.text(cand) or "")
+                if not m:
                     continue
-                st.deploy.setdefault(name, Location(cand, None, cand))
-                break
-    for cand in files.glob("fly.*.toml", "deploy.sh", "scripts/deploy.sh", ".forge/*", "forge-deploy.sh"):
-        if cand.startswith("fly."):
-            st.deploy.setdefault("fly", Location(cand, None, cand))
-        else:
-            st.deploy.setdefault("deploy-script", Location(cand, None, "deploy script"))
+                line = (project.text(cand) or "").count("\n", 0, m.start()) + 1
+            st.deploy.setdefault(name, Location(cand, line, cand))
+            break
+    for cand in files.glob("docker-compose.*.yml", "docker-compose.*.yaml", "compose.*.yml", "compose.*.yaml"):
+        st.deploy.setdefault("docker-compose", Location(cand, None, cand))
+    for cand in files.glob("fly.*.toml"):
+        st.deploy.setdefault("fly", Location(cand, None, cand))
+    for cand in files.glob("deploy.sh", "scripts/deploy.sh", "bin/deploy", "scripts/deploy*.sh", ".forge/*",
+                           "forge-deploy.sh", ".envoyer/*"):
+        text = project.text(cand) or ""
+        m = _FORGE_RX.search(text)
+        if m or cand.startswith((".forge/", ".envoyer/", "forge-")):
+            line = text.count("\n", 0, m.start()) + 1 if m else None
+            st.deploy.setdefault("forge", Location(cand, line, "Forge/Envoyer-style deploy script"))
+        st.deploy.setdefault("deploy-script", Location(cand, None, "deploy script"))
     for manifest in files.glob("k8s/*.yaml", "k8s/*.yml", "kubernetes/*.yaml", "kubernetes/*.yml",
                                "deploy/*.yaml", "deploy/*.yml", "manifests/*.yaml", "manifests/*.yml",
-                               "charts/*/Chart.yaml", "helm/*/Chart.yaml", "**/kustomization.yaml"):
+                               "charts/*/Chart.yaml", "helm/*/Chart.yaml", "**/kustomization.yaml",
+                               "**/kustomization.yml"):
         text = project.text(manifest) or ""
-        if ("apiVersion:" in text and "kind:" in text) or manifest.endswith(("Chart.yaml", "kustomization.yaml")):
-            st.deploy.setdefault("kubernetes", Location(manifest, None, "Kubernetes manifest"))
+        kind = re.search(r"^kind:\s*\w+", text, re.M)
+        if (re.search(r"^apiVersion:", text, re.M) and kind) or manifest.endswith(
+                ("Chart.yaml", "kustomization.yaml", "kustomization.yml")):
+            line = text.count("\n", 0, kind.start()) + 1 if kind else None
+            st.deploy.setdefault("kubernetes", Location(manifest, line, "Kubernetes manifest"))
             break
+    compose = st.deploy.get("docker-compose")
+    for path in files.glob("docker-compose*.y*ml", "compose*.y*ml") if compose else []:
+        for m in _COMPOSE_DB_RX.finditer(project.text(path) or ""):
+            engine = {"postgis": "postgresql", "postgres": "postgresql", "mariadb": "mysql",
+                      "mongo": "mongodb"}.get(m.group(1), m.group(1))
+            line = (project.text(path) or "").count("\n", 0, m.start()) + 1
+            st.databases.setdefault(engine, Location(path, line, f"compose service image {m.group(1)}"))

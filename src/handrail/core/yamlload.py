@@ -48,9 +48,11 @@ class _LineLoader(_BaseLoader):  # type: ignore[misc, valid-type]
     pass
 
 
-# Replace the YAML 1.1 bool resolver (yes/no/on/off) with the 1.2 one.
+# Replace the YAML 1.1 bool resolver (yes/no/on/off) with the 1.2 one. Timestamps stay strings
+# too (YAML 1.2 core has no timestamp type): `2024-13-45` must not fail a whole workflow file.
+_DROPPED_TAGS = {"tag:yaml.org,2002:bool", "tag:yaml.org,2002:timestamp"}
 _LineLoader.yaml_implicit_resolvers = {
-    first: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:bool"]
+    first: [(tag, rx) for tag, rx in resolvers if tag not in _DROPPED_TAGS]
     for first, resolvers in _BaseLoader.yaml_implicit_resolvers.items()
 }
 _BOOL_RX = re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$")
@@ -109,7 +111,10 @@ def load_yaml_all(text: str) -> list[Any]:
         line = mark.line + 1 if mark else None
         problem = exc.problem or exc.context or "invalid YAML"
         return _raise(f"invalid YAML: {problem}" + (f" (line {line})" if line else ""), line)
-    except (yaml.YAMLError, RecursionError, ValueError) as exc:
+    except yaml.reader.ReaderError as exc:  # bad character: has an offset, not a mark
+        line = text.count("\n", 0, exc.position) + 1 if isinstance(exc.position, int) else None
+        return _raise(f"invalid YAML: {exc.reason} (line {line})", line)
+    except (yaml.YAMLError, RecursionError, ValueError, TypeError) as exc:
         return _raise(f"invalid YAML: {exc.__class__.__name__}: {exc}".splitlines()[0], None)
 
 

@@ -58,6 +58,7 @@ class SecretUse:
     name: str  # e.g. GITHUB_TOKEN, VERCEL_TOKEN, CI variable name
     line: int
     context: str = ""  # where: env, with, run, ...
+    path: str | None = None  # file of `line` when not the job's workflow_path (GitLab extends/include)
 
 
 @dataclass
@@ -76,6 +77,8 @@ class Step:
     deploy_tool: str | None = None  # vercel, flyctl, heroku, kamal, ssh, kubectl, ...
     detail: str = ""  # the command or action that made the classifier decide
     detail_line: int = 0  # line of `detail` (inside a multi-line run block when known)
+    path: str | None = None  # file of `line` when not the job's workflow_path (GitLab extends/include)
+    hits: list[Any] = field(default_factory=list)  # classify.Hit per recognised command, in script order
 
     @property
     def label(self) -> str:
@@ -183,6 +186,11 @@ class PlatformFacts:
     mutable_tags: list[Location] = field(default_factory=list)  # image: app:latest in deploy config
     start_commands: list[Location] = field(default_factory=list)  # production start commands (note = cmd)
     invalid: list[InvalidFile] = field(default_factory=list)
+    # rollback that exists only as an undocumented manual redeploy (Fly default: `fly deploy --image <old>`)
+    implicit_rollback: list[Location] = field(default_factory=list)
+    # evidence that a deploy cannot go back: in-place `git pull`, keep_releases 1, revisionHistoryLimit 0
+    no_rollback: list[Location] = field(default_factory=list)
+    sources: dict[str, str] = field(default_factory=dict)  # config file or deploy script -> platform name
 
 
 @dataclass

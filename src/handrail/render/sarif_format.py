@@ -1,9 +1,183 @@
-"""Placeholder renderer."""
+"""SARIF 2.1.0 for GitHub code scanning and other SARIF viewers.
+
+One run. `tool.driver.rules` lists every rule of every check (so a viewer can explain a
+rule even when this run found nothing for it), with the check's why/fix/examples as help
+and a `security-severity` GitHub uses to rank alerts. Each finding becomes one result
+whose `partialFingerprints["handrail/v1"]` is the line-independent fingerprint, so alerts
+survive code moving.
+
+Locations: a finding with a path gets that path (percent-encoded, relative to
+`%SRCROOT%`) and a region when its line is known. A finding without a path borrows the
+first related location that has one. When there is none (a repository-level finding such
+as "no CI at all"), the result carries no `locations`: valid SARIF, but GitHub code scanning
+cannot place such a result in a file, so it may not show it. Inventing a location (the
+repository root, an arbitrary file) would point reviewers at the wrong place; the check's
+status and summary are kept in `run.properties["handrail/checks"]` for every check.
+"""
 
 from __future__ import annotations
 
 import json
+import re
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
+
+from handrail.core.finding import Finding, Location, Severity
+from handrail.render.common import clean
+
+if TYPE_CHECKING:
+    from handrail.checks.base import Check, Rule
+    from handrail.core.runner import Report
+
+SCHEMA_URI = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
+INFORMATION_URI = "https://github.com/handrail-dev/handrail"
+SRCROOT = "%SRCROOT%"
+FINGERPRINT_KEY = "handrail/v1"
+
+LEVEL = {Severity.CRITICAL: "error", Severity.HIGH: "error", Severity.MEDIUM: "warning", Severity.LOW: "note",
+         Severity.INFO: "note"}
+# GitHub ranks alerts by this CVSS-like score: >= 9 critical, >= 7 high, >= 4 medium, else low.
+SECURITY_SEVERITY = {Severity.CRITICAL: "9.5", Severity.HIGH: "8.0", Severity.MEDIUM: "5.5", Severity.LOW: "3.0",
+                     Severity.INFO: "0.0"}
 
 
-def render(report, *, color: bool = False, quiet: bool = False) -> str:
-    return json.dumps(report.to_dict(), indent=2) + "\n"
+def render(report: Report, *, color: bool = False, quiet: bool = False) -> str:
+    return json.dumps(to_sarif(report), indent=2, ensure_ascii=True) + "\n"
+
+
+def to_sarif(report: Report) -> dict[str, Any]:
+    rules = _rules()
+    index = {r["id"]: i for i, r in enumerate(rules)}
+    results = []
+    for result in report.results:
+        for f in result.findings:
+            if f.rule not in index:  # a rule no check declares: still describe it, never drop the result
+                index[f.rule] = len(rules)
+                rules.append(_adhoc_rule(f))
+            results.append(_result(f, index[f.rule]))
+    run: dict[str, Any] = {
+        "tool": {"driver": {"name": "handrail", "version": report.version, "semanticVersion": report.version,
+                            "informationUri": INFORMATION_URI, "rules": rules}},
+        "originalUriBaseIds": {SRCROOT: _root_base(report.root)},
+        "results": results,
+        "columnKind": "unicodeCodePoints",
+        "properties": {
+            "handrail/stacks": [clean(s, newlines=False) for s in report.stacks],
+            "handrail/checks": [{"id": r.check, "status": r.status.value, "summary": clean(r.summary),
+                                 "findings": len(r.findings), "suppressed": r.suppressed}
+                                for r in report.results],
+        },
+    }
+    return {"$schema": SCHEMA_URI, "version": "2.1.0", "runs": [run]}
+
+
+def artifact_uri(path: str) -> str:
+    """Relative URI reference for a repository path; non-UTF-8 bytes are percent-encoded as bytes."""
+    raw = path.encode("utf-8", "surrogateescape")
+    return quote(raw.lstrip(b"/"), safe="/-._~")
+
+
+def _root_base(root: str) -> dict[str, Any]:
+    base: dict[str, Any] = {"description": {"text": "The root of the scanned repository."}}
+    try:
+        uri = Path(root).resolve().as_uri()
+    except ValueError:
+        return base
+    base["uri"] = uri if uri.endswith("/") else uri + "/"
+    return base
+
+
+def _rules() -> list[dict[str, Any]]:
+    from handrail.checks import all_rules
+
+    return [_rule(check, rule) for check, rule in all_rules().values()]
+
+
+def _rule(check: Check, rule: Rule) -> dict[str, Any]:
+    fix = rule.fix or check.fix
+    text = (f"{check.question}\n\nWhy: {check.why}\n\nFix: {fix}\n\nGood:\n{check.good_example}\n\n"
+            f"Bad:\n{check.bad_example}\n")
+    markdown = (f"**{_md(check.question)}**\n\n{_md(check.why)}\n\n**Fix:** {_md(fix)}\n\n"
+                f"Good:\n\n{_fence(check.good_example)}\n\nBad:\n\n{_fence(check.bad_example)}\n\n"
+                f"Run `handrail explain {check.id}` for more.")
+    return {
+        "id": rule.id,
+        "name": _pascal(rule.id),
+        "shortDescription": {"text": clean(rule.description or check.question, newlines=False)},
+        "fullDescription": {"text": clean(check.why or check.question)},
+        "help": {"text": clean(text), "markdown": clean(markdown)},
+        "helpUri": f"{INFORMATION_URI}#{check.id}",
+        "defaultConfiguration": {"level": LEVEL[rule.severity]},
+        "properties": {"tags": [check.id, "security"], "security-severity": SECURITY_SEVERITY[rule.severity],
+                       "precision": "high", "problem.severity": _problem_severity(rule.severity)},
+    }
+
+
+def _adhoc_rule(f: Finding) -> dict[str, Any]:
+    return {
+        "id": f.rule,
+        "name": _pascal(f.rule),
+        "shortDescription": {"text": clean(f.rule, newlines=False)},
+        "defaultConfiguration": {"level": LEVEL[f.severity]},
+        "properties": {"tags": [f.check, "security"], "security-severity": SECURITY_SEVERITY[f.severity]},
+    }
+
+
+def _result(f: Finding, rule_index: int) -> dict[str, Any]:
+    message = clean(f.message) or f.rule
+    if f.fix:
+        message = f"{message}\nFix: {clean(f.fix)}"
+    out: dict[str, Any] = {
+        "ruleId": f.rule,
+        "ruleIndex": rule_index,
+        "level": LEVEL[f.severity],
+        "message": {"text": message},
+    }
+    primary = Location(f.path, f.line, "", f.commit) if f.path else next((r for r in f.related if r.path), None)
+    if primary is not None:
+        out["locations"] = [_location(primary)]
+    related = [r for r in f.related if r.path and r is not primary]
+    if related:
+        out["relatedLocations"] = [_location(r, i) for i, r in enumerate(related[:10], 1)]
+    if f.fingerprint:
+        out["partialFingerprints"] = {FINGERPRINT_KEY: f.fingerprint}
+    props: dict[str, Any] = {"check": f.check, "severity": f.severity.value, "confidence": f.confidence.value}
+    if f.evidence:
+        props["evidence"] = clean(f.evidence)
+    if f.commit:
+        props["commit"] = f.commit
+    out["properties"] = props
+    return out
+
+
+def _location(loc: Location, loc_id: int | None = None) -> dict[str, Any]:
+    assert loc.path is not None
+    physical: dict[str, Any] = {"artifactLocation": {"uri": artifact_uri(loc.path), "uriBaseId": SRCROOT}}
+    if loc.line is not None and loc.line >= 1:
+        physical["region"] = {"startLine": loc.line}
+    out: dict[str, Any] = {"physicalLocation": physical}
+    if loc_id is not None:
+        out["id"] = loc_id
+    if loc.note:
+        out["message"] = {"text": clean(loc.note)}
+    return out
+
+
+def _pascal(rule_id: str) -> str:
+    name = "".join(part[:1].upper() + part[1:] for part in re.split(r"[^A-Za-z0-9]+", rule_id) if part)
+    return name or "Rule"
+
+
+def _problem_severity(sev: Severity) -> str:
+    return {"error": "error", "warning": "warning"}.get(LEVEL[sev], "recommendation")
+
+
+def _md(text: str) -> str:
+    return re.sub(r"([\\`*_{}\[\]<>#|])", r"\\\1", text)
+
+
+def _fence(code: str) -> str:
+    longest = max((len(m) for m in re.findall(r"`+", code)), default=0)
+    fence = "`" * max(3, longest + 1)
+    return f"{fence}\n{code}\n{fence}"

@@ -1,0 +1,7 @@
+from fastapi.testclient import TestClient
+
+from app.main import app
+
+
+def test_health() -> None:
+    assert TestClient(app).get("/health").json() == {"status": "ok"}

@@ -1,0 +1,2 @@
+import { supabase } from './lib/supabase';
+console.log(supabase);

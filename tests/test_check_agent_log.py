@@ -1,0 +1,174 @@
+"""agent-log: which agents are configured, and whether their hooks record tool calls."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+from handrail.checks.agent_log import CHECK
+from handrail.core.finding import Status
+from handrail.core.project import Project
+
+
+def claude_settings(events: dict[str, tuple[str, str]], **extra: object) -> str:
+    hooks = {ev: [{"matcher": m, "hooks": [{"type": "command", "command": cmd}]}] for ev, (m, cmd) in events.items()}
+    return json.dumps({"hooks": hooks, **extra}, indent=2)
+
+
+FULL_CLAUDE = claude_settings({"PreToolUse": ("*", "handrail hook claude"),
+                               "PostToolUse": ("*", "handrail hook claude")})
+
+
+def by_rule(result, rule: str) -> list:
+    return [f for f in result.findings if f.rule == rule]
+
+
+def test_no_agents_is_unknown(project_of: Callable[..., Project]) -> None:
+    r = CHECK.run(project_of({"README.md": "# x\n", "app.py": "1\n"}))
+    assert r.status == Status.UNKNOWN
+    assert "handrail guard install" in r.summary and "developer machines" in r.summary
+
+
+def test_claude_with_handrail_hooks_passes(project_of: Callable[..., Project]) -> None:
+    r = CHECK.run(project_of({"CLAUDE.md": "# rules\n", ".claude/settings.json": FULL_CLAUDE}))
+    assert r.status == Status.PASS, r.summary
+    lines = {(e.path, e.line) for e in r.evidence}
+    text = FULL_CLAUDE.splitlines()
+    want = next(i for i, ln in enumerate(text, 1) if "handrail hook claude" in ln)
+    assert (".claude/settings.json", want) in lines
+    assert "journal not analysed yet" in r.summary
+
+
+def test_claude_md_only_fails(project_of: Callable[..., Project]) -> None:
+    r = CHECK.run(project_of({"CLAUDE.md": "# rules\n"}))
+    assert r.status == Status.FAIL
+    f = by_rule(r, "agent-log-not-logged")[0]
+    assert f.path == "CLAUDE.md" and "Claude Code" in f.message
+
+
+def test_one_finding_per_unlogged_agent(project_of: Callable[..., Project]) -> None:
+    r = CHECK.run(project_of({"CLAUDE.md": "x\n", "AGENTS.md": "x\n", ".cursorrules": "x\n", "GEMINI.md": "x\n"}))
+    assert r.status == Status.FAIL
+    paths = sorted(f.path for f in by_rule(r, "agent-log-not-logged"))
+    assert paths == [".cursorrules", "AGENTS.md", "CLAUDE.md", "GEMINI.md"]
+
+
+def test_bash_only_matcher_is_partial(project_of: Callable[..., Project]) -> None:
+    settings = claude_settings({"PreToolUse": ("Bash", "handrail hook claude")})
+    r = CHECK.run(project_of({".claude/settings.json": settings}))
+    assert r.status == Status.WARN
+    f = by_rule(r, "agent-log-partial")[0]
+    assert f.path == ".claude/settings.json" and f.line and "Bash" in f.message
+
+
+def test_other_logger_is_partial(project_of: Callable[..., Project]) -> None:
+    settings = claude_settings({"PreToolUse": ("*", "npx cc-safety-net")})
+    r = CHECK.run(project_of({".claude/settings.json": settings}))
+    assert r.status == Status.WARN
+    f = by_rule(r, "agent-log-partial")[0]
+    assert "non-Handrail" in f.message and "cc-safety-net" in f.evidence
+
+
+def test_session_only_hook_is_partial(project_of: Callable[..., Project]) -> None:
+    settings = claude_settings({"SessionEnd": ("", "handrail hook claude")})
+    r = CHECK.run(project_of({".claude/settings.json": settings}))
+    assert r.status == Status.WARN
+    assert "SessionEnd" in by_rule(r, "agent-log-partial")[0].message
+
+
+def test_mixed_agents_warn(project_of: Callable[..., Project]) -> None:
+    r = CHECK.run(project_of({".claude/settings.json": FULL_CLAUDE, "GEMINI.md": "x\n"}))
+    assert r.status == Status.WARN
+    assert [f.path for f in by_rule(r, "agent-log-not-logged")] == ["GEMINI.md"]
+
+
+def test_disable_all_hooks(project_of: Callable[..., Project]) -> None:
+    settings = claude_settings({"PreToolUse": ("*", "handrail hook claude")}, disableAllHooks=True)
+    r = CHECK.run(project_of({".claude/settings.json": settings}))
+    assert r.status == Status.FAIL
+    f = by_rule(r, "agent-log-not-logged")[0]
+    assert "disableAllHooks" in f.message and f.line is not None
+
+
+def test_malformed_json_is_a_finding_with_line(project_of: Callable[..., Project]) -> None:
+    r = CHECK.run(project_of({".claude/settings.json": '{\n  "hooks": {\n    "PreToolUse": [,]\n  }\n}\n'}))
+    f = by_rule(r, "agent-log-config-unparseable")[0]
+    assert f.path == ".claude/settings.json" and f.line == 3 and f.severity.value == "medium"
+    assert r.status == Status.FAIL
+
+
+def test_malformed_codex_toml_line(project_of: Callable[..., Project]) -> None:
+    r = CHECK.run(project_of({"AGENTS.md": "x\n", ".codex/config.toml": 'model = "o3"\n\n[hooks\nx = 1\n'}))
+    f = by_rule(r, "agent-log-config-unparseable")[0]
+    assert f.path == ".codex/config.toml" and f.line == 3
+
+
+def test_codex_toml_hooks(project_of: Callable[..., Project]) -> None:
+    toml = ('[[hooks.PreToolUse]]\nmatcher = "*"\n[[hooks.PreToolUse.hooks]]\ntype = "command"\n'
+            'command = "handrail hook codex"\n')
+    r = CHECK.run(project_of({"AGENTS.md": "x\n", ".codex/config.toml": toml}))
+    assert r.status == Status.PASS, r.summary
+    assert (".codex/config.toml", 5) in {(e.path, e.line) for e in r.evidence}
+
+
+def test_codex_notify_only_is_partial(project_of: Callable[..., Project]) -> None:
+    r = CHECK.run(project_of({".codex/config.toml": 'notify = ["handrail", "hook", "codex"]\n'}))
+    assert r.status == Status.WARN
+
+
+def test_cursor_hooks(project_of: Callable[..., Project]) -> None:
+    full = {"version": 1, "hooks": {"beforeShellExecution": [{"command": "handrail hook cursor"}],
+                                    "beforeMCPExecution": [{"command": "handrail hook cursor"}],
+                                    "afterFileEdit": [{"command": "handrail hook cursor"}]}}
+    r = CHECK.run(project_of({".cursor/rules/base.mdc": "x\n", ".cursor/hooks.json": json.dumps(full)}))
+    assert r.status == Status.PASS, r.summary
+    shell_only = {"version": 1, "hooks": {"beforeShellExecution": [{"command": "handrail hook cursor"}]}}
+    r = CHECK.run(project_of({".cursor/hooks.json": json.dumps(shell_only)}))
+    assert r.status == Status.WARN
+
+
+def test_gemini_hooks(project_of: Callable[..., Project]) -> None:
+    settings = {"hooks": {"BeforeTool": [{"matcher": "*", "hooks": [{"type": "command",
+                                                                        "command": "handrail hook gemini"}]}]}}
+    r = CHECK.run(project_of({"GEMINI.md": "x\n", ".gemini/settings.json": json.dumps(settings, indent=2)}))
+    assert r.status == Status.PASS, r.summary
+
+
+def test_copilot_hooks_dir(project_of: Callable[..., Project]) -> None:
+    hooks = {"version": 1, "hooks": {"preToolUse": [{"type": "command", "bash": "handrail hook copilot"}]}}
+    r = CHECK.run(project_of({".github/copilot-instructions.md": "x\n",
+                              ".github/hooks/handrail.json": json.dumps(hooks)}))
+    assert r.status == Status.PASS, r.summary
+
+
+def test_aider_has_no_hooks(project_of: Callable[..., Project]) -> None:
+    r = CHECK.run(project_of({".aider.conf.yml": "model: x\n"}))
+    assert r.status == Status.FAIL
+    f = by_rule(r, "agent-log-not-logged")[0]
+    assert f.confidence.value == "medium"
+
+
+def test_ignored_local_settings_are_read_from_disk(make_repo: Callable[..., Path]) -> None:
+    root = make_repo({"CLAUDE.md": "x\n", ".gitignore": ".claude/settings.local.json\n"})
+    (root / ".claude").mkdir()
+    (root / ".claude" / "settings.local.json").write_text(FULL_CLAUDE)
+    r = CHECK.run(Project(root))
+    assert r.status == Status.PASS
+    f = by_rule(r, "agent-log-local-only")[0]
+    assert f.path == ".claude/settings.local.json"
+
+
+def test_journal_presence_is_mentioned(make_repo: Callable[..., Path]) -> None:
+    root = make_repo({".claude/settings.json": FULL_CLAUDE, ".gitignore": ".handrail/\n"})
+    (root / ".handrail").mkdir()
+    (root / ".handrail" / "journal.db").write_bytes(b"x")
+    r = CHECK.run(Project(root))
+    assert ".handrail/journal.db present but not analysed yet" in r.summary
+
+
+def test_hooks_value_of_wrong_type_does_not_crash(project_of: Callable[..., Project]) -> None:
+    r = CHECK.run(project_of({".claude/settings.json": json.dumps({"hooks": ["nope"]}),
+                              ".gemini/settings.json": json.dumps([1, 2])}))
+    assert r.status == Status.FAIL
+    assert len(by_rule(r, "agent-log-not-logged")) == 2

@@ -1,0 +1,190 @@
+"""handoff: setup/test instructions with evidence, verified against the repository."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+
+from handrail.checks.handoff import CHECK
+from handrail.core.finding import Status
+from handrail.core.project import Project
+
+PKG = json.dumps({"name": "app", "scripts": {"test": "vitest run", "dev": "next dev"}}, indent=2)
+README_GOOD = """# App
+
+Some words.
+
+## Setup
+
+```bash
+npm install
+cp .env.example .env
+```
+
+## Running the tests
+
+```bash
+npm test
+```
+"""
+
+
+def rules(result) -> list[str]:
+    return [f.rule for f in result.findings]
+
+
+def test_pass_with_setup_and_test_lines(project_of: Callable[..., Project]) -> None:
+    p = project_of({"README.md": README_GOOD, "package.json": PKG, "src/index.ts": "export {}\n",
+                    "AGENTS.md": "Run `npm install`, then `npm test`.\n"})
+    r = CHECK.run(p)
+    assert r.status == Status.PASS, r.summary
+    locs = {(e.path, e.line) for e in r.evidence}
+    assert ("README.md", 8) in locs  # npm install
+    assert ("README.md", 15) in locs  # npm test
+    assert "handoff-test-command-missing" not in rules(r)
+    assert "handoff-no-agent-file" not in rules(r)
+    assert "README.md:8" in r.summary
+
+
+def test_npm_placeholder_test_script_is_reported(project_of: Callable[..., Project]) -> None:
+    pkg = json.dumps({"scripts": {"test": 'echo "Error: no test specified" && exit 1'}})
+    p = project_of({"README.md": README_GOOD, "package.json": pkg, "index.js": "1\n"})
+    r = CHECK.run(p)
+    missing = [f for f in r.findings if f.rule == "handoff-test-command-missing"]
+    assert missing and missing[0].line == 15 and "placeholder" in missing[0].message
+    assert r.status == Status.WARN
+
+
+def test_missing_make_target_and_script(project_of: Callable[..., Project]) -> None:
+    readme = "# X\n\n## Install\n\n    pip install -e .\n\n## Tests\n\n```\nmake test\n```\n"
+    p = project_of({"README.md": readme, "Makefile": "lint:\n\truff check .\n", "app.py": "x = 1\n"})
+    r = CHECK.run(p)
+    f = next(f for f in r.findings if f.rule == "handoff-test-command-missing")
+    assert f.path == "README.md" and f.line == 10 and "`test` target" in f.message
+    assert r.status == Status.WARN
+
+
+def test_real_make_target_and_pytest_config(project_of: Callable[..., Project]) -> None:
+    readme = "# X\n\n## Development\n\n`pip install -r requirements.txt`\n\n## Testing\n\n`make test` or `pytest`\n"
+    p = project_of({"README.md": readme, "Makefile": "test: deps\n\tpytest\n", "requirements.txt": "flask\n",
+                    "tests/test_app.py": "def test_x():\n    assert True\n", "app.py": "x = 1\n"})
+    r = CHECK.run(p)
+    assert r.status == Status.PASS, r.summary
+    assert "handoff-test-command-missing" not in rules(r)
+
+
+def test_only_setup_is_warn(project_of: Callable[..., Project]) -> None:
+    readme = "# Site\n\n## Getting started\n\n```\ncomposer install\nphp artisan migrate\n```\n"
+    p = project_of({"README.md": readme, "app/Models/User.php": "<?php\n"})
+    r = CHECK.run(p)
+    assert r.status == Status.WARN
+    f = next(f for f in r.findings if f.rule == "handoff-no-tests")
+    assert f.path == "README.md"
+
+
+def test_only_tests_is_warn(project_of: Callable[..., Project]) -> None:
+    readme = "# Site\n\nRun the suite with `php artisan test`.\n"
+    p = project_of({"README.md": readme, "artisan": "#!/usr/bin/env php\n<?php // Laravel\n",
+                    "tests/Feature/ExampleTest.php": "<?php\n", "app/x.php": "<?php\n"})
+    r = CHECK.run(p)
+    assert r.status == Status.WARN
+    assert "handoff-no-setup" in rules(r)
+    assert ("README.md", 3) in {(e.path, e.line) for e in r.evidence}
+
+
+def test_no_docs_with_code_fails(project_of: Callable[..., Project]) -> None:
+    p = project_of({"app.py": "print(1)\n"})
+    r = CHECK.run(p)
+    assert r.status == Status.FAIL
+    assert "handoff-no-docs" in rules(r)
+
+
+def test_readme_without_instructions_fails(project_of: Callable[..., Project]) -> None:
+    p = project_of({"README.md": "# My app\n\nIt is an app that does things.\n", "main.go": "package main\n"})
+    r = CHECK.run(p)
+    assert r.status == Status.FAIL
+    f = next(f for f in r.findings if f.rule == "handoff-no-instructions")
+    assert f.path == "README.md"
+
+
+def test_empty_repo_is_unknown(project_of: Callable[..., Project]) -> None:
+    r = CHECK.run(project_of({}))
+    assert r.status == Status.UNKNOWN
+    assert "empty" in r.summary
+
+
+def test_fixture_readmes_do_not_count(project_of: Callable[..., Project]) -> None:
+    p = project_of({"tests/fixtures/app/README.md": README_GOOD, "src/a.py": "x = 1\n"})
+    r = CHECK.run(p)
+    assert r.status == Status.FAIL
+
+
+def test_agent_file_without_commands(project_of: Callable[..., Project]) -> None:
+    p = project_of({"README.md": README_GOOD, "package.json": PKG, "src/a.ts": "1\n",
+                    "CLAUDE.md": "Be careful and write good code.\n"})
+    r = CHECK.run(p)
+    f = next(f for f in r.findings if f.rule == "handoff-agent-file-no-commands")
+    assert f.path == "CLAUDE.md"
+    assert r.status == Status.PASS  # advice, not a failed safeguard
+
+
+def test_no_agent_file_is_low_finding(project_of: Callable[..., Project]) -> None:
+    p = project_of({"README.md": README_GOOD, "package.json": PKG, "src/a.ts": "1\n"})
+    r = CHECK.run(p)
+    f = next(f for f in r.findings if f.rule == "handoff-no-agent-file")
+    assert f.severity.value == "low"
+
+
+def test_journal_without_record_warns(make_repo: Callable[..., object]) -> None:
+    root = make_repo({"README.md": README_GOOD, "package.json": PKG, "a.ts": "1\n", "AGENTS.md": "`npm test`\n",
+                      ".gitignore": ".handrail/\n"})
+    (root / ".handrail").mkdir()
+    (root / ".handrail" / "journal.db").write_bytes(b"SQLite format 3\x00")
+    r = CHECK.run(Project(root))
+    f = next(f for f in r.findings if f.rule == "handoff-no-record")
+    assert f.path == ".handrail/journal.db"
+    assert r.status == Status.WARN
+
+
+def test_handoff_record_is_evidence(project_of: Callable[..., Project]) -> None:
+    p = project_of({"README.md": README_GOOD, "package.json": PKG, "a.ts": "1\n", "HANDOFF.md": "# Next steps\n"})
+    r = CHECK.run(p)
+    assert any(e.path == "HANDOFF.md" for e in r.evidence)
+    assert "not analysed yet" in r.summary
+
+
+def test_no_journal_says_not_analysed(project_of: Callable[..., Project]) -> None:
+    p = project_of({"README.md": README_GOOD, "package.json": PKG, "a.ts": "1\n"})
+    assert "journal-based handoff record is not analysed yet" in CHECK.run(p).summary
+
+
+def test_uncommitted_work_is_info(make_repo: Callable[..., object]) -> None:
+    root = make_repo({"README.md": README_GOOD, "package.json": PKG, "a.ts": "1\n"})
+    (root / "b.ts").write_text("2\n")
+    r = CHECK.run(Project(root))
+    f = next(f for f in r.findings if f.rule == "handoff-uncommitted")
+    assert "b.ts" in f.message and f.severity.value == "info"
+
+
+def test_rst_headings_and_prompt_lines(project_of: Callable[..., Project]) -> None:
+    readme = "Project\n=======\n\nInstallation\n------------\n\n$ pip install .\n\nTests\n-----\n\n$ tox\n"
+    p = project_of({"README.rst": readme, "tox.ini": "[tox]\n", "pkg/x.py": "1\n"})
+    r = CHECK.run(p)
+    assert r.status == Status.PASS, r.summary
+    assert ("README.rst", 7) in {(e.path, e.line) for e in r.evidence}
+    assert ("README.rst", 12) in {(e.path, e.line) for e in r.evidence}
+
+
+def test_binary_and_malformed_inputs_do_not_crash(project_of: Callable[..., Project]) -> None:
+    p = project_of({"README.md": b"\x00\x01\x02binary", "package.json": "{not json",
+                    "CONTRIBUTING.md": "## Tests\n\n`npm test`\n", "a.js": "1\n"})
+    r = CHECK.run(p)
+    f = next(f for f in r.findings if f.rule == "handoff-test-command-missing")
+    assert "no package.json" in f.message
+
+
+def test_outside_git(make_repo: Callable[..., object]) -> None:
+    root = make_repo({"README.md": README_GOOD, "package.json": PKG, "a.ts": "1\n"}, git_init=False)
+    r = CHECK.run(Project(root))
+    assert r.status == Status.PASS
+    assert "handoff-uncommitted" not in rules(r)

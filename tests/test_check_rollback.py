@@ -1,0 +1,301 @@
+"""The rollback check on real repositories built in tests (git, real workflow and platform files)."""
+
+from __future__ import annotations
+
+from handrail.checks import all_rules
+from handrail.checks.rollback import CHECK, MIGRATION_NOTE
+from handrail.core.finding import Confidence, Location, Status
+from handrail.core.project import Project
+from handrail.pipeline.model import Job, PipelineModel, Step, StepKind, Trigger, Workflow
+from handrail.pipeline.platforms import read_platforms
+
+OPENCAL_FLY = """\
+app = "opencal"
+primary_region = "sea"
+kill_signal = "SIGINT"
+kill_timeout = 10
+
+[experimental]
+  auto_rollback = true
+
+[deploy]
+  release_command = "bin/release"
+  strategy = "bluegreen"
+
+[env]
+  RAILS_DEFAULT_URL = "https://opencal.me"
+
+[[services]]
+  protocol = "tcp"
+  internal_port = 3000
+  processes = ["app"]
+
+[[services.ports]]
+  port = 443
+  handlers = ["tls", "http"]
+
+[[services.http_checks]]
+  interval = "15s"
+  timeout = "2s"
+  method = "get"
+  path = "/status"
+  protocol = "http"
+"""
+
+KAMAL = """\
+service: campfire
+image: basecamp/campfire
+
+servers:
+  web:
+    - 192.168.0.1
+
+proxy:
+  ssl: true
+  host: campfire.example.com
+  healthcheck:
+    path: /up
+    interval: 3
+
+registry:
+  username: deploy
+"""
+
+DEPLOY_PHP = """\
+<?php
+namespace Deployer;
+
+require 'recipe/laravel.php';
+
+set('repository', 'git@github.com:acme/app.git');
+set('keep_releases', 1);
+
+host('prod.example.com')
+    ->set('remote_user', 'deployer')
+    ->set('deploy_path', '/var/www/app');
+"""
+
+
+def _rules(result) -> list[str]:
+    return sorted(f.rule for f in result.findings)
+
+
+def _where(locs) -> set[tuple[str | None, int | None]]:
+    return {(loc.path, loc.line) for loc in locs}
+
+
+def test_check_metadata_and_rules_are_unique():
+    assert CHECK.id == "rollback"
+    for attr in ("question", "why", "fix", "good_example", "bad_example"):
+        assert getattr(CHECK, attr) and getattr(CHECK, attr) != "TODO"
+    ids = [r.id for r in CHECK.rules]
+    assert len(ids) == len(set(ids))
+    rules = all_rules()
+    assert all(rules[i][0].id == "rollback" for i in ids)
+
+
+def test_opencal_fly_bluegreen_auto_rollback_passes(project_of):
+    result = CHECK.run(project_of({"fly.toml": OPENCAL_FLY}))
+    assert result.status is Status.PASS
+    assert {("fly.toml", 1), ("fly.toml", 7), ("fly.toml", 11)} <= _where(result.evidence)
+    assert result.findings == []
+    assert MIGRATION_NOTE in result.summary
+
+
+def test_default_fly_warns_until_the_rollback_is_documented(project_of):
+    fly = 'app = "shop"\n[http_service]\n  internal_port = 8080\n'
+    result = CHECK.run(project_of({"fly.toml": fly}))
+    assert result.status is Status.WARN
+    assert [(f.rule, f.path, f.line) for f in result.findings] == [("rollback-undocumented", "fly.toml", 1)]
+
+    runbook = "# Runbook\n\n## Rollback\n\n```\nfly releases --image\nfly deploy --image registry.fly.io/shop:v41\n```\n"
+    result = CHECK.run(project_of({"fly.toml": fly, "RUNBOOK.md": runbook}))
+    assert result.status is Status.PASS
+    assert ("RUNBOOK.md", 3) in _where(result.evidence)
+
+
+def test_deployer_keep_releases_one_fails(project_of):
+    result = CHECK.run(project_of({"deploy.php": DEPLOY_PHP}))
+    assert result.status is Status.FAIL
+    assert [(f.rule, f.path, f.line) for f in result.findings] == [("single-release-kept", "deploy.php", 7)]
+
+
+def test_deployer_defaults_pass(project_of):
+    result = CHECK.run(project_of({"deploy.php": DEPLOY_PHP.replace("set('keep_releases', 1);\n", "")}))
+    assert result.status is Status.PASS
+    assert any("dep rollback" in loc.note for loc in result.evidence)
+
+
+SSH_GIT_PULL = """\
+name: Deploy
+on:
+  push:
+    branches: [main]
+jobs:
+  tests:
+    runs-on: ubuntu-latest
+    steps:
+      - uses: actions/checkout@v4
+      - run: php artisan test
+  deploy:
+    needs: tests
+    runs-on: ubuntu-latest
+    steps:
+      - name: Deploy over ssh
+        run: |
+          echo "deploying"
+          ssh deploy@example.com "cd /var/www/app && git pull origin main && php artisan migrate --force"
+"""
+
+
+def test_ssh_git_pull_deploy_fails_at_the_exact_line(project_of):
+    result = CHECK.run(project_of({".github/workflows/deploy.yml": SSH_GIT_PULL}))
+    assert result.status is Status.FAIL
+    finding = next(f for f in result.findings if f.rule == "no-rollback-path")
+    assert (finding.path, finding.line) == (".github/workflows/deploy.yml", 18)
+    assert "git pull" in finding.message
+
+
+def test_ci_job_running_a_release_directory_script_passes(project_of):
+    wf = SSH_GIT_PULL.replace('ssh deploy@example.com "cd /var/www/app && git pull origin main && php artisan '
+                              'migrate --force"', "ssh deploy@example.com 'bash -s' < scripts/deploy.sh")
+    script = ("#!/bin/bash\nR=/srv/app/releases/$(date +%s)\ngit clone repo \"$R\"\n"
+              "ln -sfn \"$R\" /srv/app/current\n")
+    result = CHECK.run(project_of({".github/workflows/deploy.yml": wf, "scripts/deploy.sh": script}))
+    assert result.status is Status.PASS, result.findings
+    assert ("scripts/deploy.sh", 4) in _where(result.evidence)
+
+
+def test_kamal_passes(project_of):
+    result = CHECK.run(project_of({"config/deploy.yml": KAMAL, "Dockerfile": "FROM ruby\nCMD bin/thrust\n"}))
+    assert result.status is Status.PASS
+    assert any("kamal rollback" in loc.note for loc in result.evidence)
+
+
+def test_no_deploy_path_is_unknown(project_of):
+    result = CHECK.run(project_of({"README.md": "# lib\n", "Dockerfile": "FROM python\nCMD python app.py\n",
+                                   "docker-compose.yml": "services:\n  db:\n    image: postgres:latest\n"}))
+    assert result.status is Status.UNKNOWN
+    assert "platform" in result.summary and result.findings == []
+
+
+def test_malformed_platform_file_is_reported_not_raised(project_of):
+    result = CHECK.run(project_of({"fly.toml": 'app = "x"\n[deploy\n'}))
+    assert result.status is Status.UNKNOWN
+    assert [(f.rule, f.path, f.line) for f in result.findings] == [("rollback-config-unreadable", "fly.toml", 2)]
+
+
+def test_only_latest_images_in_a_production_compose_file_fail(project_of):
+    compose = "services:\n  web:\n    image: ghcr.io/acme/web:latest\n"
+    result = CHECK.run(project_of({"docker-compose.prod.yml": compose}))
+    assert result.status is Status.FAIL
+    assert [(f.rule, f.line, f.severity.value) for f in result.findings] == [("mutable-image-tag", 3, "high")]
+
+
+def test_latest_somewhere_else_only_warns(project_of):
+    result = CHECK.run(project_of({"vercel.json": "{}", "k8s/web.yaml":
+                                   "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\nspec:\n"
+                                   "  template:\n    spec:\n      containers:\n        - name: web\n"
+                                   "          image: acme/web:latest\n",
+                                   "README.md": "## Rolling back\nRun `kubectl rollout undo deployment/web`.\n"}))
+    assert result.status is Status.WARN
+    assert [(f.rule, f.path, f.line) for f in result.findings] == [("mutable-image-tag", "k8s/web.yaml", 10)]
+
+
+def test_revision_history_limit_zero_fails(project_of):
+    manifest = ("apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\nspec:\n  revisionHistoryLimit: 0\n"
+                "  template:\n    spec:\n      containers:\n        - name: web\n          image: acme/web:1.2.0\n")
+    result = CHECK.run(project_of({"deploy/web.yaml": manifest}))
+    assert result.status is Status.FAIL
+    assert [(f.rule, f.line) for f in result.findings] == [("single-release-kept", 6)]
+
+
+VERCEL_CI = """\
+name: Production
+on:
+  push:
+    branches: [main]
+jobs:
+  deploy:
+    runs-on: ubuntu-latest
+    steps:
+      - uses: actions/checkout@v4
+      - run: npx vercel deploy --prod --token ${{ secrets.VERCEL_TOKEN }}
+"""
+
+
+def test_vercel_ci_deploy_passes_on_the_platform_feature(project_of):
+    result = CHECK.run(project_of({".github/workflows/prod.yml": VERCEL_CI}))
+    assert result.status is Status.PASS
+    loc = next(loc for loc in result.evidence if "Vercel" in loc.note)
+    assert loc.path == ".github/workflows/prod.yml" and loc.line == 10 and "Hobby" in loc.note
+
+
+HOOK_CI = VERCEL_CI.replace("npx vercel deploy --prod --token ${{ secrets.VERCEL_TOKEN }}",
+                            'curl -X POST "${{ secrets.FORGE_DEPLOY_HOOK }}"')
+
+
+def test_deploy_hook_with_nothing_else_fails_with_medium_confidence(project_of):
+    result = CHECK.run(project_of({".github/workflows/prod.yml": HOOK_CI}))
+    assert result.status is Status.FAIL
+    [finding] = result.findings
+    assert (finding.rule, finding.line, finding.confidence) == ("no-rollback-path", 6, Confidence.MEDIUM)
+
+
+def test_manual_rollback_workflow_counts_as_evidence(project_of):
+    rollback = ("name: Rollback\non:\n  workflow_dispatch:\n    inputs:\n      release:\n        required: true\n"
+                "jobs:\n  rollback:\n    runs-on: ubuntu-latest\n    steps:\n"
+                "      - run: curl -X POST \"$ROLLBACK_URL?release=${{ inputs.release }}\"\n")
+    result = CHECK.run(project_of({".github/workflows/prod.yml": HOOK_CI,
+                                   ".github/workflows/rollback.yml": rollback}))
+    assert result.status is Status.PASS
+    assert (".github/workflows/rollback.yml", 8) in _where(result.evidence)
+
+
+def test_sha_tagged_images_are_rollback_evidence_for_image_deploys(project_of):
+    wf = """\
+name: Ship
+on:
+  push:
+    branches: [main]
+jobs:
+  ship:
+    runs-on: ubuntu-latest
+    steps:
+      - uses: actions/checkout@v4
+      - run: |
+          docker build -t ghcr.io/acme/web:${{ github.sha }} -t ghcr.io/acme/web:latest .
+          docker push ghcr.io/acme/web:${{ github.sha }}
+          docker push ghcr.io/acme/web:latest
+      - run: kubectl set image deployment/web web=ghcr.io/acme/web:${{ github.sha }}
+"""
+    result = CHECK.run(project_of({".github/workflows/ship.yml": wf}))
+    assert result.status is Status.PASS, [f.message for f in result.findings]
+    assert any("immutable" in loc.note for loc in result.evidence)
+
+
+def test_rollback_step_built_directly_in_the_model(project_of):
+    """Until a provider parses a CI file, a model can be built by hand on a real repo."""
+    project = project_of({"deploy.sh": "#!/bin/sh\nssh web1 ./remote-deploy\n"})
+    deploy = Step(index=0, line=12, run="./deploy.sh", run_line=12, kinds={StepKind.DEPLOY}, deploy_tool="ssh")
+    undo = Step(index=0, line=30, run="ssh web1 ./remote-rollback", kinds={StepKind.ROLLBACK}, deploy_tool="ssh",
+                detail="ssh web1 ./remote-rollback", detail_line=30)
+    wf = Workflow(provider="github", path=".github/workflows/deploy.yml", triggers=[Trigger("push", 3)],
+                  jobs={"deploy": Job("deploy", ".github/workflows/deploy.yml", 8, steps=[deploy]),
+                        "undo": Job("undo", ".github/workflows/deploy.yml", 25, steps=[undo])})
+    model = PipelineModel(workflows=[wf], platforms=read_platforms(project))
+    project.__dict__["pipeline"] = model  # replaces the cached property with this hand-built model
+    result = CHECK.run(project)
+    assert result.status is Status.PASS
+    assert Location(".github/workflows/deploy.yml", 30, "rollback step in job undo: ssh web1 ./remote-rollback") \
+        in result.evidence
+    assert ("deploy.sh", 2) in _where(result.evidence)
+
+
+def test_runs_through_the_real_pipeline_once(project_of):
+    project: Project = project_of({"fly.toml": OPENCAL_FLY, ".github/workflows/deploy.yml": SSH_GIT_PULL})
+    first = CHECK.run(project)
+    CHECK.run(project)
+    assert project.parse_counts[("fly.toml", "toml")] == 1
+    assert first.status is Status.FAIL
+    assert {f.rule for f in first.findings} == {"no-rollback-path"}
