@@ -102,16 +102,26 @@ def load_cases(only: list[str]) -> list[Case]:
     return cases
 
 
-def load_aliases() -> dict[str, str]:
-    """handrail rule id -> our label id."""
+def load_aliases() -> dict[str, list[str]]:
+    """handrail rule id -> the label ids it can stand for (in aliases.toml order)."""
     path = CORPUS / "aliases.toml"
     if not path.exists():
         return {}
-    out = {}
+    out: dict[str, list[str]] = defaultdict(list)
     for label, ids in tomllib.loads(path.read_text()).get("aliases", {}).items():
         for rid in ids:
-            out[rid] = label
-    return out
+            out[rid].append(label)
+    return dict(out)
+
+
+def concept_of(rule: str, case: Case, aliases: dict[str, list[str]]) -> str:
+    """The label a Handrail rule counts as here: one the case expects or allows if any, else the first."""
+    candidates = aliases.get(rule, [rule])
+    for pool in (case.expected, case.allowed):
+        for label in candidates:
+            if label in pool:
+                return label
+    return candidates[0]
 
 
 def make_repo(case: Case, tmp: Path) -> Path:
@@ -129,7 +139,7 @@ def handrail_cmd() -> list[str]:
     return [exe] if exe else [sys.executable, "-m", "handrail"]
 
 
-def run_case(case: Case, tmp: Path, aliases: dict[str, str], with_zizmor: bool) -> Outcome:
+def run_case(case: Case, tmp: Path, aliases: dict[str, list[str]], with_zizmor: bool) -> Outcome:
     out = Outcome(case)
     repo = make_repo(case, tmp)
     proc = subprocess.run([*handrail_cmd(), "check", str(repo), "--format", "json"], capture_output=True, text=True)
@@ -139,7 +149,7 @@ def run_case(case: Case, tmp: Path, aliases: dict[str, str], with_zizmor: bool) 
             out.statuses[c["id"]] = c["status"]
             out.summaries[c["id"]] = c.get("summary", "")
             for f in c.get("findings", []):
-                f["concept"] = aliases.get(f["rule"], f["rule"])
+                f["concept"] = concept_of(f["rule"], case, aliases)
                 out.findings.append(f)
     except (json.JSONDecodeError, KeyError, TypeError):
         out.error = f"exit {proc.returncode}: " + ((proc.stderr.strip().splitlines() or ["no JSON"])[-1][:200])
@@ -289,11 +299,13 @@ def report(outcomes: list[Outcome], verbose: bool) -> dict:
         print(f"  ERROR {name}: {err}")
 
     print("\nPer check (status; fail/warn = positive, pass/unknown = negative)")
-    print(f"  {'check':22} {'labelled':>8} {'exact':>6} {'TP':>3} {'FP':>3} {'FN':>3} {'TN':>3} {'prec%':>6} {'rec%':>6}")
+    print(f"  {'check':22} {'labelled':>8} {'exact':>6} {'TP':>3} {'FP':>3} {'FN':>3} {'TN':>3} "
+          f"{'prec%':>6} {'rec%':>6}")
     for check in sorted(exact):
         c = per_check[check]
         ok, n = exact[check]
-        print(f"  {check:22} {n:8d} {ok:3d}/{n:<2d} {c.tp:3d} {c.fp:3d} {c.fn:3d} {c.tn:3d} {pct(c.p()):>6} {pct(c.r()):>6}")
+        print(f"  {check:22} {n:8d} {ok:3d}/{n:<2d} {c.tp:3d} {c.fp:3d} {c.fn:3d} {c.tn:3d} "
+              f"{pct(c.p()):>6} {pct(c.r()):>6}")
 
     print("\nPer rule (label ids; handrail ids mapped through corpus/aliases.toml)")
     print(f"  {'rule':32} {'TP':>3} {'FP':>3} {'FN':>3} {'prec%':>6} {'rec%':>6}  where")
@@ -362,9 +374,8 @@ def main(argv: list[str] | None = None) -> int:
     if not args.no_zizmor and not with_zizmor:
         print("zizmor not on PATH (pip install zizmor): handrail only", file=sys.stderr)
     aliases = load_aliases()
-    with tempfile.TemporaryDirectory(prefix="handrail-accuracy-") as tmp:
-        with ThreadPoolExecutor(max_workers=args.jobs) as pool:
-            outcomes = list(pool.map(lambda c: run_case(c, Path(tmp), aliases, with_zizmor), cases))
+    with tempfile.TemporaryDirectory(prefix="handrail-accuracy-") as tmp, ThreadPoolExecutor(args.jobs) as pool:
+        outcomes = list(pool.map(lambda c: run_case(c, Path(tmp), aliases, with_zizmor), cases))
     result = report(outcomes, args.verbose)
     args.json.parent.mkdir(parents=True, exist_ok=True)
     args.json.write_text(json.dumps(result, indent=2))

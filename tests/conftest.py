@@ -13,6 +13,8 @@ import pytest
 from handrail.core.project import Project
 
 FIXTURES = Path(__file__).parent / "fixtures"
+# The fixture apps are data, not tests: their own test files import the apps' dependencies.
+collect_ignore = ["fixtures"]
 
 GIT_ENV = {
     "GIT_AUTHOR_NAME": "Test", "GIT_AUTHOR_EMAIL": "test@example.com",

@@ -96,6 +96,7 @@ def test_malformed_json_is_a_finding_with_line(project_of: Callable[..., Project
     f = by_rule(r, "agent-log-config-unparseable")[0]
     assert f.path == ".claude/settings.json" and f.line == 3 and f.severity.value == "medium"
     assert r.status == Status.FAIL
+    assert not by_rule(r, "agent-log-not-logged")  # one finding per cause
 
 
 def test_malformed_codex_toml_line(project_of: Callable[..., Project]) -> None:
@@ -172,3 +173,14 @@ def test_hooks_value_of_wrong_type_does_not_crash(project_of: Callable[..., Proj
                               ".gemini/settings.json": json.dumps([1, 2])}))
     assert r.status == Status.FAIL
     assert len(by_rule(r, "agent-log-not-logged")) == 2
+
+
+def test_hook_script_in_repo_that_calls_handrail(project_of: Callable[..., Project]) -> None:
+    settings = claude_settings({"PreToolUse": ("", '"$CLAUDE_PROJECT_DIR"/.claude/hooks/log.sh'),
+                                "PostToolUse": ("", "bash .claude/hooks/log.sh")})
+    script = "#!/bin/sh\nset -e\nexec handrail hook claude\n"
+    r = CHECK.run(project_of({".claude/settings.json": settings, ".claude/hooks/log.sh": script}))
+    assert r.status == Status.PASS, r.summary
+    assert any("runs .claude/hooks/log.sh" in e.note for e in r.evidence)
+    other = CHECK.run(project_of({".claude/settings.json": settings, ".claude/hooks/log.sh": "#!/bin/sh\ntrue\n"}))
+    assert other.status == Status.WARN

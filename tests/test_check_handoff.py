@@ -188,3 +188,40 @@ def test_outside_git(make_repo: Callable[..., object]) -> None:
     r = CHECK.run(Project(root))
     assert r.status == Status.PASS
     assert "handoff-uncommitted" not in rules(r)
+
+
+def test_framework_default_readme_is_not_instructions(project_of: Callable[..., Project]) -> None:
+    readme = ("# Laravel\n\n## About Laravel\n\nLaravel is a web application framework.\n\n## Contributing\n\n"
+              "Thank you for considering contributing! See the [contribution guide](https://laravel.com/docs).\n\n"
+              "## Installation\n\nSee the documentation.\n")
+    r = CHECK.run(project_of({"README.md": readme, "app/Http/Kernel.php": "<?php\n"}))
+    assert r.status == Status.FAIL
+    assert "handoff-no-instructions" in rules(r)
+
+
+def test_next_default_readme_documents_setup_only(project_of: Callable[..., Project]) -> None:
+    readme = ("## Getting Started\n\nFirst, run the development server:\n\n```bash\nnpm run dev\n# or\nyarn dev\n```\n"
+              "\nOpen http://localhost:3000 with your browser.\n")
+    pkg = json.dumps({"scripts": {"dev": "next dev"}, "dependencies": {"next": "14"}})
+    r = CHECK.run(project_of({"README.md": readme, "package.json": pkg, "app/page.tsx": "x\n"}))
+    assert r.status == Status.WARN
+    assert "handoff-no-tests" in rules(r)
+    assert ("README.md", 1) in {(e.path, e.line) for e in r.evidence}  # the heading, its section has a command
+    assert ("README.md", 6) in {(e.path, e.line) for e in r.evidence}
+
+
+def test_prose_in_testing_section(project_of: Callable[..., Project]) -> None:
+    readme = "# X\n\n## Setup\n\n`uv sync`\n\n## Testing\n\nRun pytest from the repository root.\n"
+    r = CHECK.run(project_of({"README.md": readme, "pyproject.toml": "[tool.pytest.ini_options]\n", "x.py": "1\n"}))
+    assert r.status == Status.PASS, r.summary
+    assert ("README.md", 9) in {(e.path, e.line) for e in r.evidence}
+
+
+def test_claude_md_importing_agents_md(project_of: Callable[..., Project]) -> None:
+    p = project_of({"README.md": README_GOOD, "package.json": PKG, "a.ts": "1\n",
+                    "AGENTS.md": "## Commands\n\n- `npm install`\n- `npm test`\n", "CLAUDE.md": "@AGENTS.md\n",
+                    "GEMINI.md": "Read the README.\n"})
+    r = CHECK.run(p)
+    flagged = [f.path for f in r.findings if f.rule == "handoff-agent-file-no-commands"]
+    assert flagged == ["GEMINI.md"]
+    assert any(e.path == "CLAUDE.md" and e.line == 1 and "AGENTS.md" in e.note for e in r.evidence)

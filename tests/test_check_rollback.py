@@ -108,7 +108,8 @@ def test_default_fly_warns_until_the_rollback_is_documented(project_of):
     assert result.status is Status.WARN
     assert [(f.rule, f.path, f.line) for f in result.findings] == [("rollback-undocumented", "fly.toml", 1)]
 
-    runbook = "# Runbook\n\n## Rollback\n\n```\nfly releases --image\nfly deploy --image registry.fly.io/shop:v41\n```\n"
+    runbook = ("# Runbook\n\n## Rollback\n\n```\nfly releases --image\n"
+               "fly deploy --image registry.fly.io/shop:v41\n```\n")
     result = CHECK.run(project_of({"fly.toml": fly, "RUNBOOK.md": runbook}))
     assert result.status is Status.PASS
     assert ("RUNBOOK.md", 3) in _where(result.evidence)
@@ -179,6 +180,17 @@ def test_no_deploy_path_is_unknown(project_of):
     assert "platform" in result.summary and result.findings == []
 
 
+def test_script_wrapping_flyctl_without_fly_toml_warns(project_of):
+    result = CHECK.run(project_of({"bin/deploy": "#!/bin/sh\nset -e\nfly deploy --remote-only\n"}))
+    assert result.status is Status.WARN
+    assert [(f.rule, f.path, f.line) for f in result.findings] == [("rollback-undocumented", "bin/deploy", 3)]
+
+
+def test_procfile_for_foreman_is_not_a_deploy_path(project_of):
+    result = CHECK.run(project_of({"Procfile": "web: bin/start-app\nredis: redis-server\n"}))
+    assert result.status is Status.UNKNOWN
+
+
 def test_malformed_platform_file_is_reported_not_raised(project_of):
     result = CHECK.run(project_of({"fly.toml": 'app = "x"\n[deploy\n'}))
     assert result.status is Status.UNKNOWN
@@ -200,6 +212,14 @@ def test_latest_somewhere_else_only_warns(project_of):
                                    "README.md": "## Rolling back\nRun `kubectl rollout undo deployment/web`.\n"}))
     assert result.status is Status.WARN
     assert [(f.rule, f.path, f.line) for f in result.findings] == [("mutable-image-tag", "k8s/web.yaml", 10)]
+
+
+def test_kubernetes_with_only_latest_images_fails(project_of):
+    manifest = ("apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\nspec:\n  template:\n    spec:\n"
+                "      containers:\n        - name: web\n          image: acme/web:latest\n")
+    result = CHECK.run(project_of({"k8s/web.yaml": manifest}))
+    assert result.status is Status.FAIL
+    assert [(f.rule, f.line, f.severity.value) for f in result.findings] == [("mutable-image-tag", 10, "high")]
 
 
 def test_revision_history_limit_zero_fails(project_of):
@@ -299,3 +319,29 @@ def test_runs_through_the_real_pipeline_once(project_of):
     assert project.parse_counts[("fly.toml", "toml")] == 1
     assert first.status is Status.FAIL
     assert {f.rule for f in first.findings} == {"no-rollback-path"}
+
+
+GITLAB_KAMAL = """\
+stages: [test, deploy]
+
+test:
+  stage: test
+  script:
+    - bin/rails test
+
+deploy:
+  stage: deploy
+  script:
+    - gem install kamal
+    - kamal deploy
+  only:
+    - main
+"""
+
+
+def test_gitlab_kamal_job_joins_the_kamal_config(project_of):
+    result = CHECK.run(project_of({".gitlab-ci.yml": GITLAB_KAMAL, "config/deploy.yml": KAMAL}))
+    assert result.status is Status.PASS
+    where = _where(result.evidence)
+    assert (".gitlab-ci.yml", 8) in where and ("config/deploy.yml", 1) in where
+    assert "(1)" in result.summary  # the CI job joined the Kamal path instead of being a second one

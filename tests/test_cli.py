@@ -153,7 +153,7 @@ def test_each_format(shared_repo: Path, lp_finding: dict) -> None:
     _sarif_validator().validate(doc)
     assert lp_finding["fingerprint"] in {r["partialFingerprints"]["handrail/v1"] for r in doc["runs"][0]["results"]}
     md = procs["markdown"].stdout
-    assert md.startswith("## Handrail") and "<details>" in md and lp_finding["rule"] in md
+    assert "\n## Handrail" in md and "<details>" in md and lp_finding["rule"] in md
 
 
 def test_output_writes_the_file_and_nothing_to_stdout(shared_repo: Path, tmp_path: Path) -> None:

@@ -84,3 +84,13 @@ def test_strip_credentials_forms() -> None:
     assert strip_credentials("https://github.com/a/b") == "https://github.com/a/b"
     assert strip_credentials("git@github.com:a/b.git") == "git@github.com:a/b.git"
     assert strip_credentials("ssh://git@host:22/repo") == "ssh://***@host:22/repo"
+
+
+def test_subfolder_root_reports_paths_relative_to_it(make_repo: Callable[..., Path]) -> None:
+    root = make_repo({"apps/web/a.ts": "1", "other/b.py": "2"})
+    (root / "apps" / "web" / "a.ts").write_text("changed")
+    (root / "other" / "b.py").write_text("changed")
+    (root / "apps" / "web" / "new file.ts").write_text("new")
+    facts = GitReader(root / "apps" / "web").facts
+    assert sorted(facts.dirty) == ["a.ts", "new file.ts"]
+    assert facts.is_repo and facts.branch == "main"

@@ -54,7 +54,8 @@ def test_redact_never_shows_whole_secret():
 # --- TEST -----------------------------------------------------------------------------
 @pytest.mark.parametrize("text", [
     "vendor/bin/phpunit", "./vendor/bin/pest -p", "php artisan test --parallel", "pytest -q", "python -m pytest",
-    "python3 manage.py test", "tox -e py311", "nox -s tests", "bundle exec rspec", "bin/rails test", "rails test:system",
+    "python3 manage.py test", "tox -e py311", "nox -s tests", "bundle exec rspec", "bin/rails test",
+    "rails test:system",
     "npx jest --ci", "pnpm dlx vitest run", "yarn mocha", "npx ava", "npx playwright test", "go test ./...",
     "cargo test --all", "mvn -B verify", "./gradlew test", "sudo -E CI=1 npx vitest run", "poetry run pytest",
     "uv run --frozen pytest", "docker compose exec -T app php artisan test", "coverage run -m pytest",
@@ -339,8 +340,8 @@ def test_smoke_in_job_that_needs_deploy():
 
 
 def test_deployment_status_workflow_checks_are_smoke():
-    wf = _wf({"checkly": [_run(20, "npx checkly test --record", env={"ENVIRONMENT_URL":
-                                                                     "${{ github.event.deployment_status.target_url }}"})]},
+    url = "${{ github.event.deployment_status.target_url }}"
+    wf = _wf({"checkly": [_run(20, "npx checkly test --record", env={"ENVIRONMENT_URL": url})]},
              triggers=[Trigger("deployment_status", line=3)], name="Checkly", path=".github/workflows/checkly.yml")
     _model(wf)
     assert K.SMOKE in wf.jobs["checkly"].steps[0].kinds
@@ -390,3 +391,81 @@ def test_classify_is_idempotent():
 def test_garbage_scripts_do_not_raise():
     for text in ["'unbalanced \"quotes", "\\", "&& || ;;", "\x00\x01", "$(( ))", "a" * 5000]:
         classify_text(text)
+
+
+# --- found on real repositories ---------------------------------------------------------
+@pytest.mark.parametrize("text", ["bin/test", "./bin/test", "uv run bash scripts/tests-start.sh 'Coverage'",
+                                  "bin/rails db:setup test", "./run-tests.sh"])
+def test_project_test_scripts(text):
+    assert K.TEST in kinds(text)
+
+
+@pytest.mark.parametrize("text", ["test -f .env", "[ -d dist ]", "bash scripts/prestart.sh", "bin/setup",
+                                  "python ./.github/workflows/deploy-prep.py", "./deploy-functions.sh"])
+def test_not_test_or_deploy_scripts(text):
+    assert kinds(text) & {K.TEST, K.DEPLOY} == set()
+
+
+def test_fastapi_cloud_deploy():
+    assert tool("uv run fastapi deploy") == "fastapi-cloud"
+
+
+def test_dotenv_cli_wrapper_is_peeled():
+    step = Step(index=0, line=5, run="npx dotenv -c production -- npx checkly test --record", run_line=5)
+    wf = _wf({"e2e": [step]}, triggers=[Trigger("deployment_status")])
+    _model(wf)
+    assert K.SMOKE in step.kinds
+
+
+def test_docker_action_args_are_classified():
+    step = uses("docker://mcr.microsoft.com/playwright:v1.61.0", {"args": 'sh -c "HOME=/root npm run test:e2e"'})
+    assert K.TEST in step.kinds
+
+
+def test_compose_up_on_self_hosted_deploy_runner_is_deploy():
+    step = _run(41, "docker compose -f compose.yml -f compose.deploy.yml up -d")
+    wf = _wf({"deploy": [step]}, name="Deploy with Docker Compose")
+    wf.jobs["deploy"].runs_on = "self-hosted"
+    _model(wf)
+    assert step.deploy_tool == "docker"
+    ci_step = _run(12, "docker compose up -d db")
+    ci = _wf({"test": [ci_step]}, name="Test")
+    ci.jobs["test"].runs_on = "self-hosted"
+    _model(ci)
+    assert K.DEPLOY not in ci_step.kinds
+
+
+def test_disabled_job_is_not_a_deploy_path():
+    wf = _wf({"deploy": [_run(5, "flyctl deploy")]})
+    wf.jobs["deploy"].condition = "false"
+    assert deploy_paths(_model(wf)) == []
+
+
+@pytest.mark.parametrize(("text", "kind"), [
+    ("helm rollback web 3", K.ROLLBACK), ("kubectl rollout undo deployment/web", K.ROLLBACK),
+    ("heroku releases:rollback v41 -a app", K.ROLLBACK), ("dep rollback production", K.ROLLBACK),
+    ("npm publish --access public", K.PUBLISH), ("twine upload dist/*", K.PUBLISH),
+    ("heroku container:push web -a app", K.PUBLISH),
+])
+def test_rollback_and_publish(text, kind):
+    assert kind in kinds(text)
+    assert K.DEPLOY not in kinds(text)
+
+
+@pytest.mark.parametrize("text", ["pg_dump --version", "psql $DATABASE_URL -c 'select 1'", "echo pg_dump"])
+def test_not_backup(text):
+    assert K.BACKUP not in kinds(text)
+
+
+@pytest.mark.parametrize("text", ["curl -f https://app.example.com/health", "wget -q --spider https://app.io/up",
+                                  "http --check-status GET https://app.io/up", "npx checkly trigger",
+                                  "k6 run smoke.js"])
+def test_smoke_recognisers_after_deploy(text):
+    wf = _wf({"deploy": [_run(5, "railway up"), _run(6, text)]})
+    _model(wf)
+    assert K.SMOKE in wf.jobs["deploy"].steps[1].kinds
+
+
+def test_docker_run_command_is_classified():
+    assert K.TEST in kinds("docker run --rm -v $PWD:/app -w /app img pytest -q")
+    assert kinds("docker run -d -p 80:80 nginx") == set()

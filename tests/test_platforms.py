@@ -53,7 +53,7 @@ def _notes(locs: list[Location]) -> str:
 # --- fly ---------------------------------------------------------------------------------------
 def test_fly_opencal_bluegreen_auto_rollback(project_of):
     facts = read_platforms(project_of({"fly.toml": OPENCAL_FLY}))
-    assert facts.platforms["fly"] == Location("fly.toml", 1, "Fly app opencal")
+    assert facts.platforms["fly"] == Location("fly.toml", 1, "Fly app opencal (strategy bluegreen)")
     assert facts.sources["fly.toml"] == "fly"
     assert sorted(_lines(facts.rollback)) == [("fly.toml", 7), ("fly.toml", 11)]
     assert "bluegreen" in _notes(facts.rollback) and "auto_rollback = true" in _notes(facts.rollback)
@@ -133,12 +133,24 @@ def test_procfile_release_is_not_a_smoke_test_and_web_is_a_start_command(project
         "package.json": '{\n  "name": "x",\n  "scripts": {\n    "dev": "next dev",\n'
                         '    "start": "next start"\n  }\n}\n',
     }))
-    assert facts.platforms["heroku"].path == "Procfile"
+    assert facts.platforms["heroku"] == Location("Procfile", 2, "Procfile release phase (Heroku)")
     assert [(loc.path, loc.line) for loc in facts.release_commands] == [("Procfile", 2)]
     assert "not a smoke test" in facts.release_commands[0].note
     assert [(loc.path, loc.line, loc.note) for loc in facts.start_commands] == [
         ("Procfile", 3, "gunicorn app.wsgi --log-file -"), ("package.json", 5, "next start")]
     assert any("heroku rollback" in loc.note and loc.path == "Procfile" for loc in facts.rollback)
+
+
+def test_procfile_without_release_phase_is_not_a_platform(project_of):
+    facts = read_platforms(project_of({"Procfile": "web: bundle exec thrust bin/start-app\nworkers: bin/jobs\n"}))
+    assert facts.platforms == {} and facts.rollback == []
+    assert [(loc.line, loc.note) for loc in facts.start_commands] == [(1, "bundle exec thrust bin/start-app")]
+
+
+def test_heroku_button_app_json_counts(project_of):
+    facts = read_platforms(project_of({"app.json": '{"name": "kit", "repository": "https://x", "env": {}}'}))
+    assert facts.platforms["heroku"].path == "app.json"
+    assert "heroku rollback" in facts.rollback[0].note
 
 
 def test_heroku_app_json_and_heroku_yml(project_of):
@@ -184,7 +196,8 @@ def test_kamal_explicit_healthcheck_and_default_retention(project_of):
     facts = read_platforms(project_of({"config/deploy.yml": KAMAL,
                                        "config/deploy.staging.yml": "servers:\n  web:\n    - 10.0.0.2\n"
                                                                     "retain_containers: 2\n"}))
-    assert facts.platforms["kamal"] == Location("config/deploy.yml", 1, "Kamal service campfire")
+    assert facts.platforms["kamal"] == Location("config/deploy.yml", 1,
+                                                "Kamal service campfire (image basecamp/campfire)")
     assert [(loc.path, loc.line, loc.note) for loc in facts.health_gates] == [
         ("config/deploy.yml", 12, "Kamal proxy.healthcheck /up, interval 3s")]
     assert _lines(facts.rollback) == [("config/deploy.yml", 1), ("config/deploy.staging.yml", 4)]
@@ -293,14 +306,33 @@ services:
 
 def test_compose_production_tags_and_healthchecks(project_of):
     facts = read_platforms(project_of({"docker-compose.prod.yml": COMPOSE_PROD,
-                                       "docker-compose.yml": "services:\n  db:\n    image: postgres:latest\n"
-                                                             "    healthcheck:\n      test: NONE\n"}))
+                                       "dev/docker-compose.yml": "services:\n  db:\n    image: postgres:latest\n"
+                                                                 "    healthcheck:\n      test: NONE\n"}))
     assert facts.platforms["docker-compose"].path == "docker-compose.prod.yml"
-    assert "docker-compose.yml" not in facts.sources
+    assert "dev/docker-compose.yml" not in facts.sources
     assert _lines(facts.health_gates) == [("docker-compose.prod.yml", 4)]
     assert _lines(facts.mutable_tags) == [("docker-compose.prod.yml", 3), ("docker-compose.prod.yml", 7)]
-    assert [(loc.line, "immutable" in loc.note) for loc in facts.rollback] == [(11, True)]
-    assert _lines(facts.implicit_rollback) == [("docker-compose.prod.yml", 13)]
+    # a pinned redis does not make the `:latest` web image reversible
+    assert facts.rollback == [] and facts.implicit_rollback == []
+
+
+def test_compose_override_is_merged_with_its_base_file(project_of):
+    base = "services:\n  db:\n    image: postgres:18\n  backend:\n    image: backend:latest\n"
+    override = "services:\n  backend:\n    restart: always\n"
+    facts = read_platforms(project_of({"compose.yml": base, "compose.deploy.yml": override}))
+    assert facts.platforms["docker-compose"] == Location("compose.deploy.yml", 1, "Compose file used for deploys")
+    assert facts.sources == {"compose.deploy.yml": "docker-compose", "compose.yml": "docker-compose"}
+    assert _lines(facts.mutable_tags) == [("compose.yml", 5)]
+
+
+def test_compose_pinned_and_variable_tags(project_of):
+    pinned = "services:\n  web:\n    image: ghcr.io/acme/web:2.4.1\n  db:\n    image: postgres:16.2\n"
+    facts = read_platforms(project_of({"deploy/compose.yml": pinned}))
+    assert _lines(facts.rollback) == [("deploy/compose.yml", 3), ("deploy/compose.yml", 5)]
+    variable = "services:\n  web:\n    image: ghcr.io/acme/web:${TAG}\n  db:\n    image: postgres:16.2\n"
+    facts = read_platforms(project_of({"docker-compose.production.yml": variable}))
+    assert facts.rollback == []
+    assert _lines(facts.implicit_rollback) == [("docker-compose.production.yml", 3)]
 
 
 # --- Vercel / Railway / Netlify -----------------------------------------------------------------------------------
@@ -401,6 +433,14 @@ def test_git_pull_script_and_forge_script_are_in_place(project_of):
     assert facts.rollback == []
 
 
+def test_script_notes_never_carry_a_whole_credential(project_of):
+    token = "ghp_" + "A1b2C3d4" * 5
+    script = f"cd /srv/app\ngit pull https://bot:{token}@github.com/a/b main\n"
+    facts = read_platforms(project_of({"deploy.sh": script}))
+    [loc] = facts.no_rollback
+    assert loc.line == 2 and token not in loc.note and "git pull" in loc.note
+
+
 def test_script_wrapping_a_platform_registers_it(project_of):
     facts = read_platforms(project_of({"deploy.sh": "#!/bin/sh\nnpm run build\nflyctl deploy --remote-only\n"}))
     assert facts.platforms["fly"] == Location("deploy.sh", 3, "deploy.sh runs the fly deploy")
@@ -441,6 +481,9 @@ def test_documented_rollback_procedures(project_of):
 
 def test_rollback_heading_without_a_command_is_not_a_procedure():
     assert procedures(["## Rollback", "", "Ask Bob, he knows how to roll back the release.", "## Next"]) == []
+    # a migration rollback is the database half, not a way back for the deploy
+    lines = ["## Rolling back", "Undo the last release's migrations:", "", "`php artisan migrate:rollback`"]
+    assert procedures(lines) == []
 
 
 # --- bad input ----------------------------------------------------------------------------------------------------

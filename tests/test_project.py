@@ -111,3 +111,16 @@ def test_outside_git_uses_walk(make_repo: Callable[..., Path]) -> None:
     p = Project(root)
     assert p.files.paths() == [".gitignore", "a.py"]
     assert p.git_facts.is_repo is False
+
+
+def test_real_analysers_share_one_parse(project_of: Callable[..., Project]) -> None:
+    """Stack detection and the handoff check both read package.json: one parse between them."""
+    from handrail.checks.handoff import CHECK as HANDOFF
+
+    p = project_of({"package.json": '{"scripts": {"test": "jest"}, "dependencies": {"express": "4"}}',
+                    "README.md": "## Setup\n\n`npm install`\n\n## Tests\n\n`npm test`\n", "a.js": "1\n"})
+    assert p.stacks.has("express")
+    HANDOFF.run(p)
+    HANDOFF.run(p)
+    assert p.parse_counts[("package.json", "json")] == 1
+    assert all(n == 1 for n in p.parse_counts.values())

@@ -30,7 +30,7 @@ def _report(findings: list[Finding] | None = None) -> Report:
 
 def test_heading_table_with_status_emoji_and_counts() -> None:
     out = render(_report(), "markdown")
-    assert out.startswith("## Handrail")
+    assert out.startswith("<!-- handrail-report -->\n## Handrail")
     assert "| ✅ pass | `backups` | pg\\_dump in deploy.sh | - |" in out
     assert "| ❌ fail | `secrets` | keys found | 2 (+1 suppressed) |" in out
     assert "| ⚠️ warn | `authz` |" in out and "| ❔ unknown | `rollback` |" in out

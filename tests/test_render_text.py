@@ -86,3 +86,11 @@ def test_all_pass_and_empty_reports() -> None:
     assert render(ok, "text").rstrip().splitlines()[-1].startswith("Ready: all 1 checks pass")
     empty = Report(root="/r", stacks=[])
     assert "no checks ran" in render(empty, "text")
+
+
+def test_long_finding_lists_are_capped_with_a_count() -> None:
+    many = [Finding("secrets", "r", Severity.LOW, f"finding {i}", f"f{i}.py", 1) for i in range(130)]
+    report = Report(root="/r", stacks=[], results=[CheckResult("secrets", "q?", Status.FAIL, "many", many)])
+    out = render(report, "text")
+    assert out.count("   LOW ") == 100
+    assert "30 more secrets finding(s) not shown" in out

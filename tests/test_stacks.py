@@ -56,6 +56,7 @@ def test_framework_detection(project_of: Callable[..., Project], files: dict[str
     {"pyproject.toml": '[project]\nname = "x"\ndependencies = ["fastapi-utils"]\n'},
     {"requirements.txt": "# django\n"},
     {"tools/script.py": "print('flask is nice')\n"},
+    {"tests/fixtures/app.py": "from flask import Flask\n", "package.json": "{}"},
     {"app.json": json.dumps({"expo": {"name": "mobile"}})},
     {"deploy.yml": "steps:\n  - run: echo\n"},
     {"config/deploy.rb": "# mina\nrequire 'mina/rails'\n"},

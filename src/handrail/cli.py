@@ -95,7 +95,15 @@ def _emit(text: str, output: str | None) -> None:
         except OSError as exc:
             _fail(f"{output}: cannot write: {exc.strerror or exc}")
     else:
-        click.echo(text, nl=False)
+        try:
+            click.echo(text, nl=False)
+        except UnicodeEncodeError:  # a terminal that cannot show the symbols still gets the report
+            encoding = getattr(sys.stdout, "encoding", None) or "ascii"
+            sys.stdout.buffer.write(text.encode(encoding, "replace"))
+            sys.stdout.flush()
+        except BrokenPipeError:  # `handrail check | head`: the reader left; the exit code still counts
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
 
 
 @click.group(cls=HandrailGroup, context_settings={"help_option_names": ["-h", "--help"]})

@@ -72,6 +72,13 @@ def profile_for(project: Project) -> StackProfile:
 
 def run_init(project: Project, ci: str | None = None, force: bool = False) -> Iterator[str]:
     """Write the files; yield one line per file saying what happened."""
+    try:
+        project.stacks  # noqa: B018 - detect once up front; a failure falls back to generic templates
+    except Exception as exc:
+        from handrail.core.stacks import Stacks
+
+        project.__dict__["stacks"] = Stacks()
+        yield f"stack detection failed ({exc.__class__.__name__}); writing generic templates"
     profile = profile_for(project)
     yield _write(project.root, "handrail.toml", config_text(project, profile), force)
     if ci == "github":

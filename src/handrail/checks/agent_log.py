@@ -63,6 +63,11 @@ class HookCmd:
     matcher: str | None
     path: str
     line: int | None
+    via: str | None = None  # a repository script the command runs, when that script calls Handrail
+
+    @property
+    def is_handrail(self) -> bool:
+        return self.via is not None or bool(_HANDRAIL_RX.search(self.command))
 
 
 @dataclass
@@ -85,12 +90,12 @@ class AgentState:
         if self.disabled_at is not None:
             return "none"
         tool = self.tool_hooks()
-        ours = [h for h in tool if _HANDRAIL_RX.search(h.command)]
+        ours = [h for h in tool if h.is_handrail]
         if ours:
             return "full" if _covers_all(self.agent, ours) else "partial"
         if tool:
             return "other"
-        if any(_HANDRAIL_RX.search(h.command) for h in self.hooks):
+        if any(h.is_handrail for h in self.hooks):
             return "partial"  # Handrail hooked only on session events: no tool calls recorded
         return "none"
 
@@ -153,8 +158,9 @@ class AgentLog(Check):
             marker = st.config_files[0] if st.config_files else st.markers[0]
             if v == "full":
                 for h in st.tool_hooks():
-                    if _HANDRAIL_RX.search(h.command):
-                        evidence.append(Location(h.path, h.line, f"{name}: {h.event} -> {h.command[:60]}"))
+                    if h.is_handrail:
+                        via = f" (runs {h.via})" if h.via else ""
+                        evidence.append(Location(h.path, h.line, f"{name}: {h.event} -> {h.command[:60]}{via}"))
                 local = [h for h in st.tool_hooks() if h.path.endswith(".local.json")]
                 if local and len(local) == len(st.tool_hooks()):
                     h = local[0]
@@ -176,8 +182,7 @@ class AgentLog(Check):
                 msg = f"{name}: hooks are switched off (disableAllHooks) in {st.disabled_at.path}."
                 path, line = st.disabled_at.path, st.disabled_at.line
             elif st.parse_errors:
-                msg = f"{name}: its configuration cannot be parsed, so no hook from it runs."
-                path, line = st.parse_errors[0].path, st.parse_errors[0].line
+                continue  # the parse-error finding already points at the line; one finding per cause
             elif not st.hooks_supported:
                 msg = (f"{name} is configured ({_list(st.markers)}) but has no hook configuration Handrail can "
                        "read in the repository: nothing shows its actions are recorded.")
@@ -264,7 +269,8 @@ class AgentLog(Check):
             if not isinstance(event, str):
                 continue
             for matcher, command in _commands(value, None):
-                st.hooks.append(HookCmd(event, command, matcher, path, _line(project, path, command, event)))
+                st.hooks.append(HookCmd(event, command, matcher, path, _line(project, path, command, event),
+                                        _script_calling_handrail(project, command)))
 
     def _settings_hooks(self, project: Project, st: AgentState, paths: tuple[str, ...]) -> None:
         for path in paths:
@@ -338,6 +344,21 @@ def _commands(value: Any, matcher: str | None, depth: int = 0) -> list[tuple[str
     return out
 
 
+_SCRIPT_TOKEN = re.compile(r"""(?:\$\{?CLAUDE_PROJECT_DIR\}?|\$\{?GEMINI_PROJECT_DIR\}?|\.)?/?([\w.-]+(?:/[\w.-]+)+)""")
+
+
+def _script_calling_handrail(project: Project, command: str) -> str | None:
+    """A hook often runs a script in the repository (`$CLAUDE_PROJECT_DIR/.claude/hooks/log.sh`);
+    when that script calls Handrail, the hook does."""
+    if _HANDRAIL_RX.search(command):
+        return None
+    for m in _SCRIPT_TOKEN.finditer(command.replace('"', " ").replace("'", " ")):
+        rel = m.group(1).removeprefix("./")
+        if rel in project.files and _HANDRAIL_RX.search(project.text(rel) or ""):
+            return rel
+    return None
+
+
 def _line(project: Project, path: str, needle: str, event: str | None) -> int | None:
     if path not in project.files:
         return None
@@ -362,7 +383,7 @@ def _local_file(project: Project, path: str) -> str | None:
 
 def _partial_desc(st: AgentState) -> str:
     tool = st.tool_hooks()
-    ours = [h for h in tool if _HANDRAIL_RX.search(h.command)]
+    ours = [h for h in tool if h.is_handrail]
     if ours:
         events = sorted({h.event for h in ours})
         matchers = sorted({h.matcher or "*" for h in ours})

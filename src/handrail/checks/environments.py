@@ -44,13 +44,24 @@ _TRUTHY = frozenset({"true", "1", "yes", "on"})
 _DEV_NAMES = re.compile(r"(^|[._-])(local|dev|develop|development|test|tests|testing|ci|example|sample)([._-]|$)",
                         re.I)
 _PROD_NAMES = re.compile(r"(^|[._-])(prod|production|live)([._-]|$)", re.I)
-_SECRETISH_KEY = re.compile(r"KEY|SECRET|TOKEN|PASSWORD|PASSWD|PWD|DSN|CREDENTIAL|PRIVATE|AUTH|DATABASE_URL|"
-                            r"_URL$|WEBHOOK|SALT|CERT", re.I)
-_PLACEHOLDER_WORDS = ("changeme", "change_me", "change-me", "your_", "your-", "yourkey", "example", "placeholder",
+_SECRETISH_KEY = re.compile(r"KEY|SECRET|TOKEN|PASSWORD|PASSWD|PWD|CREDENTIAL|PRIVATE|AUTH|WEBHOOK|SALT", re.I)
+_CRED_URL = re.compile(r"[a-z][a-z0-9+.-]*://[^\s:/@]+:([^\s@/]+)@", re.I)
+_PLACEHOLDER_WORDS = ("changeme", "change_me", "change-me", "changethis", "change_this", "change-this", "your_",
+                      "your-", "yourkey", "example", "placeholder",
                       "xxxx", "dummy", "todo", "replace", "<", ">", "${", "{{", "...", "fake", "sample", "insert",
                       "redacted", "_here", "-here", "notasecret", "not-a-secret")
 _PLACEHOLDER_VALUES = frozenset({"secret", "password", "null", "none", "undefined", "test", "testing", "local",
                                  "development", "production", "staging", "empty", "nil", "false", "true"})
+
+
+def _secret_value(key: str, value: str) -> bool:
+    """A real-looking secret: a secret-named key with a non-filler value, or a URL carrying a password."""
+    if placeholder(value) or public_by_value(value):
+        return False
+    if _SECRETISH_KEY.search(key):
+        return True
+    m = _CRED_URL.search(value)
+    return bool(m and not placeholder(m.group(1)) and not re.search(r"\$\{?|\[|<|%s", m.group(1)))
 
 
 def placeholder(value: str) -> bool:
@@ -192,7 +203,6 @@ class Environments(Check):
         return self.evaluate(project, project.pipeline)
 
     def evaluate(self, project: Project, model: PipelineModel) -> CheckResult:
-        self._project = project
         findings: list[Finding] = []
         evidence: list[Location] = []
         tracked = _tracked_files(project)
@@ -221,15 +231,15 @@ class Environments(Check):
         for path in real:
             lines = project.lines(path)
             assigns = list(env_assignments(lines))
-            out.extend(self._laravel_debug(path, assigns, template=False))
+            out.extend(self._env_file_debug(path, assigns, template=False))
             name = path.rsplit("/", 1)[-1]
-            secrets = [(no, k, v) for no, k, v in assigns if _SECRETISH_KEY.search(k) and not public_prefix(k)
-                       and not placeholder(v) and not public_by_value(v)]
+            secrets = [(no, k, v) for no, k, v in assigns if not public_prefix(k) and _secret_value(k, v)]
             private = [(no, k, v) for no, k, v in assigns if not public_prefix(k) and not placeholder(v)]
             is_tracked = tracked is not None and path in tracked
             if tracked is None:
                 continue  # outside git nothing is committed
-            testish = bool(re.search(r"\.(test|testing|ci)(\.|$)", name))
+            testish = bool(re.search(r"\.(test|testing|ci|dusk|e2e)(\.|$)", name)
+                           or re.search(r"(^|/)(tests?|spec|e2e|cypress|__tests__)/", path))
             if is_tracked and secrets:
                 keys = ", ".join(k for _, k, _ in secrets[:5])
                 out.append(self.finding(
@@ -238,13 +248,14 @@ class Environments(Check):
                     + (" (test settings: make sure none of them is a real credential)." if testish else
                        ": everyone with the repository (and its history) has them."),
                     path, secrets[0][0], key=path, evidence=", ".join(f"{k}={redact(v)}" for _, k, v in secrets[:3]),
-                    severity=Severity.MEDIUM if testish else Severity.HIGH))
-            elif is_tracked and private:
+                    severity=Severity.LOW if testish else Severity.HIGH,
+                    confidence=Confidence.MEDIUM if testish else Confidence.HIGH))
+            elif is_tracked and private:  # framework defaults files (.env.production in Next.js) are often fine
                 out.append(self.finding(
                     "committed-env-file",
                     f"{path} is tracked in git; it holds only non-secret settings now, but .env files are where "
                     "secrets get added later.", path, private[0][0], key=path,
-                    evidence=", ".join(k for _, k, _ in private[:5]), severity=Severity.LOW,
+                    evidence=", ".join(k for _, k, _ in private[:5]), severity=Severity.INFO,
                     confidence=Confidence.MEDIUM))
             elif not is_tracked and secrets:
                 out.append(self.finding(
@@ -253,53 +264,78 @@ class Environments(Check):
                     path, secrets[0][0], key=path, evidence=", ".join(k for _, k, _ in secrets[:5]),
                     severity=Severity.MEDIUM))
         for path in templates:
-            out.extend(self._laravel_debug(path, list(env_assignments(project.lines(path))), template=True))
+            out.extend(self._env_file_debug(path, list(env_assignments(project.lines(path))), template=True))
         if templates and not any(f.rule == "committed-env-file" and f.severity.rank >= Severity.MEDIUM.rank
                                  for f in out):
             evidence.append(Location(templates[0], None, "env template: real values live outside the repository"))
-        if not templates:
+        if not env_files and not templates:
             read = self._env_read(project)
             if read is not None:
                 out.append(self.finding(
                     "missing-env-example",
-                    f"the app reads environment variables ({read.note}) but there is no .env.example listing them: "
+                    f"the app {read.note} (and maybe more) from the environment but there is no .env.example listing "
+                    "them: "
                     "a new environment (staging, a teammate, a restore) has to guess.",
                     read.path, read.line, key="env-example", evidence=read.note, confidence=Confidence.MEDIUM))
         return out
 
-    def _laravel_debug(self, path: str, assigns: list[tuple[int, str, str]], template: bool) -> list[Finding]:
-        values = {k: (no, v) for no, k, v in assigns}
-        debug = values.get("APP_DEBUG")
-        if debug is None or debug[1].strip().lower() not in _TRUTHY:
-            return []
-        env = values.get("APP_ENV", (0, ""))[1].strip().lower()
-        prod_file = bool(_PROD_NAMES.search(path.rsplit("/", 1)[-1]))
-        if env not in ("production", "prod") and not (prod_file and not env):
-            return []
-        return [self.finding(
-            "debug-in-production",
-            f"{path} sets APP_DEBUG=true with APP_ENV={env or 'production'}: Laravel's error page then shows "
-            "environment variables and stack traces to visitors."
-            + (" It is a template, so every copy starts that way." if template else ""),
-            path, debug[0], key="APP_DEBUG", evidence="APP_DEBUG=true",
-            severity=Severity.MEDIUM if template else Severity.HIGH)]
+    _DEBUG_KEYS = {"APP_DEBUG": "Laravel's error page then shows environment variables and stack traces",
+                   "FLASK_DEBUG": "the Werkzeug debugger lets anyone who triggers an error run code",
+                   "DJANGO_DEBUG": "Django's error pages show settings, SQL and stack traces",
+                   "DEBUG": "framework error pages show settings and stack traces"}
+    _MODE_KEYS = ("APP_ENV", "FLASK_ENV", "DJANGO_ENV", "NODE_ENV", "RAILS_ENV", "ENVIRONMENT", "ENV")
 
-    _ENV_READ = re.compile(r"process\.env\.[A-Z_]|import\.meta\.env\.[A-Z_]|os\.environ|os\.getenv\(|"
-                           r"\benv\(\s*['\"][A-Z_]|\bENV\[\s*['\"]|ENV\.fetch\(|\bgetenv\(\s*['\"]|Deno\.env\.get")
+    def _env_file_debug(self, path: str, assigns: list[tuple[int, str, str]], template: bool) -> list[Finding]:
+        """Debug switched on in an env file that says (or is named) production."""
+        values = {k: (no, v) for no, k, v in assigns}
+        mode_key = next((k for k in self._MODE_KEYS if k in values), None)
+        mode = values[mode_key][1].strip().lower() if mode_key else ""
+        prod_file = bool(_PROD_NAMES.search(path.rsplit("/", 1)[-1]))
+        if mode not in ("production", "prod") and not (prod_file and not mode):
+            return []
+        for key, effect in self._DEBUG_KEYS.items():
+            hit = values.get(key)
+            if hit is None or hit[1].strip().lower() not in _TRUTHY:
+                continue
+            said = f" with {mode_key}={values[mode_key][1]}" if mode_key else " in a production env file"
+            return [self.finding(
+                "debug-in-production",
+                f"{path} sets {key}={hit[1]}{said}: {effect} to visitors."
+                + (" It is a template, so every copy starts that way." if template else ""),
+                path, hit[0], key=key, evidence=f"{key}={hit[1]}",
+                severity=Severity.MEDIUM if template else Severity.HIGH)]
+        return []
+
+    _ENV_READ = re.compile(
+        r"(?:process\.env|import\.meta\.env)(?:\.|\[\s*['\"])(?P<a>[A-Z][A-Z0-9_]+)"
+        r"|(?:os\.environ(?:\.get)?|os\.getenv|\benv(?:\.\w+)?|\bconfig|\bENV(?:\.fetch)?|\bgetenv|Deno\.env\.get)"
+        r"\s*[(\[]\s*['\"](?P<b>[A-Z][A-Z0-9_]+)['\"]")
+    # Variables every platform or toolchain sets: reading them says nothing about app configuration.
+    _SYSTEM_VARS = re.compile(r"^(NODE_ENV|PORT|HOST|HOSTNAME|CI|HOME|PATH|PWD|USER|TZ|LANG|DEBUG|RAILS_ENV|RACK_ENV|"
+                              r"APP_ENV|BUNDLE_GEMFILE|RAILS_MAX_THREADS|RAILS_MIN_THREADS|WEB_CONCURRENCY|PIDFILE|"
+                              r"DJANGO_SETTINGS_MODULE|PYTHONPATH|SHELL|TERM|ANALYZE|NEXT_RUNTIME|"
+                              r"(VERCEL|GITHUB|RENDER|FLY|HEROKU|RAILWAY|NETLIFY|npm|npm_config|CODESPACE)_\w*)$")
+    _TOOLING = re.compile(r"(^|/)(tests?|spec|__tests__|e2e|cypress|scripts?|bin|docs?|examples?|migrations|"
+                          r"node_modules|vendor|\.github)/|(^|/)config/[^/]+\.rb$|(^|/)config/environments/|"
+                          r"\.config\.[mc]?[jt]s$|(^|/)(Gruntfile|gulpfile|Rakefile|conftest|setup|manage|wsgi|asgi|"
+                          r"noxfile|tasks)\.\w+$")
 
     def _env_read(self, project: Project) -> Location | None:
-        exts = (".py", ".js", ".ts", ".jsx", ".tsx", ".mjs", ".cjs", ".php", ".rb")
+        if not project.stacks.frameworks:
+            return None  # a library or a folder of scripts, not an app with environments
+        exts = (".py", ".js", ".ts", ".jsx", ".tsx", ".mjs", ".cjs", ".php", ".rb", ".vue", ".svelte")
         for path in project.files.paths()[:20000]:
-            low = path.lower()
-            if not low.endswith(exts) or re.search(r"(^|/)(tests?|spec|__tests__|node_modules|vendor)/", low):
+            if not path.lower().endswith(exts) or self._TOOLING.search(path):
                 continue
             text = project.text(path)
-            if not text:
+            if not text or ("env" not in text and "ENV" not in text):
                 continue
-            m = self._ENV_READ.search(text)
-            if m:
+            for m in self._ENV_READ.finditer(text):
+                name = m.group("a") or m.group("b")
+                if self._SYSTEM_VARS.match(name):
+                    continue
                 no = text.count("\n", 0, m.start()) + 1
-                return Location(path, no, m.group(0).rstrip("(['\""))
+                return Location(path, no, f"reads {name}")
         return None
 
     # --- Django ----------------------------------------------------------------------------------
@@ -308,7 +344,7 @@ class Environments(Check):
         settings = project.files.glob("**/settings.py", "**/settings/*.py", "**/settings_*.py")
         modules: dict[str, dict[str, tuple[int, ast.expr]]] = {}
         for path in settings:
-            tree = self._py(path, out)
+            tree = self._py(project, path, out)
             if tree is None:
                 continue
             assigns: dict[str, tuple[int, ast.expr]] = {}
@@ -408,14 +444,14 @@ class Environments(Check):
                 key="ALLOWED_HOSTS", evidence=ast.unparse(value)[:100], severity=Severity.LOW)]
         return []
 
-    def _py(self, path: str, out: list[Finding]) -> ast.Module | None:
+    def _py(self, project: Project, path: str, out: list[Finding]) -> ast.Module | None:
         def parse(text: str) -> ast.Module:
             try:
                 return ast.parse(text)
             except SyntaxError as exc:
                 raise ParseError(path, f"invalid Python: {exc.msg}", exc.lineno) from exc
         try:
-            return self._project.parsed(path, "python-ast", parse)
+            return project.parsed(path, "python-ast", parse)
         except ParseError as err:
             out.append(self.parse_error_finding(err, "environments-unparsed"))
             return None
@@ -433,7 +469,7 @@ class Environments(Check):
                 continue
             if "flask" not in text.lower() and "app.run" not in text:
                 continue
-            tree = self._py(path, [])
+            tree = self._py(project, path, [])
             if tree is None:
                 continue
             for node, guarded in _walk_guarded(tree):
@@ -491,19 +527,19 @@ class Environments(Check):
                 continue
             if _DEV_NAMES.search(name.replace("Dockerfile", "").replace("dockerfile", "")):
                 continue
-            cmds.extend(self._dockerfile(path, findings))
+            cmds.extend(self._dockerfile(project, path, findings))
         for path in files.glob("fly.toml", "**/fly.toml", "fly.*.toml", "**/fly.*.toml"):
-            cmds.extend(self._fly(path, findings))
+            cmds.extend(self._fly(project, path, findings))
         for path in files.glob("render.yaml", "render.yml"):
-            cmds.extend(self._render(path, findings))
+            cmds.extend(self._render(project, path, findings))
         for path in files.glob("railway.toml", "railway.json"):
-            data = self._load(path, findings)
+            data = self._load(project, path, findings)
             deploy = data.get("deploy") if isinstance(data, dict) else None
             if isinstance(deploy, dict) and isinstance(deploy.get("startCommand"), str):
                 cmds.append(Command(path, project.find_line(path, "startCommand") or 1, deploy["startCommand"],
                                     "railway startCommand"))
         if "app.json" in files:
-            data = self._load("app.json", findings)
+            data = self._load(project, "app.json", findings)
             env = data.get("env") if isinstance(data, dict) else None
             if isinstance(env, dict):
                 for key, val in env.items():
@@ -514,6 +550,11 @@ class Environments(Check):
         for loc in getattr(project.pipeline.platforms, "start_commands", []) if _pipeline_ok(project) else []:
             if not loc.path or not loc.note or any(c.path == loc.path and c.line == loc.line for c in cmds):
                 continue
+            base = loc.path.rsplit("/", 1)[-1]
+            if base == "package.json":
+                continue  # a start script matters only when production runs it: resolved above
+            if _DEV_NAMES.search(re.sub(r"(?i)dockerfile|procfile|docker-compose|compose", "", base)):
+                continue  # Dockerfile.dev, Procfile.dev, compose.local.yml: development by name
             if any(loc.note.strip() in (c.script.strip(), c.text.strip()) for c in cmds):
                 continue  # the same command we already resolved (npm start -> its script)
             cmds.append(Command(loc.path, loc.line or 1, loc.note, "platform start command",
@@ -521,11 +562,13 @@ class Environments(Check):
         return cmds
 
     def _resolve_scripts(self, project: Project, cmds: list[Command]) -> None:
-        scripts = _root_scripts(project)
+        scripts = _scripts(project, "package.json")
         for c in cmds:
             m = re.search(r"\b(?:npm|pnpm|yarn|bun)\s+(?:run\s+)?(start|serve|prod|production)\b", c.text)
-            if m and m.group(1) in scripts:
-                c.script = scripts[m.group(1)]
+            folder = c.path.rsplit("/", 1)[0] + "/" if "/" in c.path else ""
+            local = _scripts(project, folder + "package.json") if folder else scripts
+            if m and m.group(1) in local:
+                c.script = local[m.group(1)]
         has_explicit = any(c.source in ("Procfile web", "railway startCommand") for c in cmds)
         if not has_explicit and "start" in scripts and ("app.json" in project.files or
                                                         project.files.glob("railway.toml", "railway.json")):
@@ -551,14 +594,14 @@ class Environments(Check):
                 "turns on verbose errors.", path, line, key=f"{source}:{key}", evidence=f"{key}={text}",
                 severity=Severity.MEDIUM if key in ("NODE_ENV", "RACK_ENV") else Severity.HIGH))
 
-    def _dockerfile(self, path: str, findings: list[Finding]) -> list[Command]:
-        logical = _logical_lines(self._project.lines(path))
+    def _dockerfile(self, project: Project, path: str, findings: list[Finding]) -> list[Command]:
+        logical = _logical_lines(project.lines(path))
         stages = [i for i, (_, raw) in enumerate(logical) if re.match(r"\s*FROM\s", raw, re.I)]
         start = stages[-1] if stages else 0
         if stages and re.search(r"\bAS\s+(dev|development|local|test)\w*\s*$", logical[start][1], re.I):
             return []
         last: dict[str, Command] = {}  # only the last CMD / ENTRYPOINT counts
-        text = self._project.text(path) or ""
+        text = project.text(path) or ""
         for no, raw in logical[start:]:
             m = re.match(r"\s*(CMD|ENTRYPOINT|ENV)\s+(.*)", raw, re.I)
             if not m:
@@ -578,30 +621,30 @@ class Environments(Check):
             last[word] = Command(path, no, rest, f"Dockerfile {word}", env_text=text)
         return list(last.values())
 
-    def _fly(self, path: str, findings: list[Finding]) -> list[Command]:
-        data = self._load(path, findings)
+    def _fly(self, project: Project, path: str, findings: list[Finding]) -> list[Command]:
+        data = self._load(project, path, findings)
         if not isinstance(data, dict):
             return []
         out: list[Command] = []
         env = data.get("env")
         if isinstance(env, dict):
             for key, value in env.items():
-                self._dev_env_finding(path, self._project.find_line(path, str(key)) or 1, str(key), value,
+                self._dev_env_finding(path, project.find_line(path, str(key)) or 1, str(key), value,
                                       "fly.toml [env]", findings)
         procs = data.get("processes")
         if isinstance(procs, dict):
             for name, cmd in procs.items():
                 if isinstance(cmd, str) and name in ("app", "web"):
-                    out.append(Command(path, self._project.find_line(path, cmd[:30]) or 1, cmd, f"fly process {name}"))
+                    out.append(Command(path, project.find_line(path, cmd[:30]) or 1, cmd, f"fly process {name}"))
         exp = data.get("experimental")
         if isinstance(exp, dict) and exp.get("cmd"):
             cmd = exp["cmd"]
             text = " ".join(map(str, cmd)) if isinstance(cmd, list) else str(cmd)
-            out.append(Command(path, self._project.find_line(path, "cmd") or 1, text, "fly experimental cmd"))
+            out.append(Command(path, project.find_line(path, "cmd") or 1, text, "fly experimental cmd"))
         return out
 
-    def _render(self, path: str, findings: list[Finding]) -> list[Command]:
-        data = self._load(path, findings)
+    def _render(self, project: Project, path: str, findings: list[Finding]) -> list[Command]:
+        data = self._load(project, path, findings)
         services = data.get("services") if isinstance(data, dict) else None
         out: list[Command] = []
         if not isinstance(services, list):
@@ -620,13 +663,13 @@ class Environments(Check):
                                               "render envVars", findings)
         return out
 
-    def _load(self, path: str, findings: list[Finding]) -> Any:
+    def _load(self, project: Project, path: str, findings: list[Finding]) -> Any:
         try:
             if path.endswith(".toml"):
-                return self._project.toml(path)
+                return project.toml(path)
             if path.endswith(".json"):
-                return self._project.json(path)
-            return self._project.yaml(path)
+                return project.json(path)
+            return project.yaml(path)
         except ParseError as err:
             findings.append(self.parse_error_finding(err, "environments-unparsed"))
             return None
@@ -651,32 +694,44 @@ class Environments(Check):
         return out
 
     # --- production databases in source ---------------------------------------------------------
+    # Searched by suffix, then widened to the host: a leading `[\w.-]+` would be quadratic on long lines.
+    _HOST_SUFFIX = re.compile(r"\.rds\.amazonaws\.com|\.supabase\.co\b|pooler\.supabase\.com|\.neon\.tech|"
+                              r"\.psdb\.cloud|\.render\.com|\.railway\.app|\.rlwy\.net|\.db\.elephantsql\.com|\.cockroachlabs\.cloud|"
+                              r"\.postgres\.database\.azure\.com|\.mongodb\.net", re.I)
     _DB_HOST = re.compile(
         r"[\w.-]+\.rds\.amazonaws\.com|db\.[a-z0-9]{12,}\.supabase\.co|[\w.-]*pooler\.supabase\.com|"
         r"[\w.-]+\.neon\.tech|[\w.-]+\.psdb\.cloud|dpg-[a-z0-9]+-a(?:\.[\w-]+)?\.render\.com|"
         r"containers-[\w-]+\.railway\.app|[\w.-]+\.proxy\.rlwy\.net|[\w.-]+\.db\.elephantsql\.com|"
         r"[\w.-]+\.cockroachlabs\.cloud|[\w.-]+\.postgres\.database\.azure\.com|[\w.-]+\.mongodb\.net", re.I)
-    _DSN = re.compile(r"(?P<scheme>postgres(?:ql)?|mysql|mariadb|mongodb(?:\+srv)?|rediss?)://(?P<cred>[^@\s/'\"`]+@)?"
-                      r"(?P<host>[^/\s'\":?`,;)]+)", re.I)
+    _DSN = re.compile(r"(?P<scheme>postgres(?:ql)?|mysql|mariadb|mongodb(?:\+srv)?|rediss?)://"
+                      r"(?P<cred>[^@\s/'\"`]{1,200}@)?(?P<host>[^/\s'\":?`,;)]{1,253})", re.I)
     _SKIP_DB_FILES = re.compile(r"(^|/)(package-lock\.json|yarn\.lock|pnpm-lock\.yaml|poetry\.lock|composer\.lock|"
-                                r"Gemfile\.lock|uv\.lock|Cargo\.lock)$|\.(svg|map|min\.js|lock)$")
+                                r"Gemfile\.lock|uv\.lock|Cargo\.lock)$|\.(svg|map|lock)$|\.min\.js$")
+
+    def _db_host(self, line: str) -> str | None:
+        for m in self._HOST_SUFFIX.finditer(line):
+            left = line[max(0, m.start() - 200):m.start()]
+            k = len(left)
+            while k > 0 and (left[k - 1].isalnum() or left[k - 1] in "._-"):
+                k -= 1
+            host = left[k:] + m.group(0)
+            if self._DB_HOST.fullmatch(host):
+                return host
+        return None
 
     def _prod_db(self, project: Project) -> list[Finding]:
         out: list[Finding] = []
-        prefilter = re.compile(r"amazonaws|supabase\.co|neon\.tech|psdb|render\.com|railway|rlwy|elephantsql|"
-                               r"cockroachlabs|azure\.com|mongodb\.net", re.I)
         for path in project.files.paths():
             if self._SKIP_DB_FILES.search(path) or is_env_template(path):
                 continue
             text = project.text(path)
-            if not text or not prefilter.search(text):
+            if not text or not self._HOST_SUFFIX.search(text):
                 continue
             doc = path.lower().endswith((".md", ".mdx", ".rst", ".txt", ".adoc", ".html"))
             for no, line in enumerate(project.lines(path), 1):
-                host_m = self._DB_HOST.search(line)
-                if not host_m:
+                host = self._db_host(line) if len(line) < 20000 else None
+                if not host:
                     continue
-                host = host_m.group(0)
                 if placeholder(host) or re.search(r"x{3,}|\[|<|your|example|project-?ref", host, re.I):
                     continue
                 dsn = next((m for m in self._DSN.finditer(line) if host in m.group("host")), None)
@@ -717,12 +772,21 @@ class Environments(Check):
                 severity=Severity.LOW if preview else Severity.MEDIUM,
                 related=[Location(step.path or wf.path, step.detail_line or step.line, "deploy step")]))
         prod_db = re.compile(r"PROD\w*(?:DATABASE|DB)|(?:DATABASE|DB)\w*PROD", re.I)
+        db_secret = re.compile(r"DATABASE_UR[LI]|DB_UR[LI]|POSTGRES(?:QL)?_URL|POSTGRES_PRISMA_URL|DIRECT_URL|"
+                               r"MONGO\w*_UR[LI]|MYSQL_URL|SUPABASE_DB_URL", re.I)
+        # Database secrets of deploy/migrate jobs outside environments: the same name resolves to the same value.
+        deploy_db: dict[str, tuple[str, str, int]] = {}
         for wf, job in model.jobs():
-            if not job.has(StepKind.TEST):
+            if (job.has(StepKind.DEPLOY) or job.has(StepKind.MIGRATE)) and not job.environment:
+                for u in job.secrets:
+                    if db_secret.search(u.name):
+                        deploy_db.setdefault(u.name, (u.path or wf.path, job.id, u.line))
+        for wf, job in model.jobs():
+            if not job.has(StepKind.TEST) or job.has(StepKind.DEPLOY):
                 continue
             names = {u.name: u.line for u in job.secrets}
             for n in secret_names(job.raw if isinstance(job.raw, dict) else {}):
-                names.setdefault(n, job.line)
+                names.setdefault(n.upper(), job.line)
             hits = sorted(n for n in names if prod_db.search(n))
             if hits:
                 out.append(self.finding(
@@ -730,6 +794,18 @@ class Environments(Check):
                     f"test job {job.id} in {wf.path} is given {hits[0]}: a test run can write to or wipe the "
                     "production database.", wf.path, names[hits[0]] or job.line, key=f"{job.id}:{hits[0]}",
                     evidence=hits[0], confidence=Confidence.MEDIUM))
+                continue
+            if job.environment:
+                continue  # an environment's secret of the same name is a different value
+            shared = sorted(n for n in names if n in deploy_db and deploy_db[n][1] != job.id)
+            if shared:
+                path, other, line = deploy_db[shared[0]]
+                out.append(self.finding(
+                    "tests-use-prod-database",
+                    f"test job {job.id} in {wf.path} reads {shared[0]}, the same repository secret the deploy/migrate "
+                    f"job {other} uses: unless that secret points at a test database, tests run against production.",
+                    wf.path, names[shared[0]] or job.line, key=f"{job.id}:{shared[0]}", evidence=shared[0],
+                    confidence=Confidence.MEDIUM, related=[Location(path, line, f"{other} uses {shared[0]}")]))
         return out
 
     def _separation_files(self, project: Project) -> list[Location]:
@@ -813,9 +889,9 @@ def _tracked_files(project: Project) -> set[str] | None:
     return out
 
 
-def _root_scripts(project: Project) -> dict[str, str]:
+def _scripts(project: Project, path: str) -> dict[str, str]:
     try:
-        data = project.json("package.json") if "package.json" in project.files else None
+        data = project.json(path) if path in project.files else None
     except ParseError:
         return {}
     scripts = data.get("scripts") if isinstance(data, dict) else None

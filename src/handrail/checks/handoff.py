@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from handrail.checks.base import Check, Rule
+from handrail.core.files import display_path
 from handrail.core.finding import Confidence, Finding, Location, Severity, Status
 
 if TYPE_CHECKING:
@@ -41,12 +42,10 @@ HANDOFF_RECORDS = ("HANDOFF.md", "handoff.md", ".handrail/handoff.json", ".handr
 
 _SETUP_HEADING = re.compile(
     r"\b(setup|set up|set-up|install(ation|ing)?|getting started|get started|quick ?start|development|"
-    r"local dev|develop(ing)? locally|running locally|run locally|prerequisites|requirements|"
-    r"how to run|usage|build(ing)?|contributing)\b", re.I)
-_TEST_HEADING = re.compile(r"\b(test|tests|testing|running tests|run tests|test suite|specs?|ci)\b", re.I)
+    r"local dev|develop(ing)? locally|running locally|run locally|how to run|bootstrap(ping)?)\b", re.I)
+_TEST_HEADING = re.compile(r"\b(tests?|testing|test suite)\b", re.I)
 
 # Commands: (regex, what). The regex runs on one line of a code block, inline code or a `$ ` line.
-_RUNNER = r"(?:^|[\s;&|(`$])"
 _TEST_COMMANDS: tuple[tuple[str, str], ...] = (
     (r"\b(npm|pnpm|yarn|bun)\s+(?:run\s+)?(test(?::[\w:.-]+)?)\b", "node-script"),
     (r"\bnpm\s+(?:run-script|run)\s+([\w:.-]*test[\w:.-]*)", "node-script"),
@@ -54,6 +53,7 @@ _TEST_COMMANDS: tuple[tuple[str, str], ...] = (
     (r"\b(?:python3?\s+-m\s+)?pytest\b", "pytest"),
     (r"\b(?:uv|poetry|pipenv|hatch|pdm)\s+run\s+(?:python\s+-m\s+)?pytest\b", "pytest"),
     (r"\bmanage\.py\s+test\b", "django"),
+    (r"\bpython3?\s+-m\s+unittest\b", "unittest"),
     (r"\bphp\s+artisan\s+test\b", "artisan"),
     (r"\b(?:\./)?vendor/bin/(phpunit|pest)\b", "phpunit"),
     (r"\bcomposer\s+(?:run(?:-script)?\s+)?(test[\w:.-]*)\b", "composer-script"),
@@ -90,15 +90,13 @@ class Instruction:
     how: str  # "heading" | "command"
     command_kind: str = ""
     target: str = ""  # script / target name the command refers to
+    problem: str | None = None  # set when the command names something the repository lacks
 
 
 @dataclass
 class DocScan:
     path: str
     instructions: list[Instruction] = field(default_factory=list)
-
-    def has(self, kind: str) -> bool:
-        return any(i.kind == kind for i in self.instructions)
 
 
 class Handoff(Check):
@@ -163,11 +161,10 @@ class Handoff(Check):
             evidence.append(Location(ins.path, ins.line, f"{ins.kind} instruction ({ins.how}): {ins.text[:80]}"))
 
         for ins in tests:
-            if ins.how == "command" and ins.target.startswith("missing:"):
+            if ins.problem:
                 findings.append(self.finding(
-                    "handoff-test-command-missing",
-                    f"{ins.path}:{ins.line} says to run `{ins.text[:80]}` but {ins.target[len('missing:'):]}",
-                    ins.path, ins.line, evidence=ins.text, key=f"missing:{ins.text.strip()}"))
+                    "handoff-test-command-missing", f"{ins.path}:{ins.line} says to run `{ins.text[:80]}` but "
+                    f"{ins.problem}", ins.path, ins.line, evidence=ins.text, key=f"missing:{ins.text.strip()}"))
 
         notes: list[str] = []
         status: Status
@@ -202,7 +199,7 @@ class Handoff(Check):
         else:
             status = Status.PASS
         test_cmds = [i for i in tests if i.how == "command"]
-        missing = [i for i in test_cmds if i.target.startswith("missing:")]
+        missing = [i for i in test_cmds if i.problem]
         if missing and len(missing) == len(test_cmds):
             notes.append("every documented test command refers to something that does not exist")
             if status == Status.PASS:
@@ -221,7 +218,10 @@ class Handoff(Check):
                 by_path = {s.path: s for s in scans}
                 for path in agent_docs:
                     scan = by_path.get(path)
-                    if scan is not None and not any(i.how == "command" for i in scan.instructions):
+                    target = _points_to(project, path, agent_docs, by_path)
+                    if target is not None:
+                        evidence.append(Location(path, target[1], f"points agents to {target[0]}"))
+                    elif scan is not None and not any(i.how == "command" for i in scan.instructions):
                         findings.append(self.finding(
                             "handoff-agent-file-no-commands", f"{path} names no setup or test command an agent "
                             "could run.", path, None, key=f"agent-no-commands:{path}",
@@ -246,7 +246,8 @@ class Handoff(Check):
 
         dirty = project.git_facts.dirty if project.git_facts.is_repo else []
         if dirty:
-            shown = ", ".join(dirty[:5]) + (f" and {len(dirty) - 5} more" if len(dirty) > 5 else "")
+            shown = ", ".join(display_path(d) for d in dirty[:5]) + (
+                f" and {len(dirty) - 5} more" if len(dirty) > 5 else "")
             findings.append(self.finding(
                 "handoff-uncommitted", f"{len(dirty)} file(s) changed but not committed ({shown}): a successor "
                 "working from the repository will not see them.", None, None, key="uncommitted"))
@@ -256,10 +257,14 @@ class Handoff(Check):
 
     # --- scanning ---------------------------------------------------------------------
     def _scan(self, project: Project, path: str) -> DocScan:
+        """Instructions in one doc. A Setup/Testing heading counts once its section shows a
+        command (code block, inline code or `$ ` line): a bare "Contributing" heading that links
+        elsewhere tells a successor nothing."""
         scan = DocScan(path)
         lines = project.lines(path)
         in_fence = False
         section: str | None = None  # "setup" | "test" | None, from the nearest heading
+        pending: Instruction | None = None  # the section's heading, until a command shows up
         heading_seen: set[str] = set()
         for no, raw in enumerate(lines, 1):
             if _FENCE.match(raw):
@@ -275,15 +280,24 @@ class Handoff(Check):
                     heading = raw.strip()
             if heading is not None:
                 section = None
+                pending = None
                 if _TEST_HEADING.search(heading):
                     section = "test"
                 elif _SETUP_HEADING.search(heading):
                     section = "setup"
                 if section and section not in heading_seen:
-                    heading_seen.add(section)
-                    scan.instructions.append(Instruction(section, path, no, heading.strip(), "heading"))
+                    pending = Instruction(section, path, no, heading.strip(), "heading")
                 continue
-            for cmd in _commands_on_line(raw, in_fence or section is not None):
+            if _RST_UNDERLINE.match(raw):
+                continue
+            cmds = _commands_on_line(raw, in_fence)
+            if pending is not None and (cmds or in_fence):
+                heading_seen.add(pending.kind)
+                scan.instructions.append(pending)
+                pending = None
+            if section is not None and not cmds:
+                cmds = _commands_on_line(raw, True)  # prose in a Setup/Tests section: "Run pytest."
+            for cmd in cmds:
                 kind, target = _classify(cmd)
                 if kind:
                     scan.instructions.append(Instruction("test", path, no, cmd, "command", kind, target))
@@ -296,8 +310,7 @@ class Handoff(Check):
         for scan in scans:
             for ins in scan.instructions:
                 if ins.how == "command" and ins.kind == "test":
-                    problem = facts.check(ins.command_kind, ins.target)
-                    ins.target = f"missing:{problem}" if problem else f"ok:{ins.target}"
+                    ins.problem = facts.check(ins.command_kind, ins.target)
 
 
 def _commands_on_line(raw: str, code_context: bool) -> list[str]:
@@ -418,6 +431,9 @@ class _RepoFacts:
             return None if target in targets else f"no Makefile defines a `{target}` target"
         if kind == "pytest":
             return None if self._has_pytest() else "there is no pytest configuration or test_*.py file"
+        if kind == "unittest":
+            return None if any(re.search(r"(^|/)test[^/]*\.py$", p) for p in f.paths()) \
+                else "there is no test*.py file"
         if kind == "django":
             return None if f.named("manage.py") else "there is no manage.py"
         if kind == "artisan":
@@ -443,6 +459,23 @@ class _RepoFacts:
             deps = self._node_deps()
             return None if pkg in deps or tool in deps else f"no package.json depends on {pkg}"
         return None
+
+
+def _points_to(project: Project, path: str, agent_docs: list[str],
+               scans: dict[str, DocScan]) -> tuple[str, int] | None:
+    """CLAUDE.md/GEMINI.md often just import AGENTS.md (`@AGENTS.md`, "see AGENTS.md"): that
+    counts when the file pointed at names commands."""
+    for no, line in enumerate(project.lines(path), 1):
+        for other in agent_docs:
+            if other == path:
+                continue
+            scan = scans.get(other)
+            if scan is None or not any(i.how == "command" for i in scan.instructions):
+                continue
+            name = other.rsplit("/", 1)[-1]
+            if re.search(rf"(^|[\s@(\[`/]){re.escape(name)}\b", line):
+                return other, no
+    return None
 
 
 def _agent_docs(project: Project) -> list[str]:
@@ -491,7 +524,7 @@ def _journal(project: Project) -> str | None:
     return None
 
 
-def _evidence_subset(items: list[Instruction], limit: int = 6) -> list[Instruction]:
+def _evidence_subset(items: list[Instruction], limit: int = 10) -> list[Instruction]:
     """Commands first (they are the real evidence), a few per kind, one per line."""
     seen: set[tuple[str, int]] = set()
     out = []

@@ -209,7 +209,7 @@ _RUN_NEEDS: tuple[tuple[re.Pattern[str], tuple[str, ...]], ...] = (
     (re.compile(r"\bgh\s+pr\s+(?:comment|edit|merge|review|close|ready|reopen)\b"), ("pull-requests",)),
     (re.compile(r"\bgh\s+issue\s+(?:create|comment|edit|close|reopen|delete|transfer)\b"), ("issues",)),
     (re.compile(r"\bgh\s+label\s+(?:create|edit|delete|clone)\b"), ("issues",)),
-    (re.compile(r"\bgh\s+(?:workflow\s+(?:run|enable|disable)|run\s+(?:rerun|cancel|delete)|cache\s+delete)\b"),
+    (re.compile(r"\bgh\s+(?:workflow\s+(?:run|enable|disable)|run\s+(?:rerun|cancel|delete)|cache\s+delete|actions-cache\s+delete)\b"),
      ("actions",)),
     (re.compile(r"\bdocker\s+(?:image\s+)?push\s+\S*ghcr\.io"), ("packages",)),
     (re.compile(r"npm\.pkg\.github\.com"), ("packages",)),
@@ -309,8 +309,9 @@ def _conditional_needs(step: Step, name: str) -> tuple[str, ...]:
         return ("id-token",)
     if name == "pypa/gh-action-pypi-publish" and not w.get("password"):
         return ("id-token",)
-    if name == "docker/login-action" and "ghcr.io" in _text(w.get("registry")):
-        return ("packages",)
+    if name == "docker/login-action" and ("ghcr.io" in _text(w.get("registry"))
+                                          or _GITHUB_TOKEN_REF.search(_text(w.get("password")))):
+        return ("packages",)  # GITHUB_TOKEN only logs in to ghcr.io
     if name == "docker/build-push-action" and "ghcr.io" in _text(w.get("tags")) and _text(w.get("push")) in (
             "true", "True"):
         return ("packages",)
@@ -439,13 +440,27 @@ def client_frameworks(project: Project) -> set[str]:
 
 # --- the check ---------------------------------------------------------------------------------
 
-_PAT_NAME = re.compile(r"(?:^|_)PAT(?:_|$)|PERSONAL_?ACCESS|PERSONAL_?TOKEN", re.I)
+_PAT_NAME = re.compile(r"(?:^|_)PAT(?:_|$)|PERSONAL_?ACCESS_?TOKEN|PERSONAL_?TOKEN", re.I)
+# Words that may sit around PAT in a GitHub token's name; any other word names a vendor (CROWDIN_PERSONAL_TOKEN).
+_GITHUB_PAT_WORDS = frozenset({"GH", "GITHUB", "BOT", "REPO", "RELEASE", "ADMIN", "WORKFLOW", "WORKFLOWS", "MY", "CI",
+                               "ACTIONS", "DEPLOY", "PUSH", "ORG", "CLASSIC", "FINE", "GRAINED", "TOKEN", "ACCESS",
+                               "PERSONAL", "PAT", "WRITE", "READ", "API"})
+
+
+def github_pat_name(name: str) -> bool:
+    """GH_PAT, BOT_PAT, PERSONAL_ACCESS_TOKEN yes; CROWDIN_PERSONAL_TOKEN, NPM_PAT no."""
+    if not _PAT_NAME.search(name):
+        return False
+    return all(w in _GITHUB_PAT_WORDS or w.isdigit() for w in name.upper().split("_") if w)
 _HEAD_REF = re.compile(
     r"github\.event\.pull_request\.head\.(?:sha|ref)|github\.head_ref|refs/pull/|pull_request\.merge_commit_sha|"
     r"github\.event\.workflow_run\.head_(?:sha|branch|commit)|github\.event\.number|"
     r"github\.event\.pull_request\.number")
 _HEAD_CHECKOUT_RUN = re.compile(r"\bgh\s+pr\s+checkout\b|\bgit\s+(?:fetch|checkout|switch|pull)\b[^\n]*"
                                 r"(?:head_ref|pull_request\.head|refs/pull/|workflow_run\.head|pull/\$)")
+_TRUSTED_EVENT = re.compile(r"workflow_run\.event\s*==\s*'push'|workflow_run\.event\s*!=\s*'pull_request'|"
+                            r"head_repository\.full_name\s*==\s*github\.repository|head_repository\.fork\s*==\s*false|"
+                            r"pull_request\.head\.repo\.full_name\s*==\s*github\.repository")
 _GATE = re.compile(r"labels|author_association|github\.actor\s*==|github\.triggering_actor\s*==")
 _GITLAB_SECRET = re.compile(r"TOKEN|SECRET|PASSWORD|PASSWD|_KEY$|KEY_|PRIVATE|CREDENTIAL|DSN|DATABASE_URL|AUTH|"
                             r"API_KEY|WEBHOOK|SSH", re.I)
@@ -503,7 +518,8 @@ class LeastPrivilege(Check):
              "like a secret: the bundler inlines it for every visitor.",
              "Rename it without the public prefix and use it only in server code; rotate the value if it shipped."),
         Rule("service-role-in-client", Severity.CRITICAL,
-             "A Supabase service_role key (bypasses Row Level Security) is used in or shipped to browser code.",
+             "A Supabase service_role key (bypasses Row Level Security) is used in or shipped to browser code, "
+             "or pasted literally into a CI workflow.",
              "Use the anon key in the browser; call service_role only from server routes or edge functions, and "
              "rotate the key if it shipped."),
         Rule("permissions-unparsed", Severity.INFO, "A CI file could not be parsed, so its token use is unknown.",
@@ -521,7 +537,7 @@ class LeastPrivilege(Check):
         for wf in github:
             findings.extend(self._permissions(wf, model, evidence))
             findings.extend(self._personal_tokens(wf))
-            findings.extend(self._untrusted_checkout(wf))
+            findings.extend(self._untrusted_checkout(wf, model))
             findings.extend(self._secrets(wf))
             findings.extend(self._workflow_public_env(wf))
         for wf in gitlab:
@@ -574,6 +590,8 @@ class LeastPrivilege(Check):
     def _top_level_writes(self, wf: Workflow, model: PipelineModel, top: Any, inheriting: list[Job]) -> list[Finding]:
         out: list[Finding] = []
         needs = {j.id: job_needs(wf, j, model) for j in inheriting}
+        unresolved_calls = all(j.uses and any("reusable workflow" in o.note for o in needs[j.id].opaque)
+                               for j in inheriting)
         for scope in top.writes():
             users = [jid for jid, n in needs.items() if scope in n.scopes]
             line = top.line or wf.line
@@ -587,7 +605,7 @@ class LeastPrivilege(Check):
                     wf.path, line, key=f"top:{scope}", evidence=f"{scope}: write",
                     fix=f"Set `{scope}: read` (or drop it) at the top and add `permissions: {{{scope}: write}}` to "
                         f"{', '.join(users)}.", related=related))
-            elif not users:
+            elif not users and not unresolved_calls:  # a called workflow's needs are not visible here
                 out.append(self._unused(wf, scope, line, list(needs.values()), "every job", f"top:{scope}"))
         return out
 
@@ -611,11 +629,10 @@ class LeastPrivilege(Check):
         opaque = [loc for n in needs for loc in n.opaque]
         unknown = sorted({a for n in needs for a in n.unknown_actions})
         if opaque:
-            confidence, severity = Confidence.LOW, Severity.MEDIUM
+            confidence, severity = Confidence.LOW, Severity.LOW
             caveat = f" ({opaque[0].note} at line {opaque[0].line}: that use could not be checked)"
         elif unknown:
-            confidence = Confidence.MEDIUM
-            severity = Severity.HIGH if scope in _HIGH_IMPACT else Severity.MEDIUM
+            confidence, severity = Confidence.MEDIUM, Severity.MEDIUM
             caveat = f" (not in the knowledge base, may use the token: {', '.join(unknown[:3])})"
         else:
             confidence = Confidence.HIGH
@@ -666,17 +683,29 @@ class LeastPrivilege(Check):
                         for secret in secret_names(step.run):
                             add(secret, step.run_line or step.line, "calls repository dispatch")
             for use in job.secrets:
-                if _PAT_NAME.search(use.name):
+                if github_pat_name(use.name):
                     add(use.name, use.line or job.line, "is named as a personal access token and used")
         return list(out.values())
 
     # --- pull_request_target / workflow_run -------------------------------------------------
-    def _untrusted_checkout(self, wf: Workflow) -> list[Finding]:
+    def _untrusted_checkout(self, wf: Workflow, model: PipelineModel) -> list[Finding]:
         trig = wf.trigger("pull_request_target") or wf.trigger("workflow_run")
         if trig is None:
             return []
+        why = ""
+        if trig.event == "workflow_run":
+            upstream = _upstream_workflows(model, trig.workflows)
+            if upstream is not None:
+                prs = [u for u in upstream if u.trigger("pull_request") or u.trigger("pull_request_target")]
+                if not prs:
+                    return []  # only pushes (trusted branches) can start the upstream workflows
+                t = prs[0].trigger("pull_request") or prs[0].trigger("pull_request_target")
+                why = (f" The upstream workflow {prs[0].path} runs on pull requests (line {t.line if t else 1}), so a "
+                       "fork's pull request - even from a branch named like yours - starts this workflow.")
         out: list[Finding] = []
         for job in wf.jobs.values():
+            if _TRUSTED_EVENT.search(f"{job.condition or ''}"):
+                continue
             head: Step | None = None
             for step in job.steps:
                 if head is None:
@@ -696,7 +725,7 @@ class LeastPrivilege(Check):
                         "untrusted-checkout",
                         f"job {job.id} in {wf.path} runs on `{trig.event}` (privileged token and secrets), checks "
                         f"out the pull request's code at line {head.line} and then runs it at line {step.line}: "
-                        f"anyone opening a pull request can execute code with this workflow's rights.{gate_note}",
+                        f"anyone opening a pull request can execute code with this workflow's rights.{why}{gate_note}",
                         wf.path, head.line, key=f"{job.id}", severity=sev,
                         evidence=(_text(_with(head, "ref")) or _text(head.run).strip())[:120],
                         related=[Location(wf.path, trig.line or wf.line, f"on: {trig.event}"),
@@ -775,7 +804,7 @@ class LeastPrivilege(Check):
         return out
 
     def _workflow_public_env(self, wf: Workflow) -> list[Finding]:
-        out: list[Finding] = []
+        out: list[Finding] = self._literal_service_role(wf)
         envs: list[tuple[Any, int]] = [(wf.env, wf.line)]
         for job in wf.jobs.values():
             if isinstance(job.raw, dict):
@@ -794,6 +823,26 @@ class LeastPrivilege(Check):
                     seen.add(name)
                     out.append(f)
         return out
+
+    def _literal_service_role(self, wf: Workflow) -> list[Finding]:
+        """A service_role JWT pasted into a workflow: every reader of the repository can bypass RLS."""
+        values: list[tuple[Any, int]] = [(wf.env, wf.line)]
+        for job in wf.jobs.values():
+            values.append((job.raw.get("env") if isinstance(job.raw, dict) else None, job.line))
+            for s in job.steps:
+                values += [(s.env, s.line), (s.with_, s.line), (s.run, s.run_line or s.line)]
+        for value, line in values:
+            items = value.items() if isinstance(value, dict) else [(None, value)]
+            for key, v in items:
+                m = JWT_RX.search(_text(v))
+                if m and jwt_role(m.group(0)) == "service_role":
+                    at = line_of(value, key, line) if key is not None else line
+                    return [self.finding(
+                        "service-role-in-client",
+                        f"{wf.path} contains a literal Supabase service_role key{f' ({key})' if key else ''}: anyone "
+                        "who can read the repository can bypass Row Level Security; rotate it and use a secret.",
+                        wf.path, at or line, key="literal-jwt", evidence=redact(m.group(0)))]
+        return []
 
     # --- client exposure ----------------------------------------------------------------------
     def _public_name_finding(self, path: str, line: int, name: str, value: str) -> Finding | None:
@@ -886,12 +935,16 @@ class LeastPrivilege(Check):
                     evidence=redact(jwt.group(0))))
                 break
             if _SERVICE_ROLE.search(line):
-                certain = cf.certain
+                # Vite/CRA never define process.env.X for the browser: such a file is more likely a Node script.
+                node_read = cf.why == "browser bundle source" and "process.env." in line
+                certain = cf.certain and not node_read
+                hint = ("; add `import 'server-only'` so it can never be bundled for the browser." if "Next" in cf.why
+                        or "server-only" in cf.why else "; if it is bundled for the browser the key ships (or the "
+                        "call fails); keep service_role use in server code or scripts outside the app bundle.")
                 out.append(self.finding(
                     "service-role-in-client",
                     f"{cf.path} ({cf.why}) uses the Supabase service_role key"
-                    + ("; in browser code it either ships the key or breaks at runtime." if certain else
-                       "; add `import 'server-only'` so it can never be bundled for the browser."),
+                    + ("; in browser code it either ships the key or breaks at runtime." if certain else hint),
                     cf.path, no, key="service-role-ref", evidence=stripped[:160],
                     severity=Severity.CRITICAL if certain else Severity.MEDIUM,
                     confidence=Confidence.HIGH if certain else Confidence.LOW))
@@ -933,6 +986,20 @@ class LeastPrivilege(Check):
                                 "the CI provider's settings." + caveat, [], findings)
         return self.unknown("no CI workflows and no client code: token scopes live in the CI provider's and "
                             "platform's settings, which the repository cannot show", [], findings)
+
+
+def _upstream_workflows(model: PipelineModel, names: list[str]) -> list[Workflow] | None:
+    """The workflows a workflow_run trigger listens to, or None when any of them is not in this repository."""
+    if not names:
+        return None
+    out = []
+    for name in names:
+        match = [w for w in model.workflows if w.provider == "github" and (
+            w.name == name or (not w.name and w.path.rsplit("/", 1)[-1].rsplit(".", 1)[0] == name) or w.path == name)]
+        if not match:
+            return None
+        out.extend(match)
+    return out
 
 
 def only_previews(job: Job) -> bool:

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 from handrail.checks.base import Check, Rule
 from handrail.core.finding import Confidence, Finding, Location, Severity, Status
 from handrail.pipeline.model import Job, PipelineModel, PlatformFacts, Step, StepKind, Workflow
-from handrail.pipeline.platforms._util import image_tag_kind
+from handrail.pipeline.platforms._util import image_tag_kind, short
 from handrail.pipeline.platforms.deploy_scripts import ScriptFacts, analyse
 from handrail.pipeline.platforms.vercel import ROLLBACK_NOTE as VERCEL_NOTE
 
@@ -63,6 +63,7 @@ TOOL_IMPLICIT = {
     "azure": "swap back or redeploy the previous build",
     "dokku": "redeploy an earlier commit with `git push`",
 }
+PLATFORM_TOOL = {"fly": "flyctl", "kubernetes": "kubectl"}
 IMAGE_PLATFORMS = frozenset({"docker-compose", "kubernetes", "fly"})
 IMAGE_TOOLS = frozenset({"docker", "docker-swarm", "kubectl", "helm", "flyctl", "aws-ecs", "gcloud", "azure", "ssh"})
 _RETENTION = re.compile(r"keep_releases|revisionHistoryLimit|retain_containers")
@@ -218,9 +219,16 @@ def _platform_paths(facts: PlatformFacts) -> dict[str, DeployPath]:
         def mine(locs: list[Location], name: str = name) -> list[Location]:
             return [loc for loc in locs if loc.path and facts.sources.get(loc.path) == name]
 
-        out[name] = DeployPath(label=name, anchor=anchor, image_based=name in IMAGE_PLATFORMS,
-                               good=mine(facts.rollback), implicit=mine(facts.implicit_rollback),
-                               bad=mine(facts.no_rollback), mutable=mine(facts.mutable_tags))
+        path = DeployPath(label=name, anchor=anchor, image_based=name in IMAGE_PLATFORMS,
+                          good=mine(facts.rollback), implicit=mine(facts.implicit_rollback),
+                          bad=mine(facts.no_rollback), mutable=mine(facts.mutable_tags))
+        tool = PLATFORM_TOOL.get(name, name)
+        if not (path.good or path.implicit or path.bad or path.mutable):  # named only by a script running its CLI
+            if tool in TOOL_ROLLBACK:
+                path.good.append(Location(anchor.path, anchor.line, TOOL_ROLLBACK[tool]))
+            elif tool in TOOL_IMPLICIT:
+                path.implicit.append(Location(anchor.path, anchor.line, TOOL_IMPLICIT[tool]))
+        out[name] = path
     return out
 
 
@@ -290,11 +298,11 @@ def _apply_script(path: DeployPath, sf: ScriptFacts, file: str, start: int, is_r
         return start + off if is_run else start
 
     for off, line in sf.release_layout[:1]:
-        path.good.append(Location(file, at(off), f"release directory layout, atomic switch: {line[:90]}"))
+        path.good.append(Location(file, at(off), f"release directory layout, atomic switch: {short(line, 90)}"))
     for off, line in sf.rollback_cmds:
-        path.good.append(Location(file, at(off), f"rollback command: {line[:90]}"))
+        path.good.append(Location(file, at(off), f"rollback command: {short(line, 90)}"))
     for off, line in sf.in_place:
-        path.bad.append(Location(file, at(off), f"in-place update of the live folder: {line[:90]} (the previous "
+        path.bad.append(Location(file, at(off), f"in-place update of the live folder: {short(line, 90)} (the previous "
                                                 "version is overwritten)"))
     for off, ref in sf.immutable:
         path.good.append(Location(file, at(off), f"immutable image tag {ref}"))
@@ -342,7 +350,7 @@ def _ci_rollback(model: PipelineModel) -> list[Location]:
         for job in wf.jobs.values():
             for step in job.steps_of(StepKind.ROLLBACK):
                 out.append(Location(wf.path, step.detail_line or step.line, f"rollback step in job {job.id}: "
-                                                                           f"{(step.detail or step.label)[:80]}"))
+                                                                           f"{short(step.detail or step.label, 80)}"))
             job_named = bool(_ROLLBACK_NAME.search(f"{job.id} {job.name or ''}"))
             if dispatch and (named or job_named) and not job.has(StepKind.ROLLBACK) and job.steps:
                 out.append(Location(wf.path, job.line, f"manually dispatched rollback job {job.id}"))

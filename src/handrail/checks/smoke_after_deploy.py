@@ -11,11 +11,12 @@ from taking traffic, so on its own it is a warning, not a pass.
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING
 
 from handrail.checks.base import Check, Rule
 from handrail.core.finding import CheckResult, Finding, Location, Severity, Status
-from handrail.pipeline.classify import DeployPath, Hit, deploy_paths, step_path
+from handrail.pipeline.classify import DeployPath, Hit, deploy_paths, never_runs, step_path
 from handrail.pipeline.model import PipelineModel, Step, StepKind, Workflow
 
 if TYPE_CHECKING:
@@ -63,7 +64,7 @@ class SmokeAfterDeploy(Check):
         model = project.pipeline
         invalid = [self.finding("smoke-invalid-workflow", f"{i.path} cannot be parsed: {i.message}", i.path, i.line,
                                 key=f"invalid:{i.path}") for i in model.invalid]
-        gates = list(model.platforms.health_gates)
+        gates = app_health_gates(model)
         status_smoke = _deployment_status_smoke(model)
         paths = deploy_paths(model)
         if not paths:
@@ -127,6 +128,17 @@ class SmokeAfterDeploy(Check):
                             findings=invalid)
 
 
+_BACKING_SERVICE = re.compile(r"(?i)^(?:[\w.\-]*[-_])?(?:db|database|postgres(?:ql)?|postgis|pg|mysql|mariadb|redis|"
+                              r"valkey|rabbitmq|rabbit|mongo(?:db)?|memcached?|elasticsearch|elastic|opensearch|"
+                              r"meilisearch|typesense|minio|mailhog|mailpit|smtp|kafka|zookeeper|localstack|"
+                              r"clickhouse|nats|queue|cache|search|selenium|chrome)(?:[-_][\w.\-]*)?:")
+
+
+def app_health_gates(model: PipelineModel) -> list[Location]:
+    """Health gates that watch the app itself; a database's compose healthcheck says nothing about a deploy."""
+    return [g for g in model.platforms.health_gates if not _BACKING_SERVICE.match(g.note or "")]
+
+
 def _loc(loc: Location) -> str:
     return f"{loc.path}:{loc.line}" if loc.line else str(loc.path)
 
@@ -141,15 +153,20 @@ def _invalid_note(invalid: list[Finding]) -> str:
 def _smoke_locations(wf: Workflow, steps: list[tuple[str, Step]]) -> list[Location]:
     out = []
     for job_id, step in steps:
-        if step.continue_on_error:
-            continue
         job = wf.jobs[job_id]
+        if step.continue_on_error or never_runs(job, step) or _only_on_failure(step):
+            continue
         for h in step.hits:
             if isinstance(h, Hit) and h.kind is StepKind.SMOKE:
                 out.append(Location(step_path(wf, job, step), h.line,
                                     f"smoke ({h.tool}): {h.detail[:100]} ({wf.name or wf.path} / {job_id})"))
                 break
     return out
+
+
+def _only_on_failure(step: Step) -> bool:
+    cond = step.condition or ""
+    return "failure()" in cond and not re.search(r"always\(\)|success\(\)|!\s*cancelled\(\)", cond)
 
 
 def _deployment_status_smoke(model: PipelineModel) -> list[Location]:

@@ -16,8 +16,9 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from handrail.checks.base import Check, Rule
-from handrail.core.finding import CheckResult, Finding, Location, Severity, Status
-from handrail.pipeline.classify import DeployPath, Hit, deploy_paths, first_hit, step_path
+from handrail.core.finding import CheckResult, Confidence, Finding, Location, Severity, Status
+from handrail.core.yamlload import LMap
+from handrail.pipeline.classify import DeployPath, Hit, deploy_paths, first_hit, never_runs, step_path
 from handrail.pipeline.model import Job, PipelineModel, Step, StepKind, Workflow
 
 if TYPE_CHECKING:
@@ -37,7 +38,7 @@ GIT_PLATFORMS = {"vercel", "netlify", "render", "heroku", "railway", "fly", "fir
 
 _SUCCESS_CONCLUSION = re.compile(r"workflow_run\.conclusion\s*==\s*['\"]success['\"]")
 _RUNS_ANYWAY = re.compile(r"\balways\(\)|!\s*cancelled\(\)|\bfailure\(\)")
-_REQUIRES_SUCCESS = re.compile(r"\.result\s*==\s*['\"]success['\"]|\bsuccess\(\)")
+_REQUIRES_SUCCESS = re.compile(r"\.result\s*==\s*['\"]success['\"]|\bsuccess\(\)\s*&&|&&\s*success\(\)")
 
 
 @dataclass
@@ -97,6 +98,7 @@ jobs:
         findings: list[Finding] = []
         evidence: list[Location] = []
         gated: list[str] = []
+        pr_tests = _pull_request_tests(model)
         for dp in paths:
             gate = gate_for(model, dp)
             where = Location(dp.path, dp.line, f"deploy ({dp.tool}) in {dp.label}")
@@ -108,11 +110,18 @@ jobs:
             manual = _manual(dp.workflow, dp.job)
             severity = Severity.MEDIUM if manual or dp.preview else None
             kind = " (manual)" if manual else " (preview)" if dp.preview else ""
+            message = f"{dp.label} deploys with {dp.tool}{kind} {gate.reason}"
+            confidence = Confidence.HIGH
+            if gate.rule == "ungated-deploy" and dp.workflow.trigger("push") is not None and pr_tests:
+                # Tests on pull requests gate a push deploy only through branch protection, not in the repo.
+                message += ("; tests do run on pull requests, so only branch protection (required status checks) "
+                            "could stop an untested push from deploying")
+                confidence = Confidence.MEDIUM
             findings.append(self.finding(
-                gate.rule, f"{dp.label} deploys with {dp.tool}{kind} {gate.reason}", dp.path, dp.line,
-                evidence=dp.step.detail or dp.step.label, key=f"{dp.workflow.path}:{dp.job.id}", severity=severity,
+                gate.rule, message, dp.path, dp.line, evidence=dp.step.detail or dp.step.label,
+                key=f"{dp.workflow.path}:{dp.job.id}", severity=severity, confidence=confidence,
                 related=[Location(dp.job.workflow_path or dp.workflow.path, dp.job.line, f"job {dp.job.id}"),
-                         *gate.evidence]))
+                         *gate.evidence, *pr_tests[:1]]))
         findings.extend(invalid)
         if any(f.rule != "invalid-workflow" for f in findings):
             bad = len(findings) - len(invalid)
@@ -137,11 +146,18 @@ jobs:
                          "block a deploy is decided by branch protection (required status checks on the deploy "
                          "branch), which is not in the repository")
         if by_hand:
-            parts.append(f"{_names(by_hand)} ({_paths(by_hand)}) deploy from a workstation: only a pre-deploy hook "
-                         "that runs the tests, or a CI deploy job that needs the test job, would gate them")
+            parts.append(f"{_names(by_hand)} ({_paths(by_hand)}) deploy outside CI (from a workstation or another "
+                         "system): only a pre-deploy hook that runs the tests, or a CI deploy job that needs the test "
+                         "job, would gate them")
         if not parts:
             parts.append("no deploy found in CI or platform configuration; a CI deploy job that needs the test job, "
                          "or branch protection for a git-push platform, would decide this")
+        published = [Location(step_path(wf, job, s), s.detail_line or s.line, f"publishes: {s.detail[:80]}")
+                     for wf, job in model.jobs() for s in job.steps if StepKind.PUBLISH in s.kinds][:3]
+        if published:
+            parts.append("CI publishes images or packages but nothing in the repository deploys them, so what "
+                         "promotes them is outside the repository")
+            evidence.extend(published)
         summary = "; ".join(parts)
         summary += f"; CI runs tests ({len(tests)} step(s) found)" if tests else "; no CI step runs the tests"
         return self.unknown(summary + _invalid_note(invalid), evidence, invalid)
@@ -196,7 +212,7 @@ def _test_locations(wf: Workflow, job: Job, before: tuple[int, int] | None = Non
     """Gating test steps of `job` (only those before step/hit `before` when given)."""
     out = []
     for step in job.steps:
-        if StepKind.TEST not in step.kinds or step.continue_on_error:
+        if StepKind.TEST not in step.kinds or step.continue_on_error or never_runs(job, step):
             continue
         hit: Hit | None = first_hit(step, StepKind.TEST)
         if before is not None:
@@ -275,13 +291,28 @@ def _workflow_run_gate(model: PipelineModel, wf: Workflow, job: Job, step: Step,
         what = ", ".join(names) or "an unnamed workflow"
         return Gate(False, [trigger], reason=f"after workflow_run of {what}, which runs no tests (or is not in the "
                                              "repository)")
-    conditions = [job.condition, step.condition, *(wf.jobs[j].condition for j in wf.upstream(job.id))]
-    if any(c and _SUCCESS_CONCLUSION.search(c) for c in conditions):
-        return Gate(True, [trigger, Location(wf.path, job.line, f"job {job.id} requires workflow_run.conclusion "
-                                                                "== 'success'"), *tests[:2]])
+    for holder in (job, step, *(wf.jobs[j] for j in sorted(wf.upstream(job.id)))):
+        if holder.condition and _SUCCESS_CONCLUSION.search(holder.condition):
+            raw = getattr(holder, "raw", None)
+            line = raw.line_of("if") if isinstance(raw, LMap) else holder.line
+            what = f"job {holder.id}" if isinstance(holder, Job) else "the deploy step"
+            return Gate(True, [trigger, Location(wf.path, line, f"{what} requires workflow_run.conclusion == "
+                                                               "'success'"), *tests[:2]])
     return Gate(False, [trigger, *tests[:1]], rule="deploy-after-failed-ci",
                 reason=f"on workflow_run of {', '.join(names)} without checking "
                        "`github.event.workflow_run.conclusion == 'success'`, so it also deploys after failed CI")
+
+
+def _pull_request_tests(model: PipelineModel) -> list[Location]:
+    """Test steps of workflows that run on pull requests (what branch protection would require)."""
+    out: list[Location] = []
+    for wf in model.workflows:
+        if wf.trigger("pull_request") is None and wf.trigger("merge_request_event") is None:
+            continue
+        for job in wf.jobs.values():
+            if not _fails_open(job):
+                out.extend(_test_locations(wf, job))
+    return out
 
 
 def _manual(wf: Workflow, job: Job) -> bool:

@@ -10,10 +10,13 @@ as surrogate-escaped strings and are shown with `display_path`.
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from fnmatch import fnmatch
+from fnmatch import translate as fnmatch_translate
+from functools import lru_cache
 from pathlib import Path, PurePosixPath
 
 # Parsing beyond this is pointless for configuration and source and risky for memory.
@@ -102,14 +105,11 @@ class FileIndex:
         return list(self._sorted)
 
     def glob(self, *patterns: str) -> list[str]:
-        """Paths matching any fnmatch pattern; `**/` also matches at the root."""
-        out = []
-        for p in self._sorted:
-            for pat in patterns:
-                if fnmatch(p, pat) or (pat.startswith("**/") and fnmatch(p, pat[3:])):
-                    out.append(p)
-                    break
-        return out
+        """Paths matching any fnmatch pattern (`*` also crosses `/`); `**/` also matches at the root."""
+        if not patterns:
+            return []
+        match = _glob_regex(patterns).match
+        return [p for p in self._sorted if match(p)]
 
     def named(self, *names: str) -> list[str]:
         wanted = set(names)
@@ -139,6 +139,17 @@ class FileIndex:
                 return b"\x00" in fh.read(BINARY_SNIFF)
         except OSError:
             return True
+
+
+@lru_cache(maxsize=512)
+def _glob_regex(patterns: tuple[str, ...]) -> re.Pattern[str]:
+    """One compiled regex per pattern set: checks glob the index many times per run."""
+    parts = []
+    for pat in patterns:
+        parts.append(fnmatch_translate(pat))
+        if pat.startswith("**/"):
+            parts.append(fnmatch_translate(pat[3:]))
+    return re.compile("|".join(f"(?:{p})" for p in parts))
 
 
 def _excluded(rel: str, patterns: list[str]) -> bool:

@@ -79,8 +79,11 @@ class GitReader:
         branch = self.text("symbolic-ref", "--short", "-q", "HEAD", check=False) or None
         dirty = []
         try:
-            raw = self.run("status", "--porcelain=v1", "-z", "--untracked-files=normal")
-            dirty = parse_porcelain_z(raw)
+            # Porcelain paths are relative to the repository's top level; the file index is
+            # relative to `root`, which may be a subfolder (a monorepo app): keep the two aligned.
+            prefix = self.run("rev-parse", "--show-prefix").decode("utf-8", "surrogateescape").strip()
+            raw = self.run("status", "--porcelain=v1", "-z", "--untracked-files=normal", "--", ".")
+            dirty = [p[len(prefix):] for p in parse_porcelain_z(raw) if p.startswith(prefix)]
         except GitError:
             pass
         remotes: dict[str, Remote] = {}

@@ -137,6 +137,8 @@ _PY_IMPORTS = (("fastapi", re.compile(r"^\s*(from\s+fastapi\s+import|import\s+fa
                ("flask", re.compile(r"^\s*(from\s+flask\s+import|import\s+flask)\b")),
                ("django", re.compile(r"^\s*(from\s+django[.\s]|import\s+django)\b")))
 _PY_SOURCE_SCAN_LIMIT = 300
+# Imports in these folders describe samples or test doubles, not the app itself.
+_NOT_APP_DIRS = frozenset({"tests", "test", "fixtures", "examples", "example", "docs", "samples", "testdata"})
 
 
 def _detect_python(project: Project, st: Stacks) -> None:
@@ -153,7 +155,8 @@ def _detect_python(project: Project, st: Stacks) -> None:
                 if _py_dep(dep, low):
                     st.databases.setdefault(db, Location(path, no, f"depends on {dep}"))
     if not any(fw in st.frameworks for fw in _PY_FRAMEWORKS.values()):
-        sources = sorted((p for p in files.paths() if p.endswith(".py")), key=lambda p: (p.count("/"), p))
+        sources = sorted((p for p in files.paths() if p.endswith(".py")
+                          and not _NOT_APP_DIRS.intersection(p.split("/")[:-1])), key=lambda p: (p.count("/"), p))
         for path in sources[:_PY_SOURCE_SCAN_LIMIT]:
             for no, line in enumerate(project.lines(path)[:200], 1):
                 for fw, rx in _PY_IMPORTS:

@@ -22,6 +22,7 @@ from handrail.pipeline.scripts import NPM_BUILTINS, canonical
 
 MAX_ALIAS_DEPTH = 4
 DETAIL_MAX = 160
+MAX_COMMAND = 4000  # a longer command is data (an inline blob); its head says what runs
 
 
 @dataclass
@@ -54,6 +55,7 @@ class _Ctx:
     remote: bool = False  # inside ssh: localhost is the server
     depth: int = 0
     cwd: str = ""
+    deploy_runner: bool = False  # a self-hosted runner job that is about deploying: it runs on the server
 
 
 # --------------------------------------------------------------------------------------
@@ -65,9 +67,13 @@ def classify_model(model: PipelineModel) -> None:
     for wf in model.workflows:
         for job in wf.jobs.values():
             env = _merged_env(wf, job)
+            runner = _deploy_runner(wf, job)
             for step in job.steps:
-                candidates[id(step)] = classify_step(step, model.script_aliases, env)
+                candidates[id(step)] = classify_step(step, model.script_aliases, env, deploy_runner=runner)
     for wf in model.workflows:
+        if wf.provider == "gitlab":
+            for job in wf.jobs.values():
+                _gitlab_environment_deploy(job)
         _mark_smoke(wf, model, candidates)
     for wf in model.workflows:
         for job in wf.jobs.values():
@@ -76,9 +82,10 @@ def classify_model(model: PipelineModel) -> None:
 
 
 def classify_step(step: Step, aliases: dict[str, str] | None = None,
-                  env: dict[str, str] | None = None) -> list[_Candidate]:
+                  env: dict[str, str] | None = None, *, deploy_runner: bool = False) -> list[_Candidate]:
     """Set step.hits/kinds from its `uses` and `run`; return its smoke candidates."""
-    ctx = _Ctx(aliases or {}, {**(env or {}), **{str(k): str(v) for k, v in (step.env or {}).items()}})
+    ctx = _Ctx(aliases or {}, {**(env or {}), **{str(k): str(v) for k, v in (step.env or {}).items()}},
+               deploy_runner=deploy_runner)
     hits: list[Hit] = []
     cands: list[_Candidate] = []
     if step.uses:
@@ -103,6 +110,31 @@ def classify_text(text: str, aliases: dict[str, str] | None = None, first_line: 
     for offset, line in logical_lines(text):
         _classify_line(line, first_line + offset, ctx, hits, [])
     return hits
+
+
+def _deploy_runner(wf: Workflow, job: Job) -> bool:
+    """A self-hosted runner job named or environment-scoped for deploying: `docker compose up` there ships."""
+    runs_on = job.runs_on or (job.raw.get("runs-on") if isinstance(job.raw, dict) else None)
+    if "self-hosted" not in str(runs_on or ""):
+        return False
+    names = " ".join(str(x) for x in (wf.name, wf.path, job.id, job.name) if x)
+    return bool(job.environment) or bool(re.search(r"deploy|release|prod", names, re.I))
+
+
+def _gitlab_environment_deploy(job: Job) -> None:
+    """GitLab records a deployment for every job with an `environment:` (unless its action says otherwise),
+    so such a job deploys even when its script is a command we do not know (`./release.sh`, `make ship`)."""
+    if not job.environment or not job.steps or job.has(StepKind.DEPLOY) or job.has(StepKind.ROLLBACK):
+        return
+    env = job.raw.get("environment") if isinstance(job.raw, dict) else None
+    action = str(env.get("action", "start")) if isinstance(env, dict) else "start"
+    if action not in ("start", "") or job.when == "never":
+        return
+    step = next((s for s in reversed(job.steps) if s.run and not _is_noop(s.run.strip())), job.steps[-1])
+    line = step.detail_line or step.line
+    step.hits.append(Hit(StepKind.DEPLOY, f"environment: {job.environment} (GitLab records a deployment)", line,
+                         "gitlab-environment", seq=len(step.hits)))
+    _summarise(step)
 
 
 def is_preview(step: Step) -> bool:
@@ -191,7 +223,9 @@ def split_commands(line: str) -> list[tuple[str, str]]:
 
 def tokens(command: str) -> list[str]:
     """Shell words; GitHub `${{ expr }}` stays one word; unbalanced quotes fall back to split."""
-    text = _GH_EXPR.sub(lambda m: "${{" + re.sub(r"\s+", "", m.group(1)) + "}}", command)
+    text = _GH_EXPR.sub(lambda m: "${{" + re.sub(r"\s+", "", m.group(1)) + "}}", command[:MAX_COMMAND])
+    if not any(c in text for c in "'\"\\"):
+        return text.split()  # nothing for shlex to do, and it is slow on long lines
     try:
         return shlex.split(text, comments=False, posix=True)
     except ValueError:
@@ -248,12 +282,13 @@ def _peel(argv: list[str], ctx: _Ctx) -> list[str]:
             argv = argv[1:]
             while argv and (argv[0].startswith("-") or re.fullmatch(r"[\d.]+[smh]?", argv[0])):
                 argv = argv[1:]
-        elif base in ("dotenv", "with-env", "env-cmd"):
-            argv = argv[1:]
-            while argv and argv[0] != "--" and (argv[0].startswith("-") or argv[0].endswith((".env", ".env.ci"))):
+        elif base in ("dotenv", "dotenv-cli", "with-env", "env-cmd"):
+            if "--" in argv:
+                argv = argv[argv.index("--") + 1:]
+            else:
                 argv = argv[1:]
-            if argv and argv[0] == "--":
-                argv = argv[1:]
+                while argv and (argv[0].startswith("-") or argv[0].endswith((".env", ".env.ci"))):
+                    argv = argv[2:] if argv[0] in ("-e", "-f", "-c", "-v") else argv[1:]
         elif len(argv) > 1 and (base, argv[1]) in _RUN_WRAPPERS:
             argv = argv[2:]
             while argv and argv[0].startswith("-"):
@@ -299,16 +334,27 @@ def _script_runner(base: str, argv: list[str]) -> bool:
     return base in ("bash", "sh", "zsh") and not argv[1].startswith("-")
 
 
+_DOCKER_RUN_VALUE_OPTS = {
+    "-v", "--volume", "-e", "--env", "-w", "--workdir", "-p", "--publish", "--name", "--network", "--net", "-u",
+    "--user", "--env-file", "--entrypoint", "--mount", "--platform", "-l", "--label", "--add-host", "--memory", "-m",
+    "--cpus", "--shm-size", "--ipc", "--pull", "--hostname", "-h", "--cap-add", "--device", "--tmpfs", "--ulimit",
+    "--security-opt", "--gpus",
+}
+
+
 def _compose_inner(argv: list[str]) -> list[str] | None:
-    """The command inside `docker compose run|exec svc CMD` or `docker exec ctr CMD`."""
+    """The command inside `docker compose run|exec svc CMD`, `docker exec ctr CMD` or `docker run IMG CMD`."""
     rest = argv[1:]
+    if argv[0].rsplit("/", 1)[-1] in ("docker", "podman") and rest[:1] == ["run"]:
+        rest = rest[1:]
+        while rest and rest[0].startswith("-"):
+            rest = rest[2:] if rest[0] in _DOCKER_RUN_VALUE_OPTS else rest[1:]
+        return rest[1:] if len(rest) > 1 else None
     if argv[0].rsplit("/", 1)[-1] in ("docker", "podman") and rest[:1] == ["compose"]:
         rest = rest[1:]
     elif argv[0].rsplit("/", 1)[-1] == "docker-compose":
         pass
-    elif rest[:1] == ["exec"]:
-        rest = rest  # docker exec
-    else:
+    elif rest[:1] != ["exec"]:  # `docker exec ctr CMD` keeps its `exec`
         return None
     while rest and rest[0].startswith("-") and rest[0] not in ("run", "exec"):
         rest = rest[2:] if rest[0] in _COMPOSE_VALUE_OPTS else rest[1:]
@@ -339,7 +385,7 @@ def _classify_line(text: str, line: int, ctx: _Ctx, hits: list[Hit], cands: list
         if not argv:
             continue
         found, cand = _command(argv, cmd, line, ctx, piped_to, op)
-        ctx_env_restore(ctx, env_before)
+        _restore_env(ctx, env_before)
         if swallowed:
             # `pytest || true`: the failure is thrown away, so it gates nothing.
             found = [h for h in found if h.kind not in (StepKind.TEST, StepKind.DEPLOY)]
@@ -350,7 +396,7 @@ def _classify_line(text: str, line: int, ctx: _Ctx, hits: list[Hit], cands: list
             cands.append(cand)
 
 
-def ctx_env_restore(ctx: _Ctx, before: dict[str, str]) -> None:
+def _restore_env(ctx: _Ctx, before: dict[str, str]) -> None:
     """Inline `VAR=x cmd` assignments live for one command only."""
     ctx.env.clear()
     ctx.env.update(before)
@@ -391,7 +437,7 @@ def _command(argv: list[str], text: str, line: int, ctx: _Ctx, piped_to: str,
     def hit(kind: StepKind, tool: str | None = None, preview: bool = False) -> Hit:
         return Hit(kind, detail, line, tool, preview)
 
-    if base in ("echo", "printf", "cat", "export", "set", "test", "[", "[[", "sleep", "true", "false", "exit"):
+    if head in ("echo", "printf", "cat", "export", "set", "test", "[", "[[", "sleep", "true", "false", "exit"):
         return [], None
     if _dry_run(args):
         return [], None
@@ -399,6 +445,11 @@ def _command(argv: list[str], text: str, line: int, ctx: _Ctx, piped_to: str,
     # project script aliases first: what runs is whatever the alias says
     alias = _alias_call(base, args, ctx)
     if alias is not None:
+        if base in ("yarn", "pnpm", "bun") and "run" not in args and not _alias_known(alias, ctx) \
+                and alias[1] in args:
+            found, cand = _command(args[args.index(alias[1]):], text, line, ctx, piped_to, op)
+            if found or cand:
+                return found, cand  # `yarn jest`: a binary, not a script
         return _resolve_alias(alias, text, line, ctx), None
 
     if base in ("bash", "sh", "zsh") and args[:1] == ["-c"] and len(args) > 1:
@@ -409,7 +460,7 @@ def _command(argv: list[str], text: str, line: int, ctx: _Ctx, piped_to: str,
         return inner, (cands[0] if cands else None)
 
     found: list[Hit] = []
-    test = _test_command(base, args)
+    test = _test_command(base, args) or ("script" if _test_script(head) else None)
     if test:
         found.append(hit(StepKind.TEST, test))
     deploy = _deploy_command(base, args, ctx, text, op)
@@ -435,6 +486,38 @@ def _command(argv: list[str], text: str, line: int, ctx: _Ctx, piped_to: str,
     return found, cand
 
 
+_VALUE_OPTS = {
+    "vercel": {"--token", "-t", "--scope", "-S", "--cwd", "--local-config", "-A", "--global-config", "-Q", "--team",
+               "-T", "--env", "-e", "--build-env", "-b", "--meta", "-m", "--target", "--archive", "--regions"},
+    "kubectl": {"-n", "--namespace", "--context", "--kubeconfig", "--cluster", "--user", "-s", "--server", "--token",
+                "--as"},
+    "helm": {"-n", "--namespace", "--kube-context", "--kubeconfig"},
+    "aws": {"--region", "--profile", "--output", "--endpoint-url", "--query", "--cli-read-timeout"},
+    "fly": {"-a", "--app", "-c", "--config", "-t", "--access-token"},
+    "supabase": {"--workdir", "--profile", "--project-ref"},
+    "wrangler": {"-c", "--config", "-e", "--env"},
+    "gcloud": {"--project", "--account", "--configuration", "--impersonate-service-account"},
+}
+_VALUE_OPTS["oc"] = _VALUE_OPTS["kubectl"]
+_VALUE_OPTS["flyctl"] = _VALUE_OPTS["fly"]
+
+
+def _words(base: str, args: list[str]) -> list[str]:
+    """Positional words of `args`, skipping the values of the tool's known value options."""
+    opts = _VALUE_OPTS.get(base, set())
+    out: list[str] = []
+    skip = False
+    for a in args:
+        if skip:
+            skip = False
+            continue
+        if a.startswith("-"):
+            skip = a in opts
+            continue
+        out.append(a)
+    return out
+
+
 def _first_word(args: list[str]) -> str:
     for a in args:
         if not a.startswith("-"):
@@ -458,7 +541,10 @@ _DEPLOYISH = re.compile(r"^(?:deploy|release:deploy|ship)(?:[:\-_].*)?$")
 
 
 def _alias_call(base: str, args: list[str], ctx: _Ctx) -> tuple[str, str, str] | None:
-    """(tool, script name, cwd) when the command runs a project script."""
+    """(tool, script name, cwd) when the command runs a project script.
+
+    `yarn X`/`pnpm X`/`bun X` without `run` may also be a binary; the caller falls back to
+    that when no script X exists."""
     if base in _PM:
         rest = list(args)
         cwd = ctx.cwd
@@ -512,6 +598,12 @@ def _alias_call(base: str, args: list[str], ctx: _Ctx) -> tuple[str, str, str] |
         tool = "just" if base == "just" else "make"
         return (tool, rest[0] if rest else ("default" if tool == "just" else "all"), cwd)
     return None
+
+
+def _alias_known(alias: tuple[str, str, str], ctx: _Ctx) -> bool:
+    tool, name, cwd = alias
+    key = canonical(tool, name)
+    return key in ctx.aliases or (bool(cwd) and f"{cwd}:{key}" in ctx.aliases)
 
 
 def _resolve_alias(alias: tuple[str, str, str], text: str, line: int, ctx: _Ctx) -> list[Hit]:
@@ -584,7 +676,7 @@ def _test_command(base: str, args: list[str]) -> str | None:
     if base in ("manage.py", "django-admin"):
         return "django" if sub == "test" else None
     if base in ("rails", "rake"):
-        return base if re.fullmatch(r"test(:\w+)*|spec(:\w+)*", sub or "") else None
+        return base if any(re.fullmatch(r"(?:test|spec)(?::\w+)*", a) for a in args) else None
     if base == "go":
         return "go test" if sub == "test" else None
     if base == "cargo":
@@ -602,7 +694,18 @@ def _test_command(base: str, args: list[str]) -> str | None:
         return "node --test" if "--test" in args else None
     if base == "hurl":
         return "hurl" if "--test" in args else None
+    if base in ("test", "tests"):
+        return None  # the shell builtin `test -f x`; bin/test is caught below by its path
     return None
+
+
+_TEST_SCRIPT = re.compile(r"(?:run[-_])?tests?(?:[-_][\w\-]*)?(?:\.sh)?|(?:unit|e2e|integration)[-_]tests?(?:\.sh)?")
+
+
+def _test_script(head: str) -> bool:
+    """`bin/test`, `scripts/tests-start.sh`, `./run-tests.sh`: a project's own test entry point."""
+    base = head.rsplit("/", 1)[-1]
+    return ("/" in head or base.endswith(".sh")) and bool(_TEST_SCRIPT.fullmatch(base))
 
 
 _HOST_ARG = re.compile(r"^(?:[\w.\-${}]+@)?[\w.\-${}]+:(?!//)")
@@ -639,7 +742,8 @@ def _hook_tool(urls: list[str], post: bool) -> str | None:
 def _deploy_command(base: str, args: list[str], ctx: _Ctx, text: str,
                     op: str) -> tuple[StepKind, str, bool] | None:
     """(DEPLOY, tool, preview) for commands that ship code or schema to a running environment."""
-    sub = _first_word(args)
+    positional = _words(base, args)
+    sub = positional[0] if positional else ""
     d = StepKind.DEPLOY
     if base in ("vercel", "now"):
         if sub in ("build", "pull", "env", "link", "login", "logout", "whoami", "dev", "inspect", "ls", "list",
@@ -699,9 +803,15 @@ def _deploy_command(base: str, args: list[str], ctx: _Ctx, text: str,
         if _remote_docker(args, ctx) and any(a in ("up", "pull", "run") for a in args) and (
                 "compose" in args or base == "docker-compose"):
             return d, "docker", False
+        if ctx.deploy_runner and sub == "compose" and "up" in args and _detached(args):
+            return d, "docker", False
         return None
     if base == "docker-compose":
-        return (d, "docker", False) if _remote_docker(args, ctx) and "up" in args else None
+        if "up" in args and (_remote_docker(args, ctx) or (ctx.deploy_runner and _detached(args))):
+            return d, "docker", False
+        return None
+    if base == "fastapi":
+        return (d, "fastapi-cloud", False) if sub == "deploy" else None
     if base in ("kubectl", "oc"):
         if sub in ("apply", "create", "replace", "patch") or (sub == "set" and "image" in args):
             return d, "kubectl", False
@@ -734,7 +844,7 @@ def _deploy_command(base: str, args: list[str], ctx: _Ctx, text: str,
             return d, tool, False
         return None
     if base == "aws":
-        words = [a for a in args if not a.startswith("-")]
+        words = positional
         svc = words[0] if words else ""
         action = words[1] if len(words) > 1 else ""
         if svc == "ecs" and action in ("update-service", "deploy"):
@@ -756,7 +866,7 @@ def _deploy_command(base: str, args: list[str], ctx: _Ctx, text: str,
     if base == "cdk":
         return (d, "aws-cdk", False) if sub == "deploy" else None
     if base == "gcloud":
-        words = [a for a in args if not a.startswith("-")]
+        words = positional
         if ("run" in words[:2] or "app" in words[:1] or "functions" in words[:1]) and "deploy" in words[:3]:
             return d, "gcloud", False
         if words[:3] == ["run", "services", "update"]:
@@ -783,9 +893,13 @@ def _deploy_command(base: str, args: list[str], ctx: _Ctx, text: str,
         return d, "github-pages", False
     if base == "dpl" or base == "dokku":
         return (d, base, False) if base == "dpl" or sub in ("deploy", "git:sync", "ps:rebuild") else None
-    if re.fullmatch(r"deploy(?:[-_.][\w.\-]*)?(?:\.sh)?", base) and not base.endswith((".yml", ".yaml", ".json")):
+    if re.fullmatch(r"deploy(?:[-_](?:prod|production|staging|live|app|site|server|web|remote))?(?:\.sh)?", base):
         return d, "script", False
     return None
+
+
+def _detached(args: list[str]) -> bool:
+    return any(a in ("-d", "--detach", "--wait") for a in args)
 
 
 def _ssh_target(args: list[str]) -> tuple[str | None, str]:
@@ -1127,8 +1241,10 @@ def _classify_uses(step: Step, ctx: _Ctx, hits: list[Hit], cands: list[_Candidat
         add(StepKind.BUILD)
         if w.get("push") in (True, "true"):
             add(StepKind.PUBLISH)
-    elif ref.startswith("supabase/") and "setup" not in ref:
-        pass
+    elif ref.startswith("docker://"):
+        command = " ".join(x for x in (text("entrypoint"), text("args")) if x)
+        for _, sub_line in logical_lines(command):
+            _classify_line(sub_line, step.line, ctx, hits, cands)
 
 
 def _rollbackish(script: str) -> bool:
@@ -1270,11 +1386,21 @@ class DeployPath:
         return f"{self.workflow.name or self.workflow.path} / {self.job.name or self.job.id}"
 
 
+def never_runs(job: Job, step: Step | None = None) -> bool:
+    """`if: false` (often how a workflow is switched off): the job or step never runs."""
+    for cond in (job.condition, step.condition if step else None, job.when):
+        if cond is not None and re.fullmatch(r"\s*(?:\$\{\{\s*)?(?:false|never)(?:\s*\}\})?\s*", str(cond)):
+            return True
+    return False
+
+
 def deploy_paths(model: PipelineModel) -> list[DeployPath]:
     out: list[DeployPath] = []
     for wf, job in model.deploy_jobs():
+        if never_runs(job):
+            continue
         for step in job.steps:
-            if StepKind.DEPLOY in step.kinds:
+            if StepKind.DEPLOY in step.kinds and not never_runs(job, step):
                 out.append(DeployPath(wf, job, step, first_hit(step, StepKind.DEPLOY)))
                 break
     return out

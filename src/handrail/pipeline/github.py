@@ -13,8 +13,7 @@ value's own block rather than guessing from offsets (folded and plain scalars re
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from handrail.core.project import ParseError
@@ -194,11 +193,19 @@ class _Walker:
 
     lines: list[str]
     budget: int = WALK_BUDGET
+    seen: set[int] = field(default_factory=set)  # containers already walked (YAML aliases share them)
+
+    def reset(self) -> None:
+        self.budget, self.seen = WALK_BUDGET, set()
 
     def collect(self, parent: Any, key: Any, value: Any, context: str, out: list[SecretUse]) -> None:
         self.budget -= 1
         if self.budget < 0:
             return
+        if isinstance(value, (dict, list)):
+            if id(value) in self.seen:
+                return
+            self.seen.add(id(value))
         if isinstance(value, dict):
             for k, v in value.items():
                 self.collect(value, k, v, context, out)
@@ -261,6 +268,7 @@ def _parse_file(project: Project, path: str) -> Workflow:
         raise _Invalid("`on:` names no event", data.line_of("on"))
     wf_secrets: list[SecretUse] = []
     if "env" in data:
+        walker.reset()
         walker.collect(data, "env", data["env"], "workflow env", wf_secrets)
     for job_id, body in jobs.items():
         job = _parse_job(path, str(job_id), body, jobs.line_of(job_id), walker, lines)
@@ -346,6 +354,7 @@ def _parse_job(path: str, job_id: str, body: Any, line: int, walker: _Walker, li
     for i, raw in enumerate(steps_raw or []):
         job.steps.append(_parse_step(where, i, raw, steps_raw.line_at(i), lines))
     secrets: list[SecretUse] = []
+    walker.reset()
     for key, value in body.items():
         if key == "steps":
             for raw in steps_raw or []:
@@ -418,17 +427,3 @@ def _runs_on(value: Any) -> str | None:
             parts.append("labels: " + ", ".join(labels))
         return "; ".join(parts) or None
     return _text(value)
-
-
-def iter_strings(value: Any, budget: int = WALK_BUDGET) -> Iterator[str]:
-    """Every string in a value tree (bounded, for alias-heavy YAML)."""
-    stack = [value]
-    while stack and budget > 0:
-        budget -= 1
-        v = stack.pop()
-        if isinstance(v, str):
-            yield v
-        elif isinstance(v, dict):
-            stack.extend(reversed(list(v.values())))
-        elif isinstance(v, list):
-            stack.extend(reversed(v))

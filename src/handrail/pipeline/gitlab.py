@@ -508,11 +508,17 @@ def _needs(job: LMap) -> list[str]:
 def _implicit_needs(wf: Workflow) -> None:
     """A job without `needs:` waits for every job of the earlier stages."""
     order = {stage: i for i, stage in enumerate(wf.stages)}
+    by_stage: dict[int, list[str]] = {}
     for job in wf.jobs.values():
-        if "needs" in job.raw:
-            continue
-        mine = order.get(job.stage or "test", 0)
-        job.needs = [j.id for j in wf.jobs.values() if order.get(j.stage or "test", 0) < mine]
+        by_stage.setdefault(order.get(job.stage or "test", 0), []).append(job.id)
+    before: dict[int, list[str]] = {}  # stage index -> ids of every job in earlier stages
+    acc: list[str] = []
+    for idx in sorted(by_stage):
+        before[idx] = list(acc)
+        acc.extend(by_stage[idx])
+    for job in wf.jobs.values():
+        if "needs" not in job.raw:
+            job.needs = list(before[order.get(job.stage or "test", 0)])
 
 
 def _rules(ctx: _Ctx, rules: Any) -> list[tuple[Any, int, str]]:

@@ -168,11 +168,17 @@ def _just_recipes(project: Project, path: str) -> dict[str, str]:
     return {name: " && ".join(cmds) for name, cmds in out.items()}
 
 
+MAX_LINE = 2000  # longer lines are data, not recipes; skipping them keeps the regexes linear
+
+
 def _joined(lines: list[str]) -> list[str]:
     """Join backslash-continued lines (Makefiles and justfiles allow them)."""
     out: list[str] = []
     buf = ""
     for line in lines:
+        if len(line) > MAX_LINE or len(buf) > MAX_LINE:
+            buf = ""
+            continue
         if line.endswith("\\"):
             buf += line[:-1] + " "
             continue

@@ -24,6 +24,8 @@ BUDGET = 60000
 EMOJI = {Status.PASS: "✅", Status.FAIL: "❌", Status.WARN: "⚠️", Status.UNKNOWN: "❔"}
 SEVERITY_MARK = {"critical": "🟥", "high": "🟧", "medium": "🟨", "low": "🟦", "info": "⬜"}
 MAX_TEXT = 500
+# Lets a CI step find and update its previous comment instead of adding a new one per push.
+COMMENT_MARKER = "<!-- handrail-report -->"
 
 
 def render(report: Report, *, color: bool = False, quiet: bool = False, budget: int = BUDGET) -> str:
@@ -53,7 +55,7 @@ def _head(report: Report) -> str:
     counts = {s: sum(1 for r in report.results if r.status is s) for s in Status}
     summary = " · ".join(f"{EMOJI[s]} {counts[s]} {s.value}" for s in (Status.FAIL, Status.WARN, Status.PASS,
                                                                         Status.UNKNOWN))
-    lines = ["## Handrail: is this app ready for real users?", "", summary, ""]
+    lines = [COMMENT_MARKER, "## Handrail: is this app ready for real users?", "", summary, ""]
     if report.stacks:
         lines += [f"Stack: {', '.join(code(s) for s in report.stacks)}", ""]
     lines += ["| | Check | Answer | Findings |", "|---|---|---|---|"]
@@ -68,8 +70,9 @@ def _head(report: Report) -> str:
 
 def _details(r: CheckResult, room: int) -> tuple[str, int]:
     """A <details> block with as many findings as fit in `room` characters."""
+    count = "" if "finding" in r.summary else f" ({len(r.findings)} finding(s))"
     summary = (f"{EMOJI.get(r.status, '')} <b>{html.escape(r.check)}</b>: "
-               f"{html_text(shorten(clean(r.summary, newlines=False), 200))} ({len(r.findings)} finding(s))")
+               f"{html_text(shorten(clean(r.summary, newlines=False), 200))}{count}")
     opening = f"\n<details><summary>{summary}</summary>\n\n{inline(r.question)}\n\n"
     closing = "\n</details>\n"
     if len(opening) + len(closing) > room:

@@ -17,6 +17,7 @@ status and summary are kept in `run.properties["handrail/checks"]` for every che
 
 from __future__ import annotations
 
+import html
 import json
 import re
 from pathlib import Path
@@ -107,7 +108,6 @@ def _rule(check: Check, rule: Rule) -> dict[str, Any]:
         "shortDescription": {"text": clean(rule.description or check.question, newlines=False)},
         "fullDescription": {"text": clean(check.why or check.question)},
         "help": {"text": clean(text), "markdown": clean(markdown)},
-        "helpUri": f"{INFORMATION_URI}#{check.id}",
         "defaultConfiguration": {"level": LEVEL[rule.severity]},
         "properties": {"tags": [check.id, "security"], "security-severity": SECURITY_SEVERITY[rule.severity],
                        "precision": "high", "problem.severity": _problem_severity(rule.severity)},
@@ -174,7 +174,8 @@ def _problem_severity(sev: Severity) -> str:
 
 
 def _md(text: str) -> str:
-    return re.sub(r"([\\`*_{}\[\]<>#|])", r"\\\1", text)
+    """Check prose is ours and uses `code` spans on purpose; only keep `<placeholder>` from vanishing as HTML."""
+    return html.escape(text, quote=False)
 
 
 def _fence(code: str) -> str:

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 from rich import box
 from rich.console import Console
+from rich.padding import Padding
 from rich.table import Table
 from rich.text import Text
 
@@ -29,6 +30,8 @@ STATUS_LABEL = {Status.PASS: "✔ pass", Status.FAIL: "✘ fail", Status.WARN: "
 SEVERITY_STYLE = {Severity.CRITICAL: "bold white on red", Severity.HIGH: "bold red", Severity.MEDIUM: "yellow",
                   Severity.LOW: "cyan", Severity.INFO: "dim"}
 MAX_PASS_EVIDENCE = 3
+# Past this a terminal report stops being read (and rich wrapping gets slow); the other formats list everything.
+MAX_FINDINGS_PER_CHECK = 100
 DEFAULT_WIDTH = 120
 
 
@@ -47,7 +50,10 @@ def render(report: Report, *, color: bool = False, quiet: bool = False) -> str:
     console.print()
     style = "bold red" if any(r.status is Status.FAIL for r in report.results) else "bold"
     console.print(Text(verdict(report), style=style))
-    return buf.getvalue()
+    out = buf.getvalue()
+    if not color:  # rich pads table cells and wrapped lines; plain text (logs, files) is better without
+        out = "\n".join(line.rstrip() for line in out.split("\n"))
+    return out
 
 
 def _header(console: Console, report: Report) -> None:
@@ -91,8 +97,12 @@ def _findings(console: Console, report: Report) -> None:
         head.append(r.check, style="bold")
         head.append(f"  {clean(r.question, newlines=False)}", style="dim")
         console.print(head)
-        for f in sorted_findings(r.findings):
+        ordered = sorted_findings(r.findings)
+        for f in ordered[:MAX_FINDINGS_PER_CHECK]:
             _finding(console, f)
+        if len(ordered) > MAX_FINDINGS_PER_CHECK:
+            console.print(Text(f"   … {len(ordered) - MAX_FINDINGS_PER_CHECK} more {r.check} finding(s) not shown "
+                               "here; --format json or sarif lists them all.", style="dim"))
 
 
 def _finding(console: Console, f: Finding) -> None:
@@ -101,23 +111,22 @@ def _finding(console: Console, f: Finding) -> None:
     line.append(f" {clean(f.rule, newlines=False)}", style="bold")
     line.append(f"  {where(f.path, f.line, f.commit)}", style="cyan")
     console.print(line)
-    _field(console, "", clean(f.message, newlines=False))
+    body = Text(clean(f.message, newlines=False))
     if f.evidence:
-        _field(console, "evidence: ", shorten(clean(f.evidence, newlines=False), 300), "dim")
+        _field(body, "evidence: ", shorten(clean(f.evidence, newlines=False), 300), "dim")
     for loc in f.related[:5]:
-        _field(console, "see also: ", location_text(loc), "dim")
+        _field(body, "see also: ", location_text(loc), "dim")
     if f.fix:
-        _field(console, "fix: ", clean(f.fix, newlines=False), "green")
+        _field(body, "fix: ", clean(f.fix, newlines=False), "green")
     if f.confidence.value != "high":
-        _field(console, "confidence: ", f.confidence.value, "dim")
+        _field(body, "confidence: ", f.confidence.value, "dim")
+    console.print(Padding(body, (0, 0, 0, 6), expand=False))  # one block: wrapped lines keep the indent
 
 
-def _field(console: Console, label: str, value: str, style: str = "") -> None:
-    text = Text("      ")
-    if label:
-        text.append(label, style="bold")
-    text.append(value, style=style)
-    console.print(text)
+def _field(body: Text, label: str, value: str, style: str = "") -> None:
+    body.append("\n")
+    body.append(label, style="bold")
+    body.append(value, style=style)
 
 
 def _pass_evidence(console: Console, report: Report) -> None:
@@ -127,13 +136,13 @@ def _pass_evidence(console: Console, report: Report) -> None:
     console.print()
     console.print(Text("Evidence behind the other answers", style="bold"))
     for r in rows:
-        head = Text("  ")
+        head = Text()
         head.append(STATUS_LABEL.get(r.status, str(r.status)), style=STATUS_STYLE.get(r.status, ""))
         head.append(f" {r.check}: ", style="bold")
         shown = [location_text(loc) for loc in r.evidence[:MAX_PASS_EVIDENCE]]
         more = len(r.evidence) - len(shown)
         head.append("; ".join(shown) + (f" (+{more} more)" if more > 0 else ""))
-        console.print(head)
+        console.print(Padding(head, (0, 0, 0, 2), expand=False))
 
 
 def _suppressed(console: Console, report: Report) -> None:

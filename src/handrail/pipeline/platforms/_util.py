@@ -45,10 +45,13 @@ def add(target: list[Location], loc: Location) -> None:
 
 
 def short(text: Any, limit: int = 120) -> str:
-    """One-line form of a command for a Location note."""
+    """One-line form of a command for a Location note, with credentials (URL user info, token
+    query values, long opaque strings) cut, so a note never carries a whole secret."""
+    from handrail.pipeline.classify import redact
+
     if isinstance(text, list):
         text = " ".join(str(t) for t in text)
-    one = " ".join(str(text).split())
+    one = redact(" ".join(str(text).split()))
     return one if len(one) <= limit else one[: limit - 3] + "..."
 
 

@@ -18,6 +18,7 @@ from handrail.pipeline.platforms._util import add, image_tag_kind, parsed, regis
 if TYPE_CHECKING:
     from handrail.core.project import Project
 
+BASE_NAMES = ("compose.yml", "compose.yaml", "docker-compose.yml", "docker-compose.yaml")
 _DEPLOY_NAME = re.compile(r"(^|[._/-])(prod|production|deploy|deployment|live|release|stack|swarm)([._/-]|$)")
 
 
@@ -33,40 +34,73 @@ def is_deploy_file(path: str) -> bool:
 
 
 def read(project: Project, facts: PlatformFacts) -> None:
+    data_by_path: dict[str, dict[str, Any]] = {}
     for path in files(project):
         data = parsed(project, path, "yaml", facts)
         if isinstance(data, dict) and isinstance(data.get("services"), dict):
-            _read_one(path, data, facts)
+            data_by_path[path] = data
+            _health(path, data, facts)
+    deploy = [p for p in data_by_path if is_deploy_file(p)]
+    if not deploy:
+        return
+    # `docker compose -f compose.yml -f compose.deploy.yml`: an override is merged with the base file
+    # beside it, so the base file's images are deployed too.
+    group = list(deploy)
+    for path in deploy:
+        folder, _, name = path.rpartition("/")
+        if name in BASE_NAMES:
+            continue
+        for base in BASE_NAMES:
+            candidate = f"{folder}/{base}" if folder else base
+            if candidate in data_by_path and candidate not in group:
+                group.append(candidate)
+    first = data_by_path[deploy[0]]
+    register(facts, "docker-compose", Location(deploy[0], line_of(first, "services", 1),
+                                               "Compose file used for deploys"))
+    for path in group:
+        facts.sources.setdefault(path, "docker-compose")
+    _images(group, data_by_path, facts)
 
 
-def _read_one(path: str, data: dict[str, Any], facts: PlatformFacts) -> None:
-    services = data["services"]
-    deploy = is_deploy_file(path)
-    if deploy:
-        register(facts, "docker-compose", Location(path, line_of(data, "services", 1),
-                                                   "Compose file used for deploys"))
-    pinned: list[Location] = []
-    for name, svc in services.items():
+def _health(path: str, data: dict[str, Any], facts: PlatformFacts) -> None:
+    for name, svc in data["services"].items():
         if not isinstance(svc, dict):
             continue
         hc = svc.get("healthcheck")
         if isinstance(hc, dict) and hc.get("disable") is not True and not _test_is_none(hc.get("test")):
             add(facts.health_gates, Location(path, line_of(svc, "healthcheck"), f"{name}: compose healthcheck"))
-        image = svc.get("image")
-        if not deploy or not isinstance(image, str):
-            continue
-        kind = image_tag_kind(image)
-        loc = Location(path, line_of(svc, "image"), f"{name}: image {image}")
-        if kind == "mutable":
-            add(facts.mutable_tags, loc)
-        elif kind == "immutable":
-            pinned.append(loc)
-        elif "$" in image:
-            add(facts.implicit_rollback, Location(loc.path, loc.line, f"{loc.note}: tag chosen at deploy time; "
-                                                                      "going back means re-running with the old tag"))
-    for loc in pinned:
-        add(facts.rollback, Location(loc.path, loc.line, f"{loc.note} is an immutable tag: redeploy the previous "
-                                                         "tag to go back"))
+
+
+def _images(group: list[str], data_by_path: dict[str, dict[str, Any]], facts: PlatformFacts) -> None:
+    """Mutable tags are findings; pinned tags are rollback evidence only when nothing deployed is mutable
+    (a pinned postgres does not make a `:latest` app image reversible)."""
+    mutable: list[Location] = []
+    pinned: list[Location] = []
+    variable: list[Location] = []
+    for path in group:
+        for name, svc in data_by_path[path]["services"].items():
+            image = svc.get("image") if isinstance(svc, dict) else None
+            if not isinstance(image, str):
+                continue
+            loc = Location(path, line_of(svc, "image"), f"{name}: image {image}")
+            kind = image_tag_kind(image)
+            if kind == "mutable":
+                mutable.append(loc)
+            elif kind == "immutable":
+                pinned.append(loc)
+            elif "$" in image:
+                variable.append(loc)
+    for loc in mutable:
+        add(facts.mutable_tags, loc)
+    if mutable:
+        return
+    for loc in variable:
+        add(facts.implicit_rollback, Location(loc.path, loc.line, f"{loc.note}: tag chosen at deploy time; going "
+                                                                  "back means re-running with the old tag"))
+    if not variable:
+        for loc in pinned:
+            add(facts.rollback, Location(loc.path, loc.line, f"{loc.note} is an immutable tag: redeploy the "
+                                                             "previous tag to go back"))
 
 
 def _test_is_none(test: Any) -> bool:

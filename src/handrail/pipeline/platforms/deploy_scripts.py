@@ -27,6 +27,7 @@ ROLLBACK_CMD = re.compile(
     r"\b(?:kamal\s+rollback|dep\s+rollback|cap\s+\S+\s+deploy:rollback|heroku\s+(?:releases:)?rollback|"
     r"vercel\s+rollback|kubectl\s+(?:argo\s+)?rollouts?\s+undo|helm\s+rollback|fly(?:ctl)?\s+deploy\b[^\n]*--image|"
     r"npx\s+vercel\s+rollback|envoy\s+run\s+rollback)")
+_GHA_EXPR = re.compile(r"\$\{\{\s*(.*?)\s*\}\}")
 _TAG_FLAG = re.compile(r"(?:-t|--tag)[ =]([\w.${}/:@-]+)")
 
 TOOL_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
@@ -63,6 +64,7 @@ def strip_comment(line: str) -> str:
 
 def analyse(text: str) -> ScriptFacts:
     out = ScriptFacts()
+    text = _GHA_EXPR.sub(lambda m: "${{" + m.group(1).replace(" ", "") + "}}", text)  # one token per expression
     lines = [strip_comment(line) for line in text.splitlines()]
     has_releases = any(_RELEASES.search(line) for line in lines)
     for off, line in enumerate(lines):

@@ -25,6 +25,9 @@ _DEPLOY_WORDS = re.compile(r"deploy|release|version|image|production|current|sym
 _HEADING = re.compile(r"^(#{1,6})\s+(.*)$")
 _INLINE_CODE = re.compile(r"`([^`\n]{3,})`")
 _COMMANDISH = re.compile(r"^\s*(?:\$\s*)?[\w./-]+(?:\s+[-\w./:=@${}\"'<>]+)+")
+# Rolling back a migration batch is not rolling back a deploy (that is the migration half of the question).
+_MIGRATION_ONLY = re.compile(r"migrate:rollback|db:rollback|migrate\s+down|alembic\s+downgrade|migrate:reset|"
+                             r"manage\.py\s+migrate\s+\w+\s+\d{4}|prisma\s+migrate\s+resolve", re.I)
 NEAR = 6
 SECTION_MAX = 60
 
@@ -87,6 +90,7 @@ def _command(body: list[str]) -> str | None:
             candidates.append(line.strip().lstrip("$ ").strip())
         elif not fence:
             candidates.extend(c.strip() for c in _INLINE_CODE.findall(line))
+    candidates = [c for c in candidates if not _MIGRATION_ONLY.search(c)]
     for cand in candidates:
         if ROLLBACK_CMD.search(cand):
             return cand

@@ -48,16 +48,16 @@ def read(project: Project, facts: PlatformFacts) -> None:
 def _read_one(project: Project, path: str, data: dict[str, Any], facts: PlatformFacts) -> None:
     app = data.get("app")
     app_line = toml_key_line(project, path, None, "app") or first_line(project, path)
-    register(facts, "fly", Location(path, app_line, f"Fly app {app}" if app else "Fly app (name set at deploy)"))
-
     deploy = data.get("deploy") if isinstance(data.get("deploy"), dict) else {}
     experimental = data.get("experimental") if isinstance(data.get("experimental"), dict) else {}
+    strategy = str(deploy.get("strategy", "")).strip().lower()
+    note = (f"Fly app {app}" if app else "Fly app (name set at deploy)") + f" (strategy {strategy or 'rolling'})"
+    register(facts, "fly", Location(path, app_line, note))
 
     checks = _health_checks(project, path, data)
     for loc in checks:
         add(facts.health_gates, loc)
 
-    strategy = str(deploy.get("strategy", "")).strip().lower()
     explicit = False
     if strategy:
         line = toml_key_line(project, path, "deploy", "strategy")

@@ -1,8 +1,8 @@
 """Heroku app.json and heroku.yml: release and postdeploy commands, and Heroku's release history.
 
 Heroku keeps every release (slug plus config) and `heroku rollback vNN` restores one;
-database and add-on state are not rolled back. app.json is also used by Expo and other
-tools, so it only counts as Heroku with Heroku-specific keys.
+database and add-on state are not rolled back. app.json is also used by Expo and React
+Native, so it only counts as Heroku with keys of Heroku's app.json schema.
 """
 
 from __future__ import annotations
@@ -17,7 +17,9 @@ from handrail.pipeline.platforms._util import add, first_line, json_key_line, pa
 if TYPE_CHECKING:
     from handrail.core.project import Project
 
-_HEROKU_KEYS = ("buildpacks", "addons", "formation", "stack", "environments", "success_url")
+_HEROKU_KEYS = ("buildpacks", "addons", "formation", "stack", "environments", "success_url", "env", "repository",
+                "logo", "website", "image")
+_NOT_HEROKU_KEYS = ("expo", "displayName", "react-native")
 ROLLBACK_NOTE = ("platform feature: Heroku keeps every release; `heroku rollback vNN` restores code and config "
                  "(database and add-ons are not rolled back)")
 
@@ -37,7 +39,8 @@ def _read_app_json(project: Project, path: str, facts: PlatformFacts) -> None:
     if not isinstance(data, dict):
         return
     scripts = data.get("scripts") if isinstance(data.get("scripts"), dict) else {}
-    if not (any(k in data for k in _HEROKU_KEYS) or "postdeploy" in scripts or "predeploy" in scripts):
+    if any(k in data for k in _NOT_HEROKU_KEYS) or not (
+            any(k in data for k in _HEROKU_KEYS) or "postdeploy" in scripts or "predeploy" in scripts):
         return
     register(facts, "heroku", Location(path, first_line(project, path), "app.json (Heroku app manifest)"))
     for key in ("predeploy", "postdeploy"):

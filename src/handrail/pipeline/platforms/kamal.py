@@ -2,8 +2,9 @@
 
 Kamal tags images with the git SHA, and kamal-proxy only switches traffic once the new
 container answers its health check (`/up` unless proxy.healthcheck.path says otherwise).
-Old containers are kept (`retain_containers`, default 5), which is what
-`kamal rollback VERSION` switches back to.
+Stopped old containers are kept (`retain_containers`, default 5; kamal prune keeps that
+many, `tail -n +(retain+1)` in commands/prune.rb), which is what `kamal rollback VERSION`
+switches back to: 1 still allows one step back, 0 none.
 """
 
 from __future__ import annotations
@@ -36,14 +37,18 @@ def _read_one(project: Project, path: str, data: dict[str, Any], facts: Platform
     anchor = line_of(data, "service") if "service" in data else first_line(project, path)
     dest = "" if is_base else f" destination {path.rsplit('/', 1)[-1].split('.')[1]}"
     note = f"Kamal service {service}{dest}" if service else f"Kamal{dest or ' config'}"
+    if isinstance(data.get("image"), str):
+        note += f" (image {data['image']})"
     register(facts, "kamal", Location(path, anchor, note))
 
     retain = data.get("retain_containers")
     if isinstance(retain, int) and not isinstance(retain, bool):
         line = line_of(data, "retain_containers")
         if retain >= 1:
-            add(facts.rollback, Location(path, line, f"retain_containers {retain}: `kamal rollback VERSION` "
-                                                     "switches back to a kept container (images tagged by git SHA)"))
+            kept = "only the previous container is kept, one step back" if retain == 1 else \
+                f"{retain} old containers kept"
+            add(facts.rollback, Location(path, line, f"retain_containers {retain}: {kept}; `kamal rollback VERSION` "
+                                                     "switches back to one (images tagged by git SHA)"))
         else:
             add(facts.no_rollback, Location(path, line, f"retain_containers {retain}: no old container is kept "
                                                         "for `kamal rollback`"))

@@ -48,22 +48,9 @@ def _read_workload(path: str, doc: dict[str, Any], facts: PlatformFacts) -> None
     name = f"{doc['kind']} {meta.get('name', '?')}"
     spec = doc["spec"]
     register(facts, "kubernetes", Location(path, line_of(doc, "kind", 1), name))
-    if doc["kind"] in ("Deployment", "StatefulSet", "DaemonSet"):
-        limit = spec.get("revisionHistoryLimit")
-        if limit == 0:
-            add(facts.no_rollback, Location(path, line_of(spec, "revisionHistoryLimit"),
-                                            f"{name}: revisionHistoryLimit 0, `kubectl rollout undo` has no "
-                                            "revision to go back to"))
-        else:
-            kept = limit if isinstance(limit, int) and not isinstance(limit, bool) else 10
-            line = line_of(spec, "revisionHistoryLimit") if "revisionHistoryLimit" in spec else line_of(doc, "kind")
-            add(facts.rollback, Location(path, line, f"{name}: `kubectl rollout undo` (revisionHistoryLimit "
-                                                     f"{kept}{'' if limit is not None else ', default'})"))
-    else:
-        add(facts.rollback, Location(path, line_of(doc, "kind"), f"{name}: Argo Rollouts aborts and undoes "
-                                                                 "failed rollouts"))
     template = spec.get("template") if isinstance(spec.get("template"), dict) else {}
     pod = template.get("spec") if isinstance(template.get("spec"), dict) else {}
+    kinds = []
     for container in pod.get("containers") or []:
         if not isinstance(container, dict):
             continue
@@ -72,5 +59,25 @@ def _read_workload(path: str, doc: dict[str, Any], facts: PlatformFacts) -> None
             if isinstance(container.get(probe), dict):
                 add(facts.health_gates, Location(path, line_of(container, probe), f"{name}/{cname}: {probe}"))
         image = container.get("image")
-        if isinstance(image, str) and image_tag_kind(image) == "mutable":
-            add(facts.mutable_tags, Location(path, line_of(container, "image"), f"{name}/{cname}: image {image}"))
+        if isinstance(image, str):
+            kinds.append(image_tag_kind(image))
+            if kinds[-1] == "mutable":
+                add(facts.mutable_tags, Location(path, line_of(container, "image"), f"{name}/{cname}: image {image}"))
+    workload = doc["kind"] in ("Deployment", "StatefulSet", "DaemonSet")
+    limit = spec.get("revisionHistoryLimit")
+    if workload and limit == 0:
+        add(facts.no_rollback, Location(path, line_of(spec, "revisionHistoryLimit"),
+                                        f"{name}: revisionHistoryLimit 0, `kubectl rollout undo` has no revision "
+                                        "to go back to"))
+        return
+    # undo restores the old pod template; with only mutable tags that template pulls the new image again
+    if kinds and all(k == "mutable" for k in kinds):
+        return
+    if workload:
+        kept = limit if isinstance(limit, int) and not isinstance(limit, bool) else 10
+        line = line_of(spec, "revisionHistoryLimit") if "revisionHistoryLimit" in spec else line_of(doc, "kind")
+        add(facts.rollback, Location(path, line, f"{name}: `kubectl rollout undo` (revisionHistoryLimit "
+                                                 f"{kept}{'' if limit is not None else ', default'})"))
+    else:
+        add(facts.rollback, Location(path, line_of(doc, "kind"), f"{name}: Argo Rollouts aborts and undoes "
+                                                                 "failed rollouts"))

@@ -1,5 +1,8 @@
 """Procfile processes and package.json "start": what production runs and what runs on release.
 
+A Procfile alone is not a deploy path (foreman, Overmind and containers read it too); a
+`release:` process is Heroku's release phase, so only that names Heroku as the platform.
+
 A `release:` process (Heroku release phase) usually migrates; it runs before the new
 release takes traffic and is not a smoke test of the deployed app.
 """
@@ -36,7 +39,9 @@ def _read_procfile(project: Project, path: str, facts: PlatformFacts) -> None:
             processes.append((no, m.group(1), m.group(2)))
     if not processes:
         return
-    register(facts, "heroku", Location(path, processes[0][0], "Procfile (Heroku-style process types)"))
+    release = [no for no, name, _ in processes if name == "release"]
+    if release:  # the release phase is Heroku's (and Dokku's); a plain Procfile is often just foreman's
+        register(facts, "heroku", Location(path, release[0], "Procfile release phase (Heroku)"))
     for no, name, cmd in processes:
         if name == "release":
             add(facts.release_commands, Location(path, no, f"release phase: {short(cmd)} (runs before the release "

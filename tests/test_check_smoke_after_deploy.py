@@ -1,0 +1,269 @@
+"""smoke-after-deploy on real workflow files in real git repositories."""
+
+from __future__ import annotations
+
+from handrail.checks import all_rules
+from handrail.checks.smoke_after_deploy import CHECK
+from handrail.core.finding import Severity, Status
+
+W = ".github/workflows/"
+
+DJ_PEARSON_STYLE = """\
+name: Deploy Edge Functions
+on:
+  push:
+    branches: [main]
+jobs:
+  test:
+    runs-on: ubuntu-latest
+    steps:
+      - run: deno test -A
+  deploy-production:
+    runs-on: ubuntu-latest
+    needs: [test]
+    environment:
+      name: production
+      url: https://edge.example.com
+    steps:
+      - name: Deploy to production server
+        uses: appleboy/ssh-action@v1.0.0
+        with:
+          host: ${{ secrets.PRODUCTION_HOST }}
+          script: |
+            cd /opt/edge-functions
+            docker-compose pull
+            docker-compose up -d
+      - name: Verify deployment
+        run: |
+          sleep 30
+          curl -f ${{ secrets.PRODUCTION_URL }}/_health || exit 1
+      - name: Notify on success
+        run: echo "deployed"
+"""
+
+CHECKLY_STATUS = """\
+name: Checkly
+on: [deployment_status]
+jobs:
+  test-e2e:
+    if: github.event.deployment_status.state == 'success'
+    runs-on: ubuntu-latest
+    steps:
+      - uses: actions/checkout@v4
+      - run: npm ci
+      - name: Run checks
+        run: npx checkly test --record
+        env:
+          ENVIRONMENT_URL: ${{ github.event.deployment_status.environment_url }}
+"""
+
+FLY_DEPLOY = """\
+name: Fly Deploy
+on:
+  push:
+    branches: [main]
+jobs:
+  deploy:
+    runs-on: ubuntu-latest
+    steps:
+      - uses: actions/checkout@v4
+      - uses: superfly/flyctl-actions/setup-flyctl@master
+      - run: flyctl deploy --remote-only
+"""
+
+FLY_TOML = """\
+app = "demo"
+
+[http_service]
+  internal_port = 8080
+
+  [[http_service.checks]]
+    interval = "10s"
+    path = "/up"
+"""
+
+
+def _check(project_of, files):
+    return CHECK.run(project_of(files))
+
+
+def test_rule_ids_unique_and_declared():
+    rules = all_rules()
+    for rule in CHECK.rules:
+        assert rules[rule.id][0].id == CHECK.id
+    assert {r.id for r in CHECK.rules} >= {"no-smoke-test", "health-gate-only"}
+
+
+def test_curl_health_after_deploy_in_same_job_passes(project_of):
+    result = _check(project_of, {W + "edge.yml": DJ_PEARSON_STYLE})
+    assert result.status is Status.PASS, result.summary
+    lines = {(loc.path, loc.line) for loc in result.evidence}
+    assert (W + "edge.yml", 17) in lines  # the ssh deploy action step
+    assert (W + "edge.yml", 28) in lines  # curl -f .../_health
+
+
+def test_deploy_without_anything_after_fails(project_of):
+    result = _check(project_of, {W + "fly.yml": FLY_DEPLOY})
+    assert result.status is Status.FAIL
+    [finding] = result.findings
+    assert (finding.rule, finding.path, finding.line) == ("no-smoke-test", W + "fly.yml", 11)
+    assert finding.severity is Severity.MEDIUM
+    assert "flyctl" in finding.message
+
+
+def test_echo_after_deploy_is_not_a_smoke_test(project_of):
+    probe = "          curl -f ${{ secrets.PRODUCTION_URL }}/_health || exit 1\n"
+    wf = DJ_PEARSON_STYLE.replace(probe, "          echo 'curl -f ${{ secrets.PRODUCTION_URL }}/_health'\n")
+    assert _check(project_of, {W + "edge.yml": wf}).status is Status.FAIL
+
+
+def test_smokeshow_is_not_a_smoke_test(project_of):
+    wf = FLY_DEPLOY + "      - name: Smokeshow\n        run: smokeshow upload htmlcov\n"
+    assert _check(project_of, {W + "fly.yml": wf}).status is Status.FAIL
+
+
+def test_curl_post_deploy_hook_after_deploy_is_not_smoke(project_of):
+    wf = FLY_DEPLOY + "      - run: curl -X POST ${{ secrets.RENDER_DEPLOY_HOOK }}\n"
+    result = _check(project_of, {W + "fly.yml": wf})
+    assert result.status is Status.FAIL
+    assert len(result.findings) == 1  # the hook is a second step of the same deploy path, not a smoke
+
+
+def test_curl_health_before_deploy_does_not_count(project_of):
+    wf = FLY_DEPLOY.replace("      - run: flyctl deploy --remote-only\n",
+                            "      - run: curl -f https://demo.fly.dev/up\n      - run: flyctl deploy --remote-only\n")
+    assert _check(project_of, {W + "fly.yml": wf}).status is Status.FAIL
+
+
+def test_smoke_job_that_needs_deploy_passes(project_of):
+    wf = FLY_DEPLOY + """\
+  e2e:
+    needs: deploy
+    runs-on: ubuntu-latest
+    steps:
+      - run: npx playwright test
+        env:
+          PLAYWRIGHT_BASE_URL: https://demo.fly.dev
+"""
+    result = _check(project_of, {W + "fly.yml": wf})
+    assert result.status is Status.PASS
+    assert any(loc.line == 16 for loc in result.evidence)
+
+
+def test_deployment_status_checkly_with_git_platform_passes(project_of):
+    result = _check(project_of, {"vercel.json": "{}", W + "checkly.yml": CHECKLY_STATUS})
+    assert result.status is Status.PASS
+    assert any(loc.path == W + "checkly.yml" and loc.line == 11 for loc in result.evidence)
+    assert any("deployment_status" in loc.note for loc in result.evidence)
+
+
+def test_deployment_status_smoke_covers_ci_deploy_with_environment(project_of):
+    deploy = FLY_DEPLOY.replace("    runs-on: ubuntu-latest\n    steps:",
+                                "    environment: production\n    runs-on: ubuntu-latest\n    steps:")
+    result = _check(project_of, {W + "fly.yml": deploy, W + "checkly.yml": CHECKLY_STATUS})
+    assert result.status is Status.PASS
+
+
+def test_health_gate_only_warns_and_names_it(project_of):
+    result = _check(project_of, {W + "fly.yml": FLY_DEPLOY, "fly.toml": FLY_TOML})
+    assert result.status is Status.WARN
+    [finding] = result.findings
+    assert finding.rule == "health-gate-only" and finding.severity is Severity.LOW
+    assert "fly.toml" in finding.message and "fly.toml" in result.summary
+    assert any(loc.path == "fly.toml" for loc in result.evidence)
+
+
+def test_dockerfile_healthcheck_without_ci_deploy_warns(project_of):
+    dockerfile = "FROM ruby:3.3\nHEALTHCHECK CMD curl -f http://localhost:3000/up || exit 1\nCMD bin/rails s\n"
+    result = _check(project_of, {"Dockerfile": dockerfile})
+    assert result.status is Status.WARN
+    assert any(loc.path == "Dockerfile" and loc.line == 2 for loc in result.evidence)
+
+
+def test_no_deploy_no_gate_is_unknown(project_of):
+    ci = "name: CI\non: [push]\njobs:\n  t:\n    runs-on: ubuntu-latest\n    steps:\n      - run: pytest\n"
+    result = _check(project_of, {W + "ci.yml": ci})
+    assert result.status is Status.UNKNOWN
+    assert "would decide" in result.summary
+
+
+def test_partial_smoke_fails_for_the_unsmoked_path(project_of):
+    wf = DJ_PEARSON_STYLE + """\
+  deploy-docs:
+    needs: [test]
+    runs-on: ubuntu-latest
+    steps:
+      - run: npx wrangler pages deploy docs
+"""
+    result = _check(project_of, {W + "edge.yml": wf})
+    assert result.status is Status.FAIL
+    assert [f.line for f in result.findings] == [35]
+
+
+def test_workflow_run_smoke_after_deploy_workflow_passes(project_of):
+    smoke = """\
+name: Smoke
+on:
+  workflow_run:
+    workflows: [Fly Deploy]
+    types: [completed]
+jobs:
+  probe:
+    runs-on: ubuntu-latest
+    steps:
+      - run: curl --fail --retry 5 https://demo.fly.dev/up
+"""
+    result = _check(project_of, {W + "fly.yml": FLY_DEPLOY, W + "smoke.yml": smoke})
+    assert result.status is Status.PASS
+    assert any(loc.path == W + "smoke.yml" and loc.line == 10 for loc in result.evidence)
+
+
+def test_invalid_workflow_never_silent(project_of):
+    result = _check(project_of, {W + "edge.yml": DJ_PEARSON_STYLE, W + "broken.yml": "on: [push\n"})
+    assert result.status is Status.WARN
+    assert [f.rule for f in result.findings] == ["smoke-invalid-workflow"]
+
+
+def test_database_healthchecks_are_not_deploy_gates(project_of):
+    compose = "services:\n  db:\n    image: postgres:16\n    healthcheck:\n      test: [\"CMD\", \"pg_isready\"]\n"
+    result = _check(project_of, {W + "fly.yml": FLY_DEPLOY, "docker-compose.yml": compose})
+    assert result.status is Status.FAIL  # a database healthcheck says nothing about the deployed app
+    assert [f.rule for f in result.findings] == ["no-smoke-test"]
+
+
+def test_dotenv_wrapped_checkly_on_deployment_status_passes(project_of):
+    wf = CHECKLY_STATUS.replace("npx checkly test --record", "npx dotenv -c production -- npx checkly test --record")
+    assert _check(project_of, {"vercel.json": "{}", W + "checkly.yml": wf}).status is Status.PASS
+
+
+def test_disabled_smoke_job_does_not_count(project_of):
+    wf = CHECKLY_STATUS.replace("    if: github.event.deployment_status.state == 'success'\n", "    if: false\n")
+    assert _check(project_of, {"vercel.json": "{}", W + "checkly.yml": wf}).status is Status.UNKNOWN
+
+
+def test_probe_that_runs_only_on_failure_does_not_count(project_of):
+    wf = FLY_DEPLOY + "      - if: failure()\n        run: curl -f https://demo.fly.dev/up\n"
+    assert _check(project_of, {W + "fly.yml": wf}).status is Status.FAIL
+    ok = FLY_DEPLOY + "      - if: success()\n        run: curl -f https://demo.fly.dev/up\n"
+    assert _check(project_of, {W + "fly.yml": ok}).status is Status.PASS
+
+
+def test_gitlab_verify_stage_after_deploy_passes(project_of):
+    ci = """\
+stages: [test, deploy, verify]
+test:
+  stage: test
+  script:
+    - pytest -q
+deploy:
+  stage: deploy
+  script:
+    - ssh deploy@example.com "cd app && git pull && docker compose up -d"
+verify:
+  stage: verify
+  script:
+    - curl --fail https://example.com/health
+"""
+    result = _check(project_of, {".gitlab-ci.yml": ci})
+    assert result.status is Status.PASS
+    assert {(loc.path, loc.line) for loc in result.evidence} >= {(".gitlab-ci.yml", 9), (".gitlab-ci.yml", 13)}
