@@ -184,3 +184,11 @@ def test_hook_script_in_repo_that_calls_handrail(project_of: Callable[..., Proje
     assert any("runs .claude/hooks/log.sh" in e.note for e in r.evidence)
     other = CHECK.run(project_of({".claude/settings.json": settings, ".claude/hooks/log.sh": "#!/bin/sh\ntrue\n"}))
     assert other.status == Status.WARN
+
+
+def test_finding_names_the_most_telling_file(project_of: Callable[..., Project]) -> None:
+    r = CHECK.run(project_of({".claude/.gitignore": "settings.local.json\n", ".claude/CLAUDE.md": "x\n",
+                              ".claude/commands/deploy.md": "x\n"}))
+    assert by_rule(r, "agent-log-not-logged")[0].path == ".claude/CLAUDE.md"
+    r = CHECK.run(project_of({"CLAUDE.md": "x\n", ".claude/settings.json": '{"permissions": {}}'}))
+    assert by_rule(r, "agent-log-not-logged")[0].path == ".claude/settings.json"

@@ -388,10 +388,9 @@ def test_tests_sharing_the_deploy_jobs_database_secret(project_of: ProjectOf) ->
     r = run(project_of, {f"{WF}/ci.yml": text})
     [f] = of(r, "tests-use-prod-database")
     assert f.line == 13 and f.confidence == Confidence.MEDIUM and "deploy" in f.message
-    assert f.related and f.related[0].line == 23
-    scoped = run(project_of, {f"{WF}/ci.yml": text.replace("    steps:\n      - uses: actions/checkout@v4\n      - run: "
-                                                            "flyctl", "    environment: production\n    steps:\n"
-                                                            "      - uses: actions/checkout@v4\n      - run: flyctl")})
+    assert f.related and f.related[0].line == 22
+    scoped_text = text.replace("    needs: test\n", "    needs: test\n    environment: production\n")
+    scoped = run(project_of, {f"{WF}/ci.yml": scoped_text})
     assert of(scoped, "tests-use-prod-database") == []
 
 
@@ -401,3 +400,39 @@ def test_flask_debug_in_production_env_file(project_of: ProjectOf) -> None:
     assert (f.path, f.line, f.evidence) == (".env.production", 1, "FLASK_DEBUG=1")
     dev = run(project_of, {".env.development": "FLASK_DEBUG=1\nFLASK_ENV=development\n", ".env.example": "X=\n"})
     assert of(dev, "debug-in-production") == []
+
+
+def test_broken_ci_reader_keeps_the_file_half(project_of: ProjectOf, monkeypatch) -> None:
+    import handrail.pipeline
+
+    def boom(project: Project) -> None:
+        raise RuntimeError("reader bug")
+
+    monkeypatch.setattr(handrail.pipeline, "build_pipeline_model", boom)
+    r = run(project_of, {"shop/settings.py": django(debug="True")})
+    assert {f.rule for f in r.findings} == {"debug-in-production", "environments-unparsed"}
+
+
+def test_non_django_settings_module_is_not_judged(project_of: ProjectOf) -> None:
+    r = run(project_of, {"tool/settings.py": "DEBUG = True\nSECRET_KEY = 'k8#2mz!q9v@x7wl$3p0r&t5y'\n"})
+    assert of(r, "debug-in-production") == [] and of(r, "insecure-secret-key") == []
+
+
+def test_project_in_a_subfolder_of_the_repository(make_repo: Callable[..., Path]) -> None:
+    root = make_repo({"app/.env": "API_SECRET=Xk29fjQ0pz8wLm\n", "app/.env.example": "API_SECRET=\n",
+                      "README.md": "monorepo\n"})
+    r = CHECK.run(Project(root / "app"))
+    [f] = of(r, "committed-env-file")
+    assert f.path == ".env" and f.severity == Severity.HIGH
+
+
+def test_prod_module_overrides_only_what_it_sets(project_of: ProjectOf) -> None:
+    files = {
+        "requirements.txt": "django==5.0\n",
+        "config/settings/base.py": django(secret="'k8#2mz!q9v@x7wl$3p0r&t5y'", debug="True"),
+        "config/settings/production.py": "from .base import *\nDEBUG = False\n",
+    }
+    r = run(project_of, files)
+    assert of(r, "debug-in-production") == []
+    [f] = of(r, "insecure-secret-key")
+    assert f.path == "config/settings/base.py" and f.line == 5

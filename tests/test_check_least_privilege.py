@@ -638,3 +638,15 @@ def test_node_read_in_vite_source_folder_is_a_hint(project_of: ProjectOf) -> Non
     }
     [f] = of(run(project_of, files), "service-role-in-client")
     assert f.severity == Severity.MEDIUM and f.confidence == Confidence.LOW
+
+
+def test_broken_ci_reader_keeps_the_client_half(project_of: ProjectOf, monkeypatch) -> None:
+    import handrail.pipeline
+
+    def boom(project: Project) -> PipelineModel:
+        raise RuntimeError("reader bug")
+
+    monkeypatch.setattr(handrail.pipeline, "build_pipeline_model", boom)
+    r = run(project_of, {".env": "NEXT_PUBLIC_STRIPE_SECRET_KEY=sk_live_abcdefghijklmnop\n"})
+    assert [f.rule for f in r.findings] == ["client-exposed-secret", "permissions-unparsed"]
+    assert "reader bug" in r.findings[1].message and r.status == Status.FAIL

@@ -157,6 +157,20 @@ def test_ssh_git_pull_deploy_fails_at_the_exact_line(project_of):
     assert "git pull" in finding.message
 
 
+def test_git_pull_on_the_runner_is_not_an_in_place_deploy_but_a_heredoc_is(project_of):
+    runner = VERCEL_CI.replace("      - run: npx vercel",
+                               "      - run: git pull --rebase origin main\n      - run: npx vercel")
+    result = CHECK.run(project_of({".github/workflows/prod.yml": runner}))
+    assert result.status is Status.PASS
+    heredoc = SSH_GIT_PULL.replace(
+        'ssh deploy@example.com "cd /var/www/app && git pull origin main && php artisan migrate --force"',
+        "ssh deploy@example.com <<'EOF'\n            cd /var/www/app\n            git pull origin main\n"
+        "          EOF")
+    result = CHECK.run(project_of({".github/workflows/deploy.yml": heredoc}))
+    assert result.status is Status.FAIL
+    assert [(f.rule, f.line) for f in result.findings] == [("no-rollback-path", 20)]
+
+
 def test_ci_job_running_a_release_directory_script_passes(project_of):
     wf = SSH_GIT_PULL.replace('ssh deploy@example.com "cd /var/www/app && git pull origin main && php artisan '
                               'migrate --force"', "ssh deploy@example.com 'bash -s' < scripts/deploy.sh")

@@ -173,11 +173,13 @@ def test_health_gate_only_warns_and_names_it(project_of):
     assert any(loc.path == "fly.toml" for loc in result.evidence)
 
 
-def test_dockerfile_healthcheck_without_ci_deploy_warns(project_of):
+def test_dockerfile_healthcheck_without_known_deploy_is_unknown(project_of):
     dockerfile = "FROM ruby:3.3\nHEALTHCHECK CMD curl -f http://localhost:3000/up || exit 1\nCMD bin/rails s\n"
     result = _check(project_of, {"Dockerfile": dockerfile})
-    assert result.status is Status.WARN
+    assert result.status is Status.UNKNOWN  # a HEALTHCHECK alone also serves local runs: no deploy is known
     assert any(loc.path == "Dockerfile" and loc.line == 2 for loc in result.evidence)
+    with_platform = _check(project_of, {"Dockerfile": dockerfile, "fly.toml": 'app = "demo"\n'})
+    assert with_platform.status is Status.WARN
 
 
 def test_no_deploy_no_gate_is_unknown(project_of):
@@ -238,7 +240,9 @@ def test_dotenv_wrapped_checkly_on_deployment_status_passes(project_of):
 
 def test_disabled_smoke_job_does_not_count(project_of):
     wf = CHECKLY_STATUS.replace("    if: github.event.deployment_status.state == 'success'\n", "    if: false\n")
-    assert _check(project_of, {"vercel.json": "{}", W + "checkly.yml": wf}).status is Status.UNKNOWN
+    result = _check(project_of, {"vercel.json": "{}", W + "checkly.yml": wf})
+    assert result.status is Status.FAIL  # Vercel deploys the app and nothing else checks a release
+    assert [(f.rule, f.path) for f in result.findings] == [("no-smoke-test", "vercel.json")]
 
 
 def test_probe_that_runs_only_on_failure_does_not_count(project_of):
@@ -267,3 +271,71 @@ verify:
     result = _check(project_of, {".gitlab-ci.yml": ci})
     assert result.status is Status.PASS
     assert {(loc.path, loc.line) for loc in result.evidence} >= {(".gitlab-ci.yml", 9), (".gitlab-ci.yml", 13)}
+
+
+def test_git_platform_with_only_smokeshow_fails(project_of):
+    ci = ("name: CI\non: [push]\njobs:\n  smoke:\n    name: Smoke\n    runs-on: ubuntu-latest\n    steps:\n"
+          "      - run: pip install smokeshow\n      - run: smokeshow upload htmlcov\n")
+    result = _check(project_of, {"vercel.json": "{}", W + "ci.yml": ci})
+    assert result.status is Status.FAIL
+    assert result.findings[0].rule == "no-smoke-test"
+    assert "vercel" in result.summary
+
+
+def test_deploy_inside_local_composite_action_then_curl_passes(project_of):
+    action = ("name: Deploy to Fly\nruns:\n  using: composite\n  steps:\n"
+              "    - uses: superfly/flyctl-actions/setup-flyctl@master\n"
+              "    - run: flyctl deploy --remote-only\n      shell: bash\n")
+    wf = ("name: Deploy\non: [push]\njobs:\n  deploy:\n    runs-on: ubuntu-latest\n    steps:\n"
+          "      - uses: actions/checkout@v4\n      - uses: ./.github/actions/fly-deploy\n"
+          "      - run: curl -fsS --retry 5 https://corpus-service.fly.dev/health\n")
+    result = _check(project_of, {".github/actions/fly-deploy/action.yml": action, W + "deploy.yml": wf})
+    assert result.status is Status.PASS
+    assert {loc.line for loc in result.evidence} >= {8, 9}
+
+
+def test_gitlab_smoke_that_only_prints_the_status_fails(project_of):
+    ci = """\
+stages: [deploy, verify]
+deploy:
+  stage: deploy
+  script:
+    - flyctl deploy --remote-only
+smoke:
+  stage: verify
+  script:
+    - curl -s -o /dev/null -w "%{http_code}\\n" https://corpus-service.fly.dev/health
+"""
+    result = _check(project_of, {".gitlab-ci.yml": ci})
+    assert result.status is Status.FAIL
+    fixed = ci.replace('-s -o /dev/null -w "%{http_code}\\n"', "--fail --silent --show-error --retry 5")
+    assert _check(project_of, {".gitlab-ci.yml": fixed}).status is Status.PASS
+
+
+def test_bare_procfile_is_not_proof_of_a_deploy(project_of):
+    result = _check(project_of, {"Procfile": "web: bin/start\nworker: bin/jobs\n"})
+    assert result.status is Status.UNKNOWN
+    assert "Procfile" in result.summary
+    heroku = _check(project_of, {"Procfile": "web: bin/start\n", "app.json": "{}"})
+    assert heroku.status is Status.FAIL
+
+
+def test_smoke_job_after_reusable_deploy_call_passes(project_of):
+    called = ("name: deploy\non: workflow_call\njobs:\n  ship:\n    runs-on: ubuntu-latest\n    steps:\n"
+              "      - run: railway up --service web\n")
+    caller = """\
+name: CI
+on: [push]
+jobs:
+  deploy:
+    uses: ./.github/workflows/deploy.yml
+    secrets: inherit
+  smoke:
+    needs: deploy
+    runs-on: ubuntu-latest
+    steps:
+      - run: curl -fsS https://web.up.railway.app/health
+"""
+    result = _check(project_of, {W + "deploy.yml": called, W + "ci.yml": caller})
+    assert result.status is Status.PASS
+    assert any(loc.path == W + "ci.yml" and loc.line == 11 for loc in result.evidence)

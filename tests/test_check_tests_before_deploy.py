@@ -381,3 +381,16 @@ def test_workstation_deploy_tool_and_published_images_are_named(project_of):
     assert "kamal" in result.summary and "config/deploy.yml" in result.summary
     assert "publishes" in result.summary
     assert any(loc.path == W + "docker.yml" and loc.line == 8 for loc in result.evidence)
+
+
+def test_deploy_inside_local_composite_action_is_judged(project_of):
+    action = ("name: Deploy\nruns:\n  using: composite\n  steps:\n    - run: flyctl deploy --remote-only\n"
+              "      shell: bash\n")
+    wf = ("name: Deploy\non: [push]\njobs:\n  test:\n    runs-on: ubuntu-latest\n    steps:\n"
+          "      - run: pytest -q\n  deploy:\n    {needs}runs-on: ubuntu-latest\n    steps:\n"
+          "      - uses: ./.github/actions/fly-deploy\n")
+    files = {".github/actions/fly-deploy/action.yml": action}
+    bad = _check(project_of, {**files, W + "deploy.yml": wf.format(needs="")})
+    assert bad.status is Status.FAIL and bad.findings[0].line == 11
+    good = _check(project_of, {**files, W + "deploy.yml": wf.format(needs="needs: test\n    ")})
+    assert good.status is Status.PASS

@@ -181,3 +181,10 @@ def test_init_outside_git_uses_main(tmp_path: Path) -> None:
     wf = _workflow(tmp_path)
     assert wf[True]["push"]["branches"] == ["main"]
     assert "npm test" in json.dumps(wf["jobs"]["test"]["steps"])
+
+
+def test_existing_workflows_get_a_single_deploy_path_note(make_repo: Callable[..., Path]) -> None:
+    root = make_repo({"requirements.txt": "flask\n", ".github/workflows/deploy.yml": "name: deploy\n"})
+    lines = _init(root)
+    assert lines[1] == f"{WORKFLOW_PATH}: written"
+    assert lines[2].startswith("note: this repository already has workflows (.github/workflows/deploy.yml)")

@@ -302,7 +302,33 @@ def test_curl_without_fail_flag_is_not_smoke_but_status_check_is():
     _model(wf)
     steps = wf.jobs["deploy"].steps
     assert K.SMOKE not in steps[1].kinds
+    assert K.SMOKE in steps[2].kinds  # the status code is captured and compared
     assert K.SMOKE in steps[3].kinds
+
+
+def test_printing_the_status_code_is_not_a_check():
+    wf = _wf({"deploy": [_run(5, "flyctl deploy"),
+                         _run(6, 'curl -s -o /dev/null -w "%{http_code}\\n" https://app.fly.dev/health')]})
+    _model(wf)
+    assert K.SMOKE not in wf.jobs["deploy"].steps[1].kinds
+
+
+@pytest.mark.parametrize(("text", "aliases"), [
+    ("npm run smoke", {"npm run smoke": "node scripts/smoke.mjs https://corpus.netlify.app"}),
+    ("npm run smoke", {}),
+    ("./scripts/smoke-test.sh https://app.io", {}),
+    ("make smoke", {"make smoke": "curl -fsS https://app.io/up"}),
+])
+def test_smoke_scripts_and_aliases(text, aliases):
+    wf = _wf({"deploy": [_run(5, "netlify deploy --prod"), _run(6, text)]})
+    _model(wf, aliases=aliases)
+    assert K.SMOKE in wf.jobs["deploy"].steps[1].kinds
+
+
+def test_smoke_alias_that_only_echoes_is_not_smoke():
+    wf = _wf({"deploy": [_run(5, "netlify deploy --prod"), _run(6, "npm run smoke")]})
+    _model(wf, aliases={"npm run smoke": "echo skipped"})
+    assert K.SMOKE not in wf.jobs["deploy"].steps[1].kinds
 
 
 def test_curl_post_deploy_hook_is_deploy_not_smoke():
@@ -469,3 +495,8 @@ def test_smoke_recognisers_after_deploy(text):
 def test_docker_run_command_is_classified():
     assert K.TEST in kinds("docker run --rm -v $PWD:/app -w /app img pytest -q")
     assert kinds("docker run -d -p 80:80 nginx") == set()
+
+
+def test_exported_docker_host_makes_compose_up_remote():
+    assert tool("export DOCKER_HOST=ssh://deploy@host\ndocker compose up -d") == "docker"
+    assert tool("DOCKER_HOST=ssh://deploy@host true\ndocker compose up -d") is None  # inline: one command only

@@ -213,6 +213,13 @@ def test_kamal_default_up_and_no_retained_containers(project_of):
     assert facts.rollback == []
 
 
+def test_kamal_retain_one_still_keeps_the_previous_container(project_of):
+    # kamal prune keeps `retain` stopped containers (tail -n +(retain+1)), so 1 means one step back
+    facts = read_platforms(project_of({"config/deploy.yml": "service: app\nimage: me/app\nretain_containers: 1\n"}))
+    assert [(loc.line, "one step back" in loc.note) for loc in facts.rollback] == [(3, True)]
+    assert facts.no_rollback == []
+
+
 def test_config_deploy_yml_without_kamal_keys_is_ignored(project_of):
     facts = read_platforms(project_of({"config/deploy.yml": "settings:\n  a: 1\n"}))
     assert "kamal" not in facts.platforms
@@ -453,6 +460,10 @@ def test_analyse_image_tags():
     assert [ref for _, ref in sf.immutable] == ["ghcr.io/a/b:${GITHUB_SHA}"]
     assert [off for off, _ in sf.mutable] == [0, 1, 2]
     assert sf.tools == {"kubernetes": 2}
+    # `ssh -t` is a terminal flag and copying one file is not replacing the app
+    quiet = analyse("ssh -t deploy@web1 'sudo systemctl restart app'\nscp .env deploy@web1:/srv/app/shared/.env\n")
+    assert (quiet.mutable, quiet.in_place) == ([], [])
+    assert [off for off, _ in analyse("scp -r build/ deploy@web1:/var/www/html\n").in_place] == [0]
 
 
 def test_image_tag_kind():

@@ -108,20 +108,39 @@ def test_result_shape_location_fingerprint_properties() -> None:
     assert res["message"]["text"].startswith("message for x-rule") and "Rotate it." in res["message"]["text"]
 
 
-def test_path_none_uses_related_location_or_omits_locations() -> None:
+def test_every_result_has_a_location_as_github_requires() -> None:
     borrowed = _finding("a-rule", Severity.MEDIUM, None, None,
                         related=[Location(None, None, "repo"), Location("fly.toml", 2, "app")])
-    bare = _finding("b-rule", Severity.MEDIUM, None, None)
+    bare = _finding("b-rule", Severity.HIGH, None, None)
     no_line = _finding("c-rule", Severity.LOW, "Dockerfile", None)
     zero_line = _finding("d-rule", Severity.LOW, "Dockerfile", 0)
-    results = _sarif(_report(borrowed, bare, no_line, zero_line))["runs"][0]["results"]
-    by_rule = {r["ruleId"]: r for r in results}
+    doc = _sarif(_report(borrowed, bare, no_line, zero_line))
+    run = doc["runs"][0]
+    for res in run["results"]:  # GitHub rejects the whole upload otherwise (codeql-action#1738)
+        assert res["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
+    by_rule = {r["ruleId"]: r for r in run["results"]}
     loc = by_rule["a-rule"]["locations"][0]
     assert loc["physicalLocation"]["artifactLocation"]["uri"] == "fly.toml"
     assert loc["physicalLocation"]["region"]["startLine"] == 2
-    assert "locations" not in by_rule["b-rule"]
     assert "region" not in by_rule["c-rule"]["locations"][0]["physicalLocation"]
     assert "region" not in by_rule["d-rule"]["locations"][0]["physicalLocation"]
+    # nothing to anchor it to: reported as a tool notification, never silently dropped
+    assert "b-rule" not in by_rule
+    note = run["invocations"][0]["toolExecutionNotifications"]
+    assert [(n["associatedRule"]["id"], n["level"]) for n in note] == [("b-rule", "error")]
+    assert run["properties"]["handrail/unlocated"][0]["fingerprint"] == bare.fingerprint
+
+
+def test_repository_level_finding_is_anchored_at_its_checks_evidence() -> None:
+    bare = _finding("b-rule", Severity.MEDIUM, None, None)
+    report = _report(bare)
+    report.results[0].evidence = [Location(None, None, "whole repo"), Location("README.md", 4, "no setup section")]
+    run = _sarif(report)["runs"][0]
+    loc = run["results"][0]["locations"][0]
+    assert loc["physicalLocation"]["artifactLocation"]["uri"] == "README.md"
+    assert loc["physicalLocation"]["region"]["startLine"] == 4
+    assert loc["message"]["text"].startswith("repository-level finding")
+    assert run["invocations"][0]["toolExecutionNotifications"] == []
 
 
 @pytest.mark.parametrize(("path", "uri"), [

@@ -142,3 +142,15 @@ def test_project_caches_stacks(project_of: Callable[..., Project]) -> None:
     p = project_of({"requirements.txt": "django\n"})
     assert p.stacks is p.stacks
     assert p.parse_counts[("requirements.txt", "lines")] == 1
+
+
+def test_fixture_and_example_manifests_are_not_the_app(project_of: Callable[..., Project]) -> None:
+    st = stacks(project_of, {
+        "pyproject.toml": '[project]\nname = "tool"\ndependencies = ["click"]\n',
+        "tests/fixtures/laravel/composer.json": json.dumps({"require": {"laravel/framework": "11"}}),
+        "tests/fixtures/next/package.json": json.dumps({"dependencies": {"next": "14"}}),
+        "examples/shop/requirements.txt": "django\n", "tests/fixtures/dj/manage.py": "import django\n",
+        "apps/web/package.json": json.dumps({"dependencies": {"express": "4"}}),
+    })
+    assert set(st.frameworks) == {"express"}
+    assert st.frameworks["express"].path == "apps/web/package.json"

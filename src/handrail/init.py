@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from handrail.checks import CHECK_IDS
+from handrail.core.files import display_path
 
 if TYPE_CHECKING:
     from handrail.core.files import FileIndex
@@ -82,7 +83,14 @@ def run_init(project: Project, ci: str | None = None, force: bool = False) -> It
     profile = profile_for(project)
     yield _write(project.root, "handrail.toml", config_text(project, profile), force)
     if ci == "github":
+        existing = [p for p in project.files.glob(".github/workflows/*.yml", ".github/workflows/*.yaml")
+                    if p != WORKFLOW_PATH]
         yield _write(project.root, WORKFLOW_PATH, workflow_text(project, profile), force)
+        if existing:
+            more = f" (+{len(existing) - 3} more)" if len(existing) > 3 else ""
+            shown = ", ".join(display_path(p) for p in existing[:3]) + more
+            yield (f"note: this repository already has workflows ({shown}); if one of them deploys, keep a single "
+                   f"deploy path: merge the test/smoke steps into it or delete one deploy job")
     elif ci is not None:
         raise InitError(f"--ci {ci}: unsupported CI provider (supported: github)")
 
@@ -125,7 +133,8 @@ def _detected(project: Project) -> str:
     for label, found in (("frameworks", st.frameworks), ("databases", st.databases), ("deploy", st.deploy),
                          ("ci", st.ci)):
         if found:
-            parts.append(f"{label}: " + ", ".join(f"{name} ({loc.path})" for name, loc in found.items()))
+            parts.append(f"{label}: " + ", ".join(f"{name} ({display_path(loc.path or '-')})"
+                                                  for name, loc in found.items()))
     return "; ".join(parts) or "nothing recognised (generic defaults)"
 
 
@@ -491,7 +500,7 @@ def _deploy_steps(project: Project) -> str:
     platform = _deploy_platform(project)
     if platform:
         secret, steps = _DEPLOY[platform]
-        source = re.sub(r"[\r\n]+", " ", project.stacks.deploy[platform].path or platform)
+        source = re.sub(r"[\r\n]+", " ", display_path(project.stacks.deploy[platform].path or platform))
         note = (f"      # EDIT ME: deploy for {platform} (detected from {source}); "
                 f"set the {secret} secret on the production environment.\n")
         return note + steps

@@ -217,7 +217,7 @@ class AgentLog(Check):
         for agent, patterns in AGENT_MARKERS.items():
             exact = [p for p in patterns if "*" not in p and p in files]
             globbed = files.glob(*[p for p in patterns if "*" in p])
-            markers = list(dict.fromkeys(exact + globbed))
+            markers = sorted(dict.fromkeys(exact + globbed), key=_marker_rank)
             local = [p for p in _LOCAL_CONFIGS.get(agent, ()) if p not in files and _local_file(project, p)]
             if not markers and not local:
                 continue
@@ -319,6 +319,16 @@ class AgentLog(Check):
 _LOCAL_CONFIGS: dict[str, tuple[str, ...]] = {"claude": (".claude/settings.local.json",)}
 _VERDICT_TEXT = {"full": "Handrail hooks on tool calls", "partial": "partly logged",
                  "other": "hooked by a non-Handrail command", "none": "not logged"}
+
+
+def _marker_rank(path: str) -> tuple[int, str]:
+    """Name the most telling file first: hook/settings config, then instruction files, then the rest."""
+    name = path.rsplit("/", 1)[-1]
+    if name in ("settings.json", "hooks.json", "config.toml", "settings.local.json"):
+        return 0, path
+    if name.endswith((".md", ".mdc")) or name.startswith("."):
+        return (1 if "/" not in path or name.endswith(".md") else 2), path
+    return 3, path
 
 
 def _commands(value: Any, matcher: str | None, depth: int = 0) -> list[tuple[str | None, str]]:

@@ -200,13 +200,22 @@ class Environments(Check):
     )
 
     def run(self, project: Project) -> CheckResult:
-        return self.evaluate(project, project.pipeline)
+        try:
+            model = project.pipeline
+        except Exception as exc:  # a CI reader bug must not hide the file-based half of this check
+            result = self.evaluate(project, PipelineModel())
+            result.findings.append(self.finding(
+                "environments-unparsed",
+                f"CI configuration could not be read ({exc.__class__.__name__}: {exc}); CI rules were skipped.",
+                None, None, key="pipeline-error", confidence=Confidence.LOW))
+            return result
+        return self.evaluate(project, model)
 
     def evaluate(self, project: Project, model: PipelineModel) -> CheckResult:
         findings: list[Finding] = []
         evidence: list[Location] = []
         tracked = _tracked_files(project)
-        commands = self._production_commands(project, findings)
+        commands = self._production_commands(project, findings, model)
         findings.extend(self._env_files(project, tracked, evidence))
         findings.extend(self._django(project, evidence))
         findings.extend(self._flask(project, commands))
@@ -343,6 +352,7 @@ class Environments(Check):
         out: list[Finding] = []
         settings = project.files.glob("**/settings.py", "**/settings/*.py", "**/settings_*.py")
         modules: dict[str, dict[str, tuple[int, ast.expr]]] = {}
+        parsed: dict[str, dict[str, tuple[int, ast.expr]]] = {}
         for path in settings:
             tree = self._py(project, path, out)
             if tree is None:
@@ -355,19 +365,23 @@ class Environments(Check):
                             assigns[target.id] = (node.lineno, node.value)
                 elif isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name) and node.value:
                     assigns[node.target.id] = (node.lineno, node.value)
-            if "DEBUG" in assigns or "SECRET_KEY" in assigns or "INSTALLED_APPS" in (project.text(path) or ""):
+            parsed[path] = assigns
+            text = project.text(path) or ""
+            is_django = "django" in project.stacks.frameworks or "django" in text.lower() or "INSTALLED_APPS" in text
+            if is_django and ("DEBUG" in assigns or "SECRET_KEY" in assigns or "INSTALLED_APPS" in text):
                 modules[path] = assigns
         for path, assigns in modules.items():
             stem = path.rsplit("/", 1)[-1][:-3]
             if _DEV_NAMES.search(stem) and not _PROD_NAMES.search(stem):
                 continue  # development/test settings may debug freely
             folder = path.rsplit("/", 1)[0] if "/" in path else ""
-            overridden_by_prod = any(
-                other != path and (other.rsplit("/", 1)[0] if "/" in other else "") == folder
-                and _PROD_NAMES.search(other.rsplit("/", 1)[-1]) for other in modules)
-            out.extend(self._django_debug(path, assigns, overridden_by_prod, evidence))
-            out.extend(self._django_secret(path, assigns, overridden_by_prod))
-            out.extend(self._django_hosts(path, assigns, overridden_by_prod))
+            # a production module beside this one that sets the same name wins in production
+            overridden = {key for other, other_assigns in parsed.items()
+                          if other != path and (other.rsplit("/", 1)[0] if "/" in other else "") == folder
+                          and _PROD_NAMES.search(other.rsplit("/", 1)[-1]) for key in other_assigns}
+            out.extend(self._django_debug(path, assigns, "DEBUG" in overridden, evidence))
+            out.extend(self._django_secret(path, assigns, "SECRET_KEY" in overridden))
+            out.extend(self._django_hosts(path, assigns, "ALLOWED_HOSTS" in overridden))
         return out
 
     def _django_debug(self, path: str, assigns: dict, overridden: bool, evidence: list[Location]) -> list[Finding]:
@@ -509,7 +523,7 @@ class Environments(Check):
         return out
 
     # --- production start commands and environments ------------------------------------------
-    def _production_commands(self, project: Project, findings: list[Finding]) -> list[Command]:
+    def _production_commands(self, project: Project, findings: list[Finding], model: PipelineModel) -> list[Command]:
         cmds: list[Command] = []
         files = project.files
         for path in files.glob("Procfile", "**/Procfile", "Procfile.*", "**/Procfile.*"):
@@ -547,7 +561,7 @@ class Environments(Check):
                     self._dev_env_finding("app.json", project.find_line("app.json", f'"{key}"') or 1, str(key),
                                           value, "Heroku app.json", findings)
         self._resolve_scripts(project, cmds)
-        for loc in getattr(project.pipeline.platforms, "start_commands", []) if _pipeline_ok(project) else []:
+        for loc in model.platforms.start_commands:
             if not loc.path or not loc.note or any(c.path == loc.path and c.line == loc.line for c in cmds):
                 continue
             base = loc.path.rsplit("/", 1)[-1]
@@ -859,34 +873,15 @@ def _logical_lines(lines: list[str]) -> list[tuple[int, str]]:
     return out
 
 
-def _pipeline_ok(project: Project) -> bool:
-    try:
-        project.pipeline  # noqa: B018 - build it once; a broken pipeline reader must not stop this check
-    except Exception:
-        return False
-    return True
-
-
 def _tracked_files(project: Project) -> set[str] | None:
+    """Paths git tracks, relative to the project root (ls-files answers relative to its working folder)."""
     if not project.git_facts.is_repo:
         return None
     try:
         raw = project.git.run("ls-files", "-z", check=False)
     except (OSError, subprocess.SubprocessError, RuntimeError):
         return None
-    top = project.git.toplevel
-    prefix = ""
-    if top is not None and top.resolve() != project.root:
-        try:
-            prefix = project.root.relative_to(top.resolve()).as_posix() + "/"
-        except ValueError:
-            prefix = ""
-    out = set()
-    for rec in raw.split(b"\x00"):
-        if rec:
-            path = os.fsdecode(rec)
-            out.add(path[len(prefix):] if prefix and path.startswith(prefix) else path)
-    return out
+    return {os.fsdecode(rec) for rec in raw.split(b"\x00") if rec}
 
 
 def _scripts(project: Project, path: str) -> dict[str, str]:

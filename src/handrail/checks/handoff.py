@@ -187,14 +187,16 @@ class Handoff(Check):
                 status = Status.UNKNOWN
                 notes.append(f"docs ({_list(docs)}) but no code and no setup/test instructions")
         elif not tests:
+            first = _first(setup)
             findings.append(self.finding(
-                "handoff-no-tests", f"Setup is documented ({setup[0].path}:{setup[0].line}) but no document says how "
-                "to run the tests.", setup[0].path, setup[0].line, key="no-tests"))
+                "handoff-no-tests", f"Setup is documented ({first.path}:{first.line}) but no document says how "
+                "to run the tests.", first.path, first.line, key="no-tests"))
             status = Status.WARN
         elif not setup:
+            first = _first(tests)
             findings.append(self.finding(
-                "handoff-no-setup", f"Tests are documented ({tests[0].path}:{tests[0].line}) but no document says "
-                "how to set the project up.", tests[0].path, tests[0].line, key="no-setup"))
+                "handoff-no-setup", f"Tests are documented ({first.path}:{first.line}) but no document says "
+                "how to set the project up.", first.path, first.line, key="no-setup"))
             status = Status.WARN
         else:
             status = Status.PASS
@@ -538,6 +540,11 @@ def _evidence_subset(items: list[Instruction], limit: int = 10) -> list[Instruct
     return out
 
 
+def _first(items: list[Instruction]) -> Instruction:
+    """The instruction to cite: the first command, else the first heading (doc order)."""
+    return sorted(items, key=lambda i: i.how != "command")[0]
+
+
 def _list(paths: list[str], limit: int = 4) -> str:
     return ", ".join(paths[:limit]) + (f" (+{len(paths) - limit} more)" if len(paths) > limit else "")
 
@@ -547,7 +554,7 @@ def _summary(status: Status, docs: list[str], setup: list[Instruction], tests: l
     parts = []
     if docs:
         def where(items: list[Instruction]) -> str:
-            first = sorted(items, key=lambda i: i.how != "command")[0]
+            first = _first(items)
             return f"{first.path}:{first.line}"
 
         setup_s = f"setup at {where(setup)}" if setup else "no setup instructions"

@@ -48,7 +48,7 @@ def secret_names(value: Any) -> Iterator[str]:
     """Names of `secrets.X` references anywhere inside a loaded YAML value."""
     if isinstance(value, str):
         for m in SECRET_REF.finditer(value):
-            yield m.group(1) or m.group(2)
+            yield (m.group(1) or m.group(2)).upper()  # secret names are case-insensitive
     elif isinstance(value, dict):
         for k, v in value.items():
             yield from secret_names(k)
@@ -254,12 +254,15 @@ def job_needs(wf: Workflow, job: Job, model: PipelineModel | None = None, depth:
                 out.opaque.extend(sub_needs.opaque)
                 out.unknown_actions.extend(sub_needs.unknown_actions)
     envs = [job.raw.get("env") if isinstance(job.raw, dict) else None] + [s.env for s in job.steps]
+    recognised = any(rx.search(s.run or "") for s in job.steps for rx, _ in _RUN_NEEDS)
     for env in envs:
         if not isinstance(env, dict):
             continue
         for key, value in env.items():
-            if key in ("GH_TOKEN", "GITHUB_TOKEN") or not _GITHUB_TOKEN_REF.search(_text(value)):
+            if not _GITHUB_TOKEN_REF.search(_text(value)):
                 continue
+            if key in ("GH_TOKEN", "GITHUB_TOKEN") and recognised:
+                continue  # read below, command by command
             loc = Location(wf.path, line_of(env, key, job.line) or job.line, f"gives the token to commands as {key}")
             if re.search(r"REGISTRY|DOCKER|GHCR|CR_PAT", str(key), re.I):
                 out.scopes.setdefault("packages", loc)  # a registry login with GITHUB_TOKEN: ghcr.io pushes
@@ -527,7 +530,16 @@ class LeastPrivilege(Check):
     )
 
     def run(self, project: Project) -> CheckResult:
-        return self.evaluate(project, project.pipeline)
+        try:
+            model = project.pipeline
+        except Exception as exc:  # a CI reader bug must not hide the file-based half of this check
+            result = self.evaluate(project, PipelineModel())
+            result.findings.append(self.finding(
+                "permissions-unparsed",
+                f"CI configuration could not be read ({exc.__class__.__name__}: {exc}); CI rules were skipped.",
+                None, None, key="pipeline-error", confidence=Confidence.LOW))
+            return result
+        return self.evaluate(project, model)
 
     def evaluate(self, project: Project, model: PipelineModel) -> CheckResult:
         findings: list[Finding] = []

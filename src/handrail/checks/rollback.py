@@ -288,20 +288,25 @@ def _ci_paths(model: PipelineModel, platforms: dict[str, DeployPath]) -> list[De
             out.append(path)
         for step in job.steps:
             if step.kinds & {StepKind.DEPLOY, StepKind.ROLLBACK, StepKind.PUBLISH, StepKind.BUILD}:
+                on_server = "self-hosted" in str(job.runs_on or "")
                 for text, start, is_run in _step_text(step):
-                    _apply_script(path, analyse(text), wf.path, start, is_run)
+                    _apply_script(path, analyse(text), wf.path, start, is_run, on_server)
     return out
 
 
-def _apply_script(path: DeployPath, sf: ScriptFacts, file: str, start: int, is_run: bool) -> None:
+def _apply_script(path: DeployPath, sf: ScriptFacts, file: str, start: int, is_run: bool,
+                  on_server: bool = False) -> None:
+    """Fold one CI script into a path. A `git pull` counts as an in-place deploy only where it runs on
+    a server: inside ssh, in an ssh action's script (not `run`), or on a self-hosted runner."""
     def at(off: int) -> int:
         return start + off if is_run else start
 
+    in_place = sf.in_place if (on_server or not is_run) else sf.in_place_remote()
     for off, line in sf.release_layout[:1]:
         path.good.append(Location(file, at(off), f"release directory layout, atomic switch: {short(line, 90)}"))
     for off, line in sf.rollback_cmds:
         path.good.append(Location(file, at(off), f"rollback command: {short(line, 90)}"))
-    for off, line in sf.in_place:
+    for off, line in in_place:
         path.bad.append(Location(file, at(off), f"in-place update of the live folder: {short(line, 90)} (the previous "
                                                 "version is overwritten)"))
     for off, ref in sf.immutable:

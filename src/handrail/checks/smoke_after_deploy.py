@@ -15,8 +15,16 @@ import re
 from typing import TYPE_CHECKING
 
 from handrail.checks.base import Check, Rule
-from handrail.core.finding import CheckResult, Finding, Location, Severity, Status
-from handrail.pipeline.classify import DeployPath, Hit, deploy_paths, never_runs, step_path
+from handrail.core.finding import CheckResult, Confidence, Finding, Location, Severity, Status
+from handrail.pipeline.classify import (
+    DeployPath,
+    Hit,
+    callers_of,
+    deploy_paths,
+    never_runs,
+    platform_files,
+    step_path,
+)
 from handrail.pipeline.model import PipelineModel, Step, StepKind, Workflow
 
 if TYPE_CHECKING:
@@ -68,7 +76,7 @@ class SmokeAfterDeploy(Check):
         status_smoke = _deployment_status_smoke(model)
         paths = deploy_paths(model)
         if not paths:
-            return self._no_deploy(model, gates, status_smoke, invalid)
+            return self._no_deploy(project, model, gates, status_smoke, invalid)
         findings: list[Finding] = []
         evidence: list[Location] = []
         smoked: list[str] = []
@@ -109,13 +117,20 @@ class SmokeAfterDeploy(Check):
             return self.result(Status.WARN, summary + note, invalid, evidence)
         return self.result(Status.PASS, summary, [], evidence)
 
-    def _no_deploy(self, model: PipelineModel, gates: list[Location], status_smoke: list[Location],
-                   invalid: list[Finding]) -> CheckResult:
+    def _no_deploy(self, project: Project, model: PipelineModel, gates: list[Location],
+                   status_smoke: list[Location], invalid: list[Finding]) -> CheckResult:
         note = _invalid_note(invalid)
         if status_smoke:
             return self.result(Status.WARN if invalid else Status.PASS,
                                "no CI job deploys, but every successful deployment (deployment_status) is smoke-tested"
                                + note, invalid, status_smoke)
+        found = platform_files(project, model)
+        # Compose and Dockerfile health checks also serve local runs: without a known deploy they prove nothing.
+        local_only = all(_local_gate(g) for g in gates)
+        if gates and local_only and not found:
+            return self.unknown("no deploy found in CI or platform configuration; only container health checks ("
+                                + ", ".join(_loc(g) for g in gates[:3]) + ") exist, which also serve local runs; a "
+                                "deploy job followed by an HTTP check would decide this" + note, gates, invalid)
         if gates:
             finding = self.finding("health-gate-only", "the platform gates releases on a health check ("
                                    + ", ".join(_loc(g) for g in gates[:3]) + ") but nothing smoke-tests the app "
@@ -123,6 +138,25 @@ class SmokeAfterDeploy(Check):
                                    related=gates[:5])
             return self.result(Status.WARN, "no CI deploy found; only a platform health gate checks releases ("
                                + ", ".join(_loc(g) for g in gates[:3]) + ")" + note, [finding, *invalid], gates)
+        # A bare Procfile is also what foreman/overmind read locally: on its own it does not prove a deploy.
+        heroku_files = {"app.json", "heroku.yml"} & {loc.path for loc in found}
+        platforms = [loc for loc in found if loc.path != "Procfile" or heroku_files]
+        if not platforms and found:
+            return self.unknown("a Procfile is the only deploy hint (Heroku/Dokku, or just a local process manager); "
+                                "a post-deploy HTTP check in CI or a deployment_status workflow would decide this"
+                                + note, found, invalid)
+        if platforms:
+            # The platform deploys this app (from git or a workstation); nothing in the repo checks a release.
+            names = ", ".join(sorted({loc.note.split(":", 1)[0] for loc in platforms}))
+            first = platforms[0]
+            finding = self.finding(
+                "no-smoke-test", f"{names} deploys this app ({', '.join(_loc(p) for p in platforms[:3])}) and "
+                "nothing smoke-tests a release: no check after a CI deploy, no deployment_status workflow, no "
+                "health gate", first.path, first.line, key="platform-deploy", confidence=Confidence.MEDIUM,
+                related=platforms[:5])
+            return self.result(Status.FAIL, f"{names} deploys this app and no smoke test or health gate checks a "
+                               "release (a deployment_status workflow running an HTTP check would)" + note,
+                               [finding, *invalid], platforms)
         return self.unknown("no deploy found in CI or platform configuration; a CI deploy job followed by an HTTP "
                             "check of the deployed URL (or a deployment_status workflow) would decide this" + note,
                             findings=invalid)
@@ -137,6 +171,11 @@ _BACKING_SERVICE = re.compile(r"(?i)^(?:[\w.\-]*[-_])?(?:db|database|postgres(?:
 def app_health_gates(model: PipelineModel) -> list[Location]:
     """Health gates that watch the app itself; a database's compose healthcheck says nothing about a deploy."""
     return [g for g in model.platforms.health_gates if not _BACKING_SERVICE.match(g.note or "")]
+
+
+def _local_gate(loc: Location) -> bool:
+    name = (loc.path or "").rsplit("/", 1)[-1].lower()
+    return "dockerfile" in name or "compose" in name
 
 
 def _loc(loc: Location) -> str:
@@ -183,7 +222,7 @@ def _deployment_status_smoke(model: PipelineModel) -> list[Location]:
     return out
 
 
-def smoke_after(model: PipelineModel, dp: DeployPath, status_smoke: list[Location]) -> list[Location]:
+def smoke_after(model: PipelineModel, dp: DeployPath, status_smoke: list[Location], depth: int = 0) -> list[Location]:
     """Where the deploy path `dp` is smoke-tested, if anywhere."""
     wf, job, step = dp.workflow, dp.job, dp.step
     seq = dp.hit.seq if dp.hit else -1
@@ -217,6 +256,12 @@ def smoke_after(model: PipelineModel, dp: DeployPath, status_smoke: list[Locatio
                         *locs]
     if status_smoke and (job.environment or dp.tool in _STATUS_POSTING_TOOLS):
         return status_smoke
+    if wf.trigger("workflow_call") is not None and depth < 3:
+        # A reusable deploy workflow: a smoke job after the calling job counts.
+        for cwf, cjob in callers_of(model, wf):
+            locs = smoke_after(model, DeployPath(cwf, cjob, step, dp.hit), status_smoke, depth + 1)
+            if locs:
+                return locs
     return []
 
 

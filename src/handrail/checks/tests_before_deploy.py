@@ -18,23 +18,21 @@ from typing import TYPE_CHECKING
 from handrail.checks.base import Check, Rule
 from handrail.core.finding import CheckResult, Confidence, Finding, Location, Severity, Status
 from handrail.core.yamlload import LMap
-from handrail.pipeline.classify import DeployPath, Hit, deploy_paths, first_hit, never_runs, step_path
+from handrail.pipeline.classify import (
+    GIT_PLATFORMS,
+    DeployPath,
+    Hit,
+    callers_of,
+    deploy_paths,
+    first_hit,
+    never_runs,
+    platform_files,
+    step_path,
+)
 from handrail.pipeline.model import Job, PipelineModel, Step, StepKind, Workflow
 
 if TYPE_CHECKING:
     from handrail.core.project import Project
-
-# Files that mean "a platform deploys this repository", outside CI (platform readers cover most of them).
-PLATFORM_FILES = {
-    "vercel.json": "vercel", "netlify.toml": "netlify", "render.yaml": "render", "render.yml": "render",
-    "fly.toml": "fly", "Procfile": "heroku", "app.json": "heroku", "railway.toml": "railway",
-    "railway.json": "railway", "firebase.json": "firebase", "wrangler.toml": "cloudflare", "amplify.yml": "amplify",
-    "app.yaml": "app-engine", "config/deploy.yml": "kamal", "deploy.php": "deployer", "Capfile": "capistrano",
-    "serverless.yml": "serverless", "Envoy.blade.php": "envoy",
-}
-# Platforms that build and release on a git push (their own integration, not a CI job).
-GIT_PLATFORMS = {"vercel", "netlify", "render", "heroku", "railway", "fly", "firebase", "cloudflare", "amplify",
-                 "app-engine"}
 
 _SUCCESS_CONCLUSION = re.compile(r"workflow_run\.conclusion\s*==\s*['\"]success['\"]")
 _RUNS_ANYWAY = re.compile(r"\balways\(\)|!\s*cancelled\(\)|\bfailure\(\)")
@@ -178,18 +176,6 @@ def _invalid_note(invalid: list[Finding]) -> str:
         sorted({f.path or "" for f in invalid}))
 
 
-def platform_files(project: Project, model: PipelineModel) -> list[Location]:
-    """Where a platform that deploys from git is configured (platform readers first, then known file names)."""
-    out: dict[str, Location] = {}
-    for name, loc in model.platforms.platforms.items():
-        if loc.path and name != "docker-compose":
-            out.setdefault(loc.path, Location(loc.path, loc.line, f"{name}: platform configuration"))
-    for path, name in PLATFORM_FILES.items():
-        if project.exists(path) and path not in out:
-            out[path] = Location(path, 1, f"{name}: platform configuration")
-    return list(out.values())
-
-
 # --------------------------------------------------------------------------------------
 # gating
 # --------------------------------------------------------------------------------------
@@ -255,7 +241,7 @@ def gate_for(model: PipelineModel, dp: DeployPath, depth: int = 0) -> Gate:
         return _workflow_run_gate(model, wf, job, step, wr.workflows, wr.line)
     # 4. a reusable workflow: gated when every caller is
     if wf.trigger("workflow_call") is not None and depth < 3:
-        callers = _callers(model, wf)
+        callers = callers_of(model, wf)
         if callers:
             gates = [gate_for(model, DeployPath(cwf, cjob, step, dp.hit), depth + 1) for cwf, cjob in callers]
             if all(g.gated for g in gates):
@@ -268,17 +254,6 @@ def gate_for(model: PipelineModel, dp: DeployPath, depth: int = 0) -> Gate:
         return Gate(False, reason="without needing the test job of the same workflow: both run at once, so the "
                                   "deploy does not wait for the tests")
     return Gate(False, reason="and no test job runs before it")
-
-
-def _callers(model: PipelineModel, wf: Workflow) -> list[tuple[Workflow, Job]]:
-    out = []
-    for other, job in model.jobs():
-        if other is wf or not job.uses:
-            continue
-        target = job.uses.split("@", 1)[0].lstrip("./")
-        if target and target == wf.path.lstrip("./"):
-            out.append((other, job))
-    return out
 
 
 def _workflow_run_gate(model: PipelineModel, wf: Workflow, job: Job, step: Step, names: list[str],
@@ -324,4 +299,4 @@ def _manual(wf: Workflow, job: Job) -> bool:
 
 CHECK = TestsBeforeDeploy()
 
-__all__ = ["CHECK", "GIT_PLATFORMS", "PLATFORM_FILES", "Gate", "TestsBeforeDeploy", "gate_for", "platform_files"]
+__all__ = ["CHECK", "Gate", "TestsBeforeDeploy", "gate_for"]

@@ -7,6 +7,7 @@ can say *why* it thinks an app is Laravel or deploys to Fly.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -44,6 +45,15 @@ _GEM_FRAMEWORKS = {"rails": "rails"}
 _GEM_DATABASES = {"pg": "postgresql", "mysql2": "mysql", "sqlite3": "sqlite", "trilogy": "mysql"}
 
 
+# Manifests in these folders describe test fixtures or samples, not the app being checked.
+_NOT_APP_DIRS = frozenset({"tests", "test", "spec", "fixtures", "fixture", "examples", "example", "docs", "samples",
+                           "testdata", "__fixtures__", "e2e", "corpus", "bench", "benchmarks"})
+
+
+def _app(paths: Iterable[str]) -> list[str]:
+    return [p for p in paths if not _NOT_APP_DIRS.intersection(p.split("/")[:-1])]
+
+
 def detect_stacks(project: Project) -> Stacks:
     st = Stacks()
     files = project.files
@@ -59,14 +69,14 @@ def detect_stacks(project: Project) -> Stacks:
     for name in ("firebase.json", "firestore.rules", ".firebaserc"):
         if name in files and "firebase" not in st.frameworks:
             st.frameworks["firebase"] = Location(name, None, name)
-    for schema in files.glob("**/schema.prisma"):
+    for schema in _app(files.glob("**/schema.prisma")):
         st.frameworks.setdefault("prisma", Location(schema, None, "Prisma schema"))
         m = _search(project, schema, r'provider\s*=\s*"(postgresql|mysql|sqlite|sqlserver|mongodb|cockroachdb)"')
         if m:
             engine = {"cockroachdb": "postgresql"}.get(m[0], m[0])
             st.databases.setdefault(engine, Location(schema, m[1], f"datasource provider {m[0]}"))
 
-    for env_file in files.named(".env.example", ".env", ".env.production", ".env.local"):
+    for env_file in _app(files.named(".env.example", ".env", ".env.production", ".env.local")):
         m = _search(project, env_file, r"^DB_CONNECTION=(pgsql|mysql|mariadb|sqlite)")
         if m:
             engine = {"pgsql": "postgresql", "mariadb": "mysql"}.get(m[0], m[0])
@@ -103,7 +113,7 @@ def _search(project: Project, path: str, pattern: str) -> tuple[str, int] | None
 def _detect_node(project: Project, st: Stacks) -> None:
     from handrail.core.project import ParseError
 
-    for pkg in project.files.named("package.json"):
+    for pkg in _app(project.files.named("package.json")):
         try:
             data = project.json(pkg)
         except ParseError:
@@ -137,13 +147,11 @@ _PY_IMPORTS = (("fastapi", re.compile(r"^\s*(from\s+fastapi\s+import|import\s+fa
                ("flask", re.compile(r"^\s*(from\s+flask\s+import|import\s+flask)\b")),
                ("django", re.compile(r"^\s*(from\s+django[.\s]|import\s+django)\b")))
 _PY_SOURCE_SCAN_LIMIT = 300
-# Imports in these folders describe samples or test doubles, not the app itself.
-_NOT_APP_DIRS = frozenset({"tests", "test", "fixtures", "examples", "example", "docs", "samples", "testdata"})
 
 
 def _detect_python(project: Project, st: Stacks) -> None:
     files = project.files
-    for path in files.glob(*_PY_MANIFESTS):
+    for path in _app(files.glob(*_PY_MANIFESTS)):
         for no, line in enumerate(project.lines(path), 1):
             low = line.strip().lower()
             if low.startswith("#"):
@@ -155,17 +163,16 @@ def _detect_python(project: Project, st: Stacks) -> None:
                 if _py_dep(dep, low):
                     st.databases.setdefault(db, Location(path, no, f"depends on {dep}"))
     if not any(fw in st.frameworks for fw in _PY_FRAMEWORKS.values()):
-        sources = sorted((p for p in files.paths() if p.endswith(".py")
-                          and not _NOT_APP_DIRS.intersection(p.split("/")[:-1])), key=lambda p: (p.count("/"), p))
+        sources = sorted(_app(p for p in files.paths() if p.endswith(".py")), key=lambda p: (p.count("/"), p))
         for path in sources[:_PY_SOURCE_SCAN_LIMIT]:
             for no, line in enumerate(project.lines(path)[:200], 1):
                 for fw, rx in _PY_IMPORTS:
                     if fw not in st.frameworks and rx.match(line):
                         st.frameworks[fw] = Location(path, no, f"imports {fw}")
-    for manage in files.named("manage.py"):
+    for manage in _app(files.named("manage.py")):
         if "django" in (project.text(manage) or "").lower():
             st.frameworks.setdefault("django", Location(manage, None, "Django manage.py"))
-    for settings in files.glob("**/settings.py", "**/settings/*.py"):
+    for settings in _app(files.glob("**/settings.py", "**/settings/*.py")):
         m = _search(project, settings, r"django\.db\.backends\.(postgresql|mysql|sqlite3)")
         if m:
             st.databases.setdefault(m[0].replace("sqlite3", "sqlite"), Location(settings, m[1], "DATABASES ENGINE"))

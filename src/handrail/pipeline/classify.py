@@ -12,13 +12,18 @@ decided in a second pass over each workflow from the HTTP/e2e candidates of the 
 
 from __future__ import annotations
 
+import json
 import re
 import shlex
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from handrail.core.finding import Location
 from handrail.pipeline.model import Job, PipelineModel, Step, StepKind, Workflow
 from handrail.pipeline.scripts import NPM_BUILTINS, canonical
+
+if TYPE_CHECKING:
+    from handrail.core.project import Project
 
 MAX_ALIAS_DEPTH = 4
 DETAIL_MAX = 160
@@ -56,6 +61,7 @@ class _Ctx:
     depth: int = 0
     cwd: str = ""
     deploy_runner: bool = False  # a self-hosted runner job that is about deploying: it runs on the server
+    captured: bool = False  # inside $(...): the output is used, so `-w %{http_code}` can be checked
 
 
 # --------------------------------------------------------------------------------------
@@ -371,7 +377,16 @@ def _compose_inner(argv: list[str]) -> list[str] | None:
 # --------------------------------------------------------------------------------------
 # one logical line
 # --------------------------------------------------------------------------------------
+_SUBST = re.compile(r"\$\(([^()]*)\)|`([^`]*)`")
+
+
 def _classify_line(text: str, line: int, ctx: _Ctx, hits: list[Hit], cands: list[_Candidate]) -> None:
+    if ("$(" in text or "`" in text) and not ctx.captured:
+        # Commands inside $(...) run too, and their output is used (a status code compared, say).
+        inner_ctx = _Ctx(ctx.aliases, dict(ctx.env), ctx.remote, ctx.depth, ctx.cwd, ctx.deploy_runner, True)
+        for m in _SUBST.finditer(text):
+            _classify_line(m.group(1) or m.group(2) or "", line, inner_ctx, hits, cands)
+        text = _SUBST.sub(" __subst__ ", text)
     parts = split_commands(text)
     for i, (cmd, op) in enumerate(parts):
         piped_to = parts[i + 1][0] if op == "|" and i + 1 < len(parts) else ""
@@ -379,6 +394,12 @@ def _classify_line(text: str, line: int, ctx: _Ctx, hits: list[Hit], cands: list
         argv = tokens(cmd)
         if argv[:1] == ["cd"] and len(argv) > 1:
             ctx.cwd = argv[1].strip("./")
+            continue
+        if argv[:1] == ["export"]:  # `export DOCKER_HOST=ssh://...` lasts for the rest of the script
+            for a in argv[1:]:
+                if _ASSIGN.match(a):
+                    key, _, value = a.partition("=")
+                    ctx.env[key] = value
             continue
         env_before = dict(ctx.env)
         argv = _peel(argv, ctx)
@@ -450,7 +471,7 @@ def _command(argv: list[str], text: str, line: int, ctx: _Ctx, piped_to: str,
             found, cand = _command(args[args.index(alias[1]):], text, line, ctx, piped_to, op)
             if found or cand:
                 return found, cand  # `yarn jest`: a binary, not a script
-        return _resolve_alias(alias, text, line, ctx), None
+        return _resolve_alias(alias, text, line, ctx)
 
     if base in ("bash", "sh", "zsh") and args[:1] == ["-c"] and len(args) > 1:
         inner: list[Hit] = []
@@ -482,7 +503,7 @@ def _command(argv: list[str], text: str, line: int, ctx: _Ctx, piped_to: str,
         found.append(hit(StepKind.ROLLBACK, rollback))
     cand = None
     if not any(h.kind is StepKind.DEPLOY for h in found):
-        cand = _smoke_candidate(base, args, text, line, ctx, piped_to, test)
+        cand = _smoke_candidate(head, args, text, line, ctx, piped_to, test)
     return found, cand
 
 
@@ -537,6 +558,10 @@ _PM = ("npm", "pnpm", "yarn", "bun")
 _PM_VALUE_OPTS = {"--prefix", "-C", "--dir", "--filter", "-F", "-w", "--workspace", "--cwd"}
 _TESTISH = re.compile(r"^(?:test|tests|spec|specs|e2e|unit|integration|check:test|ci:test)(?:[:\-_].*)?$|"
                       r"^.*[:\-_](?:test|tests|spec|e2e)$")
+_SMOKEISH = re.compile(r"^(?:smoke|smoke[-_:]?tests?|test[-_:]smoke|health|healthcheck|health[-_:]check|"
+                       r"verify[-_:]deploy(?:ment)?|check[-_:](?:prod|production|deploy|live))$")
+_SMOKE_SCRIPT = re.compile(r"(?:post[-_]?deploy[-_])?(?:smoke(?:[-_]?tests?)?|health[-_]?check|check[-_]health|"
+                           r"verify[-_]deploy(?:ment)?)(?:\.(?:sh|js|mjs|cjs|ts|py|rb))?")
 _DEPLOYISH = re.compile(r"^(?:deploy|release:deploy|ship)(?:[:\-_].*)?$")
 
 
@@ -606,7 +631,14 @@ def _alias_known(alias: tuple[str, str, str], ctx: _Ctx) -> bool:
     return key in ctx.aliases or (bool(cwd) and f"{cwd}:{key}" in ctx.aliases)
 
 
-def _resolve_alias(alias: tuple[str, str, str], text: str, line: int, ctx: _Ctx) -> list[Hit]:
+def _resolve_alias(alias: tuple[str, str, str], text: str, line: int,
+                   ctx: _Ctx) -> tuple[list[Hit], _Candidate | None]:
+    hits, cands = _resolve_alias_all(alias, text, line, ctx)
+    return hits, (cands[0] if cands else None)
+
+
+def _resolve_alias_all(alias: tuple[str, str, str], text: str, line: int,
+                       ctx: _Ctx) -> tuple[list[Hit], list[_Candidate]]:
     tool, name, cwd = alias
     key = canonical(tool, name)
     body = None
@@ -615,27 +647,34 @@ def _resolve_alias(alias: tuple[str, str, str], text: str, line: int, ctx: _Ctx)
             body = ctx.aliases[candidate]
             break
     if body is None and tool in ("make", "just") and name in ("all", "default"):
-        return []
+        return [], []
     if body is None:
         # The manifest is not in the repo (or not where we looked): judge by the script's name.
+        guessed = _detail(text) + " (script not found; judged by name)"
+        if _SMOKEISH.match(name):
+            return [], [_Candidate(guessed, line, "script", 0)]
         if _TESTISH.match(name):
-            return [Hit(StepKind.TEST, _detail(text) + " (script not found; judged by name)", line, tool)]
+            return [Hit(StepKind.TEST, guessed, line, tool)], []
         if _DEPLOYISH.match(name):
-            return [Hit(StepKind.DEPLOY, _detail(text) + " (script not found; judged by name)", line, "script")]
+            return [Hit(StepKind.DEPLOY, guessed, line, "script")], []
         if name in ("build",) or name.startswith("build:"):
-            return [Hit(StepKind.BUILD, _detail(text), line)]
-        return []
+            return [Hit(StepKind.BUILD, _detail(text), line)], []
+        return [], []
     if ctx.depth >= MAX_ALIAS_DEPTH:
-        return []
-    inner_ctx = _Ctx(ctx.aliases, dict(ctx.env), ctx.remote, ctx.depth + 1, cwd)
+        return [], []
+    inner_ctx = _Ctx(ctx.aliases, dict(ctx.env), ctx.remote, ctx.depth + 1, cwd, ctx.deploy_runner)
     inner: list[Hit] = []
+    cands: list[_Candidate] = []
     for _, sub_line in logical_lines(body):
-        _classify_line(sub_line, line, inner_ctx, inner, [])
+        _classify_line(sub_line, line, inner_ctx, inner, cands)
     shown = _detail(f"{_detail(text)} -> {body}")
     for h in inner:
         h.detail = shown
         h.line = line
-    return inner
+    for c in cands:
+        c.detail = shown
+        c.line = line
+    return inner, cands
 
 
 # --------------------------------------------------------------------------------------
@@ -1090,19 +1129,20 @@ def _is_write_request(base: str, args: list[str]) -> bool:
     return False
 
 
-def _curl_checks_status(args: list[str], text: str, piped_to: str) -> bool:
+def _curl_checks_status(args: list[str], text: str, piped_to: str, captured: bool) -> bool:
     for a in args:
         if a in ("--fail", "--fail-with-body", "--fail-early") or re.fullmatch(r"-[a-zA-Z]*f[a-zA-Z]*", a):
             return True
-    if re.search(r"%\{(?:http_code|response_code)\}", text):
-        return True
+    if captured and re.search(r"%\{(?:http_code|response_code)\}", text):
+        return True  # `code=$(curl -w '%{http_code}' ...)`: printed alone it would check nothing
     pipe = tokens(piped_to)[:1]
     return bool(pipe) and pipe[0] in ("grep", "jq") and bool(re.search(r"\b(?:200|2\d\d|ok|healthy|-e)\b", piped_to,
                                                                      re.I))
 
 
-def _smoke_candidate(base: str, args: list[str], text: str, line: int, ctx: _Ctx, piped_to: str,
+def _smoke_candidate(head: str, args: list[str], text: str, line: int, ctx: _Ctx, piped_to: str,
                      test: str | None) -> _Candidate | None:
+    base = head.rsplit("/", 1)[-1]
     detail = _detail(text)
     pipe = tokens(piped_to)[:1]
     if pipe and pipe[0].rsplit("/", 1)[-1] in ("sh", "bash", "zsh", "sudo", "python", "python3", "tar", "node",
@@ -1122,7 +1162,7 @@ def _smoke_candidate(base: str, args: list[str], text: str, line: int, ctx: _Ctx
             downloads = any(a in ("-O", "--remote-name", "-J") for a in args) or any(
                 a in ("-o", "--output") and i + 1 < len(args) and args[i + 1] != "/dev/null"
                 for i, a in enumerate(args))
-            if downloads or not _curl_checks_status(args, text, piped_to):
+            if downloads or not _curl_checks_status(args, text, piped_to, ctx.captured):
                 return None
             return _Candidate(detail, line, "curl", 0)
         if base == "wget":
@@ -1142,6 +1182,8 @@ def _smoke_candidate(base: str, args: list[str], text: str, line: int, ctx: _Ctx
         return _Candidate(detail, line, test or "e2e", 0, needs_url_hint=True)
     if base == "hurl":
         return _Candidate(detail, line, "hurl", 0)
+    if ("/" in head or "." in base) and _SMOKE_SCRIPT.fullmatch(base):
+        return _Candidate(detail, line, "script", 0)
     return None
 
 
@@ -1161,7 +1203,9 @@ def _classify_uses(step: Step, ctx: _Ctx, hits: list[Hit], cands: list[_Candidat
 
     named_rollback = bool(re.search(r"rollback|roll back|revert", step.name or "", re.I)) or (
         "failure()" in (step.condition or ""))
-    if ref == "actions/checkout":
+    if ref.startswith("./"):
+        _local_action(step, ref, ctx, hits, cands)
+    elif ref == "actions/checkout":
         add(StepKind.CHECKOUT)
     elif ref == "amondnet/vercel-action":
         args = text("vercel-args")
@@ -1247,6 +1291,41 @@ def _classify_uses(step: Step, ctx: _Ctx, hits: list[Hit], cands: list[_Candidat
             _classify_line(sub_line, step.line, ctx, hits, cands)
 
 
+def _local_action(step: Step, ref: str, ctx: _Ctx, hits: list[Hit], cands: list[_Candidate]) -> None:
+    """A composite action in the repository: classify its steps as if they were inline."""
+    body = ctx.aliases.get("action:" + ref[2:].strip("/"))
+    if not body or ctx.depth >= MAX_ALIAS_DEPTH:
+        return
+    try:
+        inner_steps = json.loads(body)
+    except ValueError:
+        return
+    inner_ctx = _Ctx(ctx.aliases, dict(ctx.env), ctx.remote, ctx.depth + 1, ctx.cwd, ctx.deploy_runner)
+    inner: list[Hit] = []
+    inner_cands: list[_Candidate] = []
+    for raw in inner_steps if isinstance(inner_steps, list) else []:
+        if not isinstance(raw, dict):
+            continue
+        if isinstance(raw.get("uses"), str):
+            fake = Step(index=0, line=step.line, name=raw.get("name"), uses=raw["uses"],
+                        with_=raw.get("with") if isinstance(raw.get("with"), dict) else {})
+            _classify_uses(fake, inner_ctx, inner, inner_cands)
+        if isinstance(raw.get("run"), str):
+            for _, sub_line in logical_lines(raw["run"]):
+                _classify_line(sub_line, step.line, inner_ctx, inner, inner_cands)
+    shown = redact(step.uses or "")
+    for h in inner:
+        h.detail = _detail(f"{shown} -> {h.detail}")
+        h.line = step.line
+    offset = len(hits)
+    for c in inner_cands:
+        c.detail = _detail(f"{shown} -> {c.detail}")
+        c.line = step.line
+        c.seq += offset
+        cands.append(c)
+    hits.extend(inner)
+
+
 def _rollbackish(script: str) -> bool:
     return bool(re.search(r"\brollback\b|\brevert\b", script, re.I))
 
@@ -1299,8 +1378,27 @@ def _has_url_hint(cand: _Candidate, step: Step, env: dict[str, str], job: Job) -
     return False
 
 
+def callers_of(model: PipelineModel, wf: Workflow) -> list[tuple[Workflow, Job]]:
+    """Jobs that call `wf` as a reusable workflow (`uses: ./.github/workflows/x.yml`)."""
+    out = []
+    target = wf.path.lstrip("./")
+    for other in model.workflows:
+        for job in other.jobs.values():
+            if other is not wf and job.uses and job.uses.split("@", 1)[0].lstrip("./") == target:
+                out.append((other, job))
+    return out
+
+
+def _calls_deploy(model: PipelineModel, job: Job) -> bool:
+    if not job.uses or not job.uses.startswith("./"):
+        return False
+    target = job.uses.split("@", 1)[0].lstrip("./")
+    return any(w.path.lstrip("./") == target and any(j.has(StepKind.DEPLOY) for j in w.jobs.values())
+               for w in model.workflows)
+
+
 def _mark_smoke(wf: Workflow, model: PipelineModel, candidates: dict[int, list[_Candidate]]) -> None:
-    deploy_jobs = {jid for jid, j in wf.jobs.items() if j.has(StepKind.DEPLOY)}
+    deploy_jobs = {jid for jid, j in wf.jobs.items() if j.has(StepKind.DEPLOY) or _calls_deploy(model, j)}
     after_deploy_event = wf.trigger("deployment_status") is not None
     wr = wf.trigger("workflow_run")
     if wr is not None:
@@ -1408,3 +1506,28 @@ def deploy_paths(model: PipelineModel) -> list[DeployPath]:
 
 def step_path(wf: Workflow, job: Job, step: Step) -> str:
     return step.path or job.workflow_path or wf.path
+
+
+# Files that mean "a platform deploys this repository", outside CI (platform readers cover most of them).
+PLATFORM_FILES = {
+    "vercel.json": "vercel", "netlify.toml": "netlify", "render.yaml": "render", "render.yml": "render",
+    "fly.toml": "fly", "Procfile": "heroku", "app.json": "heroku", "railway.toml": "railway",
+    "railway.json": "railway", "firebase.json": "firebase", "wrangler.toml": "cloudflare", "amplify.yml": "amplify",
+    "app.yaml": "app-engine", "config/deploy.yml": "kamal", "deploy.php": "deployer", "Capfile": "capistrano",
+    "serverless.yml": "serverless", "Envoy.blade.php": "envoy",
+}
+# Platforms that build and release on a git push (their own integration, not a CI job).
+GIT_PLATFORMS = {"vercel", "netlify", "render", "heroku", "railway", "fly", "firebase", "cloudflare", "amplify",
+                 "app-engine"}
+
+
+def platform_files(project: Project, model: PipelineModel) -> list[Location]:
+    """Where a deploy platform is configured outside CI (platform readers first, then known file names)."""
+    out: dict[str, Location] = {}
+    for name, loc in model.platforms.platforms.items():
+        if loc.path and name != "docker-compose":
+            out.setdefault(loc.path, Location(loc.path, loc.line, f"{name}: platform configuration"))
+    for path, name in PLATFORM_FILES.items():
+        if project.exists(path) and path not in out:
+            out[path] = Location(path, 1, f"{name}: platform configuration")
+    return list(out.values())

@@ -7,10 +7,15 @@ before judging a command. Keys are canonical invocations ("npm run test", "compo
 test", "make test", "just test"; "npm test" too); values are the command text with
 nested aliases expanded (depth-capped, cycles cut). Scripts of a package.json in a
 subfolder are also keyed as "<folder>:npm run <name>" so `cd web && npm test` resolves.
+
+A local composite action is an alias too: `uses: ./.github/actions/deploy` runs that
+action's steps, so "action:.github/actions/deploy" maps to a JSON list of its steps
+(`run`, `uses`, `with`), which the classifier expands in place of the `uses:` step.
 """
 
 from __future__ import annotations
 
+import json
 import re
 from typing import TYPE_CHECKING, Any
 
@@ -60,7 +65,37 @@ def script_aliases(project: Project) -> dict[str, str]:
         folder = path.rsplit("/", 1)[0] if "/" in path else ""
         for name, body in _just_recipes(project, path).items():
             _add(raw, folder, f"just {name}", body)
-    return {key: _expand(key, raw, 0, frozenset()) for key in raw}
+    out = {key: _expand(key, raw, 0, frozenset()) for key in raw}
+    out.update(_local_actions(project))
+    return out
+
+
+def _local_actions(project: Project) -> dict[str, str]:
+    """Composite actions in the repository: "action:<folder>" -> JSON list of their steps."""
+    out: dict[str, str] = {}
+    for path in project.files.named("action.yml", "action.yaml"):
+        if path.count("/") > 5:
+            continue
+        try:
+            data = project.yaml(path)
+        except ParseError:
+            continue
+        runs = data.get("runs") if isinstance(data, dict) else None
+        if not isinstance(runs, dict) or str(runs.get("using", "")).lower() != "composite":
+            continue
+        steps = []
+        for raw in runs.get("steps") or []:
+            if not isinstance(raw, dict):
+                continue
+            with_ = raw.get("with") if isinstance(raw.get("with"), dict) else {}
+            steps.append({"run": raw.get("run") if isinstance(raw.get("run"), str) else None,
+                          "uses": raw.get("uses") if isinstance(raw.get("uses"), str) else None,
+                          "name": raw.get("name") if isinstance(raw.get("name"), str) else None,
+                          "with": {str(k): v if isinstance(v, (str, bool, int, float)) else str(v)
+                                   for k, v in with_.items()}})
+        folder = path.rsplit("/", 1)[0] if "/" in path else ""
+        out[f"action:{folder}"] = json.dumps(steps)
+    return out
 
 
 def canonical(tool: str, name: str) -> str:

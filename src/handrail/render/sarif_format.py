@@ -6,13 +6,16 @@ and a `security-severity` GitHub uses to rank alerts. Each finding becomes one r
 whose `partialFingerprints["handrail/v1"]` is the line-independent fingerprint, so alerts
 survive code moving.
 
-Locations: a finding with a path gets that path (percent-encoded, relative to
-`%SRCROOT%`) and a region when its line is known. A finding without a path borrows the
-first related location that has one. When there is none (a repository-level finding such
-as "no CI at all"), the result carries no `locations`: valid SARIF, but GitHub code scanning
-cannot place such a result in a file, so it may not show it. Inventing a location (the
-repository root, an arbitrary file) would point reviewers at the wrong place; the check's
-status and summary are kept in `run.properties["handrail/checks"]` for every check.
+Locations: GitHub code scanning rejects the *whole file* when any result has no
+location ("locationFromSarifResult: expected at least one location",
+github/codeql-action#1738), so every result here has one. A finding with a path gets that
+path (percent-encoded, relative to `%SRCROOT%`) and a region when its line is known. A
+finding without a path is anchored, in order, at its first related location with a path,
+then at the first evidence location of its check (the file the answer rests on), with a
+location message saying so. A repository-level finding with neither (e.g. "no README at
+all") is not invented a place: it goes to `invocations[0].toolExecutionNotifications`
+(shown on GitHub's tool status page) and to `run.properties["handrail/unlocated"]`, and its
+check's status and summary are in `run.properties["handrail/checks"]` like every check's.
 """
 
 from __future__ import annotations
@@ -50,17 +53,24 @@ def render(report: Report, *, color: bool = False, quiet: bool = False) -> str:
 def to_sarif(report: Report) -> dict[str, Any]:
     rules = _rules()
     index = {r["id"]: i for i, r in enumerate(rules)}
-    results = []
+    results: list[dict[str, Any]] = []
+    notifications: list[dict[str, Any]] = []
     for result in report.results:
+        fallback = next((loc for loc in result.evidence if loc.path), None)
         for f in result.findings:
             if f.rule not in index:  # a rule no check declares: still describe it, never drop the result
                 index[f.rule] = len(rules)
                 rules.append(_adhoc_rule(f))
-            results.append(_result(f, index[f.rule]))
+            out = _result(f, index[f.rule], fallback)
+            if "locations" in out:
+                results.append(out)
+            else:
+                notifications.append(_notification(f, index[f.rule]))
     run: dict[str, Any] = {
         "tool": {"driver": {"name": "handrail", "version": report.version, "semanticVersion": report.version,
                             "informationUri": INFORMATION_URI, "rules": rules}},
         "originalUriBaseIds": {SRCROOT: _root_base(report.root)},
+        "invocations": [{"executionSuccessful": True, "toolExecutionNotifications": notifications}],
         "results": results,
         "columnKind": "unicodeCodePoints",
         "properties": {
@@ -68,6 +78,7 @@ def to_sarif(report: Report) -> dict[str, Any]:
             "handrail/checks": [{"id": r.check, "status": r.status.value, "summary": clean(r.summary),
                                  "findings": len(r.findings), "suppressed": r.suppressed}
                                 for r in report.results],
+            "handrail/unlocated": [n["properties"] for n in notifications],
         },
     }
     return {"$schema": SCHEMA_URI, "version": "2.1.0", "runs": [run]}
@@ -90,9 +101,23 @@ def _root_base(root: str) -> dict[str, Any]:
 
 
 def _rules() -> list[dict[str, Any]]:
-    from handrail.checks import all_rules
+    """Every declared rule. A check that cannot load (the runner already reported it `unknown`) or a
+    duplicate rule id must not cost the whole SARIF file; results for such rules get an ad-hoc rule."""
+    from handrail.checks import CHECK_IDS, load_check
 
-    return [_rule(check, rule) for check, rule in all_rules().values()]
+    out: list[dict[str, Any]] = []
+    seen: set[str] = set()
+    for cid in CHECK_IDS:
+        try:
+            check = load_check(cid)
+            rules = tuple(check.rules)
+        except Exception:
+            continue
+        for rule in rules:
+            if rule.id not in seen:
+                seen.add(rule.id)
+                out.append(_rule(check, rule))
+    return out
 
 
 def _rule(check: Check, rule: Rule) -> dict[str, Any]:
@@ -124,7 +149,17 @@ def _adhoc_rule(f: Finding) -> dict[str, Any]:
     }
 
 
-def _result(f: Finding, rule_index: int) -> dict[str, Any]:
+def _notification(f: Finding, rule_index: int) -> dict[str, Any]:
+    return {
+        "level": LEVEL[f.severity],
+        "message": {"text": f"{f.check}: {clean(f.message) or f.rule}"},
+        "associatedRule": {"id": f.rule, "index": rule_index},
+        "properties": {"ruleId": f.rule, "check": f.check, "severity": f.severity.value,
+                       "message": clean(f.message), "fingerprint": f.fingerprint},
+    }
+
+
+def _result(f: Finding, rule_index: int, fallback: Location | None = None) -> dict[str, Any]:
     message = clean(f.message) or f.rule
     if f.fix:
         message = f"{message}\nFix: {clean(f.fix)}"
@@ -135,6 +170,9 @@ def _result(f: Finding, rule_index: int) -> dict[str, Any]:
         "message": {"text": message},
     }
     primary = Location(f.path, f.line, "", f.commit) if f.path else next((r for r in f.related if r.path), None)
+    if primary is None and fallback is not None:
+        note = f"repository-level finding, shown at the evidence its check rests on: {fallback.note}".rstrip(": ")
+        primary = Location(fallback.path, fallback.line, note, fallback.commit)
     if primary is not None:
         out["locations"] = [_location(primary)]
     related = [r for r in f.related if r.path and r is not primary]

@@ -22,12 +22,15 @@ if TYPE_CHECKING:
 _RELEASES = re.compile(r"releases/|\breleases\b|RELEASES?_DIR|release_dir|\$\{?RELEASE\b", re.I)
 _SWITCH = re.compile(r"\bln\s+-[a-zA-Z]*s[a-zA-Z]*\b.*\bcurrent\b|\bmv\s+-[a-zA-Z]*T[a-zA-Z]*\b.*\bcurrent\b")
 _IN_PLACE = re.compile(r"\bgit\s+pull\b|\bgit\s+reset\s+--hard\s+origin|\bgit\s+merge\s+origin/")
-_RSYNC_LIVE = re.compile(r"\b(?:rsync|scp)\b[^\n]*\s(?:[\w.-]+@)?[\w.-]+:\S+")
+_RSYNC_LIVE = re.compile(r"\b(?:rsync|scp\s+(?:-\w+\s+)*-\w*r)\b[^\n]*\s(?:[\w.-]+@)?[\w.-]+:\S+")
 ROLLBACK_CMD = re.compile(
     r"\b(?:kamal\s+rollback|dep\s+rollback|cap\s+\S+\s+deploy:rollback|heroku\s+(?:releases:)?rollback|"
     r"vercel\s+rollback|kubectl\s+(?:argo\s+)?rollouts?\s+undo|helm\s+rollback|fly(?:ctl)?\s+deploy\b[^\n]*--image|"
     r"npx\s+vercel\s+rollback|envoy\s+run\s+rollback)")
+_SSH = re.compile(r"(?:^|[\s;&|(])ssh\s")
+_HEREDOC = re.compile(r"<<-?\s*['\"]?(\w+)['\"]?")
 _GHA_EXPR = re.compile(r"\$\{\{\s*(.*?)\s*\}\}")
+_BUILD_CMD = re.compile(r"\b(?:docker|podman|buildah|nerdctl)\b[^\n]*\b(?:build|buildx|bake)\b")
 _TAG_FLAG = re.compile(r"(?:-t|--tag)[ =]([\w.${}/:@-]+)")
 
 TOOL_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
@@ -53,6 +56,11 @@ class ScriptFacts:
     mutable: list[tuple[int, str]] = field(default_factory=list)
     immutable: list[tuple[int, str]] = field(default_factory=list)
     tools: dict[str, int] = field(default_factory=dict)  # platform name -> first offset
+    remote: set[int] = field(default_factory=set)  # offsets that visibly run on a server (ssh, heredoc, rsync)
+
+    def in_place_remote(self) -> list[tuple[int, str]]:
+        """In-place updates that visibly target a server; a CI runner's own `git pull` is not a deploy."""
+        return [(o, t) for o, t in self.in_place if o in self.remote]
 
 
 def strip_comment(line: str) -> str:
@@ -67,9 +75,21 @@ def analyse(text: str) -> ScriptFacts:
     text = _GHA_EXPR.sub(lambda m: "${{" + m.group(1).replace(" ", "") + "}}", text)  # one token per expression
     lines = [strip_comment(line) for line in text.splitlines()]
     has_releases = any(_RELEASES.search(line) for line in lines)
+    heredoc: str | None = None  # inside `ssh host <<EOF ... EOF` every line runs on the server
     for off, line in enumerate(lines):
+        inside = heredoc is not None
+        if inside:
+            out.remote.add(off)
+            if line.strip() == heredoc:
+                heredoc = None
         if not line.strip():
             continue
+        if not inside and _SSH.search(line):
+            out.remote.add(off)
+            m = _HEREDOC.search(line)
+            heredoc = m.group(1) if m else None
+        if _RSYNC_LIVE.search(line):
+            out.remote.add(off)
         if has_releases and _SWITCH.search(line):
             out.release_layout.append((off, line.strip()))
         rsync_live = _RSYNC_LIVE.search(line) and "releases" not in line and not re.search(r"\.sh\b", line)
@@ -92,7 +112,7 @@ def analyse(text: str) -> ScriptFacts:
 
 
 def _image_refs(line: str) -> list[str]:
-    refs = [m.group(1) for m in _TAG_FLAG.finditer(line)]
+    refs = [m.group(1) for m in _TAG_FLAG.finditer(line)] if _BUILD_CMD.search(line) else []
     if re.search(r"\bdocker\s+(?:push|pull)\b", line):
         m = re.search(r"\bdocker\s+(?:push|pull)\s+(?:-\S+\s+)*([\w.${}/:@-]+)", line)
         if m:
