@@ -845,8 +845,10 @@ class Environments(Check):
             status = Status.FAIL if worst.at_least(Severity.HIGH) else Status.WARN
             return self.result(status, f"{len(problems)} finding(s); worst: {worst.value}", findings, evidence)
         if evidence:
-            return self.result(Status.PASS, f"no unsafe environment configuration found; {len(evidence)} piece(s) of "
-                               "evidence of separated environments", findings, evidence)
+            shown = "; ".join(str(loc) for loc in evidence[:3]) + (f"; +{len(evidence) - 3} more" if len(evidence) > 3
+                                                                   else "")
+            return self.result(Status.PASS, f"no unsafe environment configuration found; evidence: {shown}",
+                               findings, evidence)
         return self.unknown("nothing to judge: no framework settings, env files, production start commands or deploy "
                             "jobs found; declare environments in handrail.toml or add `environment:` to deploy jobs",
                             [], findings)

@@ -206,7 +206,8 @@ _RUN_NEEDS: tuple[tuple[re.Pattern[str], tuple[str, ...]], ...] = (
     (re.compile(r"\bgh\s+release\s+(?:create|upload|edit|delete)\b"), ("contents",)),
     (re.compile(r"\bsemantic-release\b"), ("contents", "issues", "pull-requests")),
     (re.compile(r"\bgh\s+pr\s+create\b"), ("contents", "pull-requests")),
-    (re.compile(r"\bgh\s+pr\s+(?:comment|edit|merge|review|close|ready|reopen)\b"), ("pull-requests",)),
+    (re.compile(r"\bgh\s+pr\s+merge\b"), ("contents", "pull-requests")),  # merging writes the base branch
+    (re.compile(r"\bgh\s+pr\s+(?:comment|edit|review|close|ready|reopen)\b"), ("pull-requests",)),
     (re.compile(r"\bgh\s+issue\s+(?:create|comment|edit|close|reopen|delete|transfer)\b"), ("issues",)),
     (re.compile(r"\bgh\s+label\s+(?:create|edit|delete|clone)\b"), ("issues",)),
     (re.compile(r"\bgh\s+(?:workflow\s+(?:run|enable|disable)|run\s+(?:rerun|cancel|delete)|cache\s+delete|actions-cache\s+delete)\b"),
