@@ -70,6 +70,8 @@ def test_django_debug_env_default_true_is_medium(project_of: ProjectOf) -> None:
     assert f.severity == Severity.MEDIUM and "defaults to True" in f.message
     r2 = run(project_of, {"shop/settings.py": django(debug='os.getenv("DEBUG", "1") == "1"')})
     assert [f.severity for f in of(r2, "debug-in-production")] == [Severity.MEDIUM]
+    r3 = run(project_of, {"shop/settings.py": django(debug='envbool("DEBUG", "True")')})  # healthchecks' helper
+    assert [f.severity for f in of(r3, "debug-in-production")] == [Severity.MEDIUM]
 
 
 def test_django_hardcoded_secret_and_env_fallback(project_of: ProjectOf) -> None:
@@ -436,3 +438,11 @@ def test_prod_module_overrides_only_what_it_sets(project_of: ProjectOf) -> None:
     assert of(r, "debug-in-production") == []
     [f] = of(r, "insecure-secret-key")
     assert f.path == "config/settings/base.py" and f.line == 5
+
+
+def test_prod_override_inside_if_counts(project_of: ProjectOf) -> None:
+    prod = ("import os\nfrom .base import *\nif 'DJANGO_SECRET_KEY' in os.environ:\n"
+            "    SECRET_KEY = os.environ['DJANGO_SECRET_KEY']\nelse:\n    SECRET_KEY = os.urandom(32).hex()\n")
+    files = {"requirements.txt": "django\n", "site/settings/base.py": django(secret="'k8#2mz!q9v@x7wl$3p0r&t5y'"),
+             "site/settings/production.py": prod}
+    assert of(run(project_of, files), "insecure-secret-key") == []

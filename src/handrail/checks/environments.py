@@ -352,7 +352,7 @@ class Environments(Check):
         out: list[Finding] = []
         settings = project.files.glob("**/settings.py", "**/settings/*.py", "**/settings_*.py")
         modules: dict[str, dict[str, tuple[int, ast.expr]]] = {}
-        parsed: dict[str, dict[str, tuple[int, ast.expr]]] = {}
+        parsed: dict[str, set[str]] = {}  # every name a settings module sets, also under if/try
         for path in settings:
             tree = self._py(project, path, out)
             if tree is None:
@@ -365,7 +365,7 @@ class Environments(Check):
                             assigns[target.id] = (node.lineno, node.value)
                 elif isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name) and node.value:
                     assigns[node.target.id] = (node.lineno, node.value)
-            parsed[path] = assigns
+            parsed[path] = _assigned_names(tree)
             text = project.text(path) or ""
             is_django = "django" in project.stacks.frameworks or "django" in text.lower() or "INSTALLED_APPS" in text
             if is_django and ("DEBUG" in assigns or "SECRET_KEY" in assigns or "INSTALLED_APPS" in text):
@@ -914,9 +914,17 @@ _ENV_CALLS = frozenset({"get", "getenv", "config", "env", "bool", "str", "int", 
                         "get_bool", "json"})
 
 
+def _env_call(node: ast.AST) -> bool:
+    """os.getenv, env.bool, config (decouple), envbool, get_env_setting, ... : calls that read a setting."""
+    if not isinstance(node, ast.Call):
+        return False
+    name = _call_name(node)
+    return name in _ENV_CALLS or "env" in name.lower() or "setting" in name.lower()
+
+
 def _reads_env(value: ast.expr) -> bool:
     for node in ast.walk(value):
-        if isinstance(node, ast.Call) and _call_name(node) in _ENV_CALLS:
+        if _env_call(node):
             return True
         if isinstance(node, ast.Subscript) and "environ" in ast.unparse(node.value):
             return True
@@ -925,7 +933,7 @@ def _reads_env(value: ast.expr) -> bool:
 
 def _defaults(value: ast.expr) -> Iterator[ast.expr]:
     for node in ast.walk(value):
-        if not isinstance(node, ast.Call) or _call_name(node) not in _ENV_CALLS:
+        if not isinstance(node, ast.Call) or not _env_call(node):
             continue
         for kw in node.keywords:
             if kw.arg == "default":
@@ -955,6 +963,23 @@ def _string_default(value: ast.expr) -> str | None:
         if isinstance(d, ast.Constant) and isinstance(d.value, str):
             return d.value
     return None
+
+
+def _assigned_names(tree: ast.Module) -> set[str]:
+    """Names a module assigns at import time, including inside if/else and try (not in functions)."""
+    out: set[str] = set()
+    stack: list[ast.stmt] = list(tree.body)
+    while stack:
+        node = stack.pop()
+        if isinstance(node, ast.Assign):
+            out.update(t.id for t in node.targets if isinstance(t, ast.Name))
+        elif isinstance(node, ast.AnnAssign | ast.AugAssign) and isinstance(node.target, ast.Name):
+            out.add(node.target.id)
+        elif isinstance(node, ast.If | ast.For | ast.While | ast.With):
+            stack.extend(node.body + getattr(node, "orelse", []))
+        elif isinstance(node, ast.Try):
+            stack.extend(node.body + node.orelse + node.finalbody + [s for h in node.handlers for s in h.body])
+    return out
 
 
 def _walk_guarded(tree: ast.Module) -> Iterator[tuple[ast.AST, bool]]:

@@ -80,6 +80,16 @@ def redact(value: str) -> str:
     return f"{value[:4]}…{value[-4:]}"
 
 
+_LONG_TOKEN = re.compile(r"(?<![A-Za-z0-9_\-.+/=])[A-Za-z0-9_\-.+/=]{24,}")
+
+
+def redact_line(text: str) -> str:
+    """A source line fit for evidence: every long token (a key, a JWT) cut to its first and last four characters;
+    expressions like ${{ secrets.X }} and ordinary words stay readable."""
+    return _LONG_TOKEN.sub(lambda m: redact(m.group(0)) if not m.group(0).startswith("secrets.") else m.group(0),
+                           text)
+
+
 def is_env_file(path: str) -> bool:
     name = path.rsplit("/", 1)[-1]
     return name == ".env" or name.startswith(".env.") or name.endswith(".env")
@@ -958,7 +968,7 @@ class LeastPrivilege(Check):
                     "service-role-in-client",
                     f"{cf.path} ({cf.why}) uses the Supabase service_role key"
                     + ("; in browser code it either ships the key or breaks at runtime." if certain else hint),
-                    cf.path, no, key="service-role-ref", evidence=stripped[:160],
+                    cf.path, no, key="service-role-ref", evidence=redact_line(stripped)[:160],
                     severity=Severity.CRITICAL if certain else Severity.MEDIUM,
                     confidence=Confidence.HIGH if certain else Confidence.LOW))
                 break
@@ -970,7 +980,7 @@ class LeastPrivilege(Check):
                     out.append(self.finding("service-role-in-client",
                                             f"{cf.path} ({cf.why}) creates a Supabase client with the service_role "
                                             "key.", cf.path, no, key="service-role-ref",
-                                            evidence=m.group(0)[:160]))
+                                            evidence=redact_line(m.group(0))[:160]))
                     break
         return out
 
