@@ -446,3 +446,12 @@ def test_prod_override_inside_if_counts(project_of: ProjectOf) -> None:
     files = {"requirements.txt": "django\n", "site/settings/base.py": django(secret="'k8#2mz!q9v@x7wl$3p0r&t5y'"),
              "site/settings/production.py": prod}
     assert of(run(project_of, files), "insecure-secret-key") == []
+
+
+def test_production_compose_file_commands_and_environment(project_of: ProjectOf) -> None:
+    prod = ("services:\n  web:\n    build: .\n    command: npm run dev\n    environment:\n"
+            "      - NODE_ENV=development\n  worker:\n    command: node worker.js\n")
+    local = "services:\n  web:\n    command: npm run dev\n"
+    r = run(project_of, {"docker-compose.prod.yml": prod, "docker-compose.yml": local})
+    assert [(f.path, f.line) for f in of(r, "dev-server-in-production")] == [("docker-compose.prod.yml", 4)]
+    assert [(f.path, f.line) for f in of(r, "debug-in-production")] == [("docker-compose.prod.yml", 6)]

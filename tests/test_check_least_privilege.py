@@ -650,3 +650,17 @@ def test_broken_ci_reader_keeps_the_client_half(project_of: ProjectOf, monkeypat
     r = run(project_of, {".env": "NEXT_PUBLIC_STRIPE_SECRET_KEY=sk_live_abcdefghijklmnop\n"})
     assert [f.rule for f in r.findings] == ["client-exposed-secret", "permissions-unparsed"]
     assert "reader bug" in r.findings[1].message and r.status == Status.FAIL
+
+
+def test_evidence_lines_never_carry_a_whole_key(project_of: ProjectOf) -> None:
+    key = "sb_secret_Zk29fjQ0pz8wLmN4vB7xC1qR"
+    files = {"package.json": '{"dependencies": {"next": "14"}}',
+             "components/Admin.tsx": f"'use client'\nconst serviceRoleKey = '{key}'\n"}
+    [f] = of(run(project_of, files), "service-role-in-client")
+    assert key not in f.evidence and "serviceRoleKey" in f.evidence and f.severity == Severity.CRITICAL
+
+
+def test_unparsable_workflow_blocks_a_pass(project_of: ProjectOf) -> None:
+    good = "on: push\npermissions:\n  contents: read\njobs:\n" + TEST_JOB
+    r = run(project_of, {f"{WF}/ok.yml": good, f"{WF}/bad.yml": "on: push\njobs: [\n"})
+    assert r.status == Status.UNKNOWN and f"{WF}/bad.yml" in r.summary

@@ -31,6 +31,7 @@ from handrail.checks.least_privilege import (
     public_by_value,
     public_prefix,
     redact,
+    redact_line,
     secret_names,
 )
 from handrail.core.finding import CheckResult, Confidence, Finding, Location, Severity, Status
@@ -223,6 +224,9 @@ class Environments(Check):
         findings.extend(self._commands(commands, evidence))
         findings.extend(self._prod_db(project))
         findings.extend(self._pipeline(model, evidence))
+        for inv in model.invalid:
+            findings.append(self.finding("environments-unparsed", f"{inv.path} cannot be parsed, so its deploy jobs "
+                                         f"were not checked: {inv.message}", inv.path, inv.line, key=f"ci:{inv.path}"))
         evidence.extend(self._separation_files(project))
         for name, env in project.config.environments.items():
             evidence.append(Location(project.config.source or "handrail.toml", None,
@@ -235,7 +239,7 @@ class Environments(Check):
         env_files = [p for p in project.files.paths() if is_env_file(p)]
         templates = [p for p in env_files if is_env_template(p)]
         templates += [p for p in project.files.paths() if p.rsplit("/", 1)[-1].lower() in (
-            "example.env", "sample.env", "env.example", "env.sample", "dotenv.example")]
+            "env.example", "env.sample", "dotenv.example") and p not in templates]
         real = [p for p in env_files if p not in templates]
         for path in real:
             lines = project.lines(path)
@@ -283,8 +287,7 @@ class Environments(Check):
                 out.append(self.finding(
                     "missing-env-example",
                     f"the app {read.note} (and maybe more) from the environment but there is no .env.example listing "
-                    "them: "
-                    "a new environment (staging, a teammate, a restore) has to guess.",
+                    "them: a new environment (staging, a teammate, a restore) has to guess.",
                     read.path, read.line, key="env-example", evidence=read.note, confidence=Confidence.MEDIUM))
         return out
 
@@ -544,6 +547,10 @@ class Environments(Check):
             cmds.extend(self._dockerfile(project, path, findings))
         for path in files.glob("fly.toml", "**/fly.toml", "fly.*.toml", "**/fly.*.toml"):
             cmds.extend(self._fly(project, path, findings))
+        for path in files.paths():
+            base = path.rsplit("/", 1)[-1].lower()
+            if re.fullmatch(r"(docker-)?compose[._-](prod|production|live)\.ya?ml", base):
+                cmds.extend(self._compose(project, path, findings))
         for path in files.glob("render.yaml", "render.yml"):
             cmds.extend(self._render(project, path, findings))
         for path in files.glob("railway.toml", "railway.json"):
@@ -677,6 +684,33 @@ class Environments(Check):
                                               "render envVars", findings)
         return out
 
+    def _compose(self, project: Project, path: str, findings: list[Finding]) -> list[Command]:
+        """docker-compose.prod.yml: each service's command and environment are production settings by name."""
+        data = self._load(project, path, findings)
+        services = data.get("services") if isinstance(data, dict) else None
+        out: list[Command] = []
+        if not isinstance(services, dict):
+            return out
+        for name, svc in services.items():
+            if not isinstance(svc, dict):
+                continue
+            cmd = svc.get("command")
+            if isinstance(cmd, list):
+                cmd = " ".join(str(c) for c in cmd)
+            if isinstance(cmd, str):
+                out.append(Command(path, _line(svc, "command"), cmd, f"compose service {name}"))
+            env = svc.get("environment")
+            if isinstance(env, dict):
+                for key, value in env.items():
+                    self._dev_env_finding(path, _line(env, key), str(key), value, f"compose service {name}", findings)
+            elif isinstance(env, list):
+                for i, item in enumerate(env):
+                    if isinstance(item, str) and "=" in item:
+                        key, value = item.split("=", 1)
+                        line = env.line_at(i) if hasattr(env, "line_at") else _line(svc, "environment")
+                        self._dev_env_finding(path, line, key.strip(), value, f"compose service {name}", findings)
+        return out
+
     def _load(self, project: Project, path: str, findings: list[Finding]) -> Any:
         try:
             if path.endswith(".toml"):
@@ -704,7 +738,7 @@ class Environments(Check):
                 "dev-server-in-production",
                 f"{c.path} ({c.source}) starts production with {ds.what}{via}: development servers are slow, "
                 "unhardened and often expose debug tooling.", c.path, c.line, key=f"{c.source}:{ds.what}",
-                evidence=c.text[:160], severity=ds.severity, confidence=ds.confidence))
+                evidence=redact_line(c.text)[:160], severity=ds.severity, confidence=ds.confidence))
         return out
 
     # --- production databases in source ---------------------------------------------------------
@@ -782,7 +816,7 @@ class Environments(Check):
                 f"job {job.id} in {wf.path} {'makes a preview deploy' if preview else 'deploys'} "
                 f"({step.deploy_tool or step.label}) without `environment:`: no approval or branch rule can stop it, "
                 "its secrets are repository-wide, and staging and production look the same to CI.",
-                wf.path, job.line, key=f"{job.id}", evidence=step.detail or step.label,
+                wf.path, job.line, key=f"{job.id}", evidence=redact_line(step.detail or step.label),
                 severity=Severity.LOW if preview else Severity.MEDIUM,
                 related=[Location(step.path or wf.path, step.detail_line or step.line, "deploy step")]))
         prod_db = re.compile(r"PROD\w*(?:DATABASE|DB)|(?:DATABASE|DB)\w*PROD", re.I)

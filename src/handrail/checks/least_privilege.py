@@ -86,8 +86,12 @@ _LONG_TOKEN = re.compile(r"(?<![A-Za-z0-9_\-.+/=])[A-Za-z0-9_\-.+/=]{24,}")
 def redact_line(text: str) -> str:
     """A source line fit for evidence: every long token (a key, a JWT) cut to its first and last four characters;
     expressions like ${{ secrets.X }} and ordinary words stay readable."""
-    return _LONG_TOKEN.sub(lambda m: redact(m.group(0)) if not m.group(0).startswith("secrets.") else m.group(0),
-                           text)
+    def cut(m: re.Match[str]) -> str:
+        tok = m.group(0)
+        looks_random = any(c.isdigit() for c in tok) and any(c.isalpha() for c in tok)
+        return redact(tok) if looks_random or any(c in tok for c in "+/=") else tok  # names like process.env.X stay
+
+    return _LONG_TOKEN.sub(cut, text)
 
 
 def is_env_file(path: str) -> bool:
@@ -379,8 +383,8 @@ def public_by_value(value: str) -> bool:
 _SERVER_PATH = re.compile(
     r"(^|/)(pages/api|app/api|api|server|servers|supabase/functions|netlify/functions|functions|lambda|lambdas|"
     r"scripts|prisma|migrations|backend|cron|jobs|workers?)/"
-    r"|\.server\.[jt]sx?$|(^|/)route\.[jt]s$|(^|/)middleware\.[jt]s$|\.config\.[mc]?[jt]s$|(^|/)(test|tests|__tests__|"
-    r"e2e|cypress|playwright)/|\.(test|spec)\.[jt]sx?$")
+    r"|\.server\.[jt]sx?$|(^|/)(route|server|api|worker|seed|middleware)\.[mc]?[jt]s$|(^|/)\+server\.[jt]s$"
+    r"|\.config\.[mc]?[jt]s$|(^|/)(test|tests|__tests__|e2e|cypress|playwright)/|\.(test|spec)\.[jt]sx?$")
 _USE_CLIENT = re.compile(r"""^\s*['"]use client['"]""", re.M)
 _SERVER_MARK = re.compile(r"""^\s*(?:import\s+['"]server-only['"]|['"]use server['"])""", re.M)
 _SERVICE_ROLE = re.compile(r"service[_-]?role", re.I)
@@ -626,6 +630,7 @@ class LeastPrivilege(Check):
                     f"`{scope}: write` is granted to every job in {wf.path} but only {', '.join(users)} need it "
                     f"({related[0].note}); {', '.join(others[:5])} get it for nothing.",
                     wf.path, line, key=f"top:{scope}", evidence=f"{scope}: write",
+                    confidence=Confidence.LOW if any(needs[jid].opaque for jid in others) else Confidence.HIGH,
                     fix=f"Set `{scope}: read` (or drop it) at the top and add `permissions: {{{scope}: write}}` to "
                         f"{', '.join(users)}.", related=related))
             elif not users and not unresolved_calls:  # a called workflow's needs are not visible here
@@ -994,6 +999,10 @@ class LeastPrivilege(Check):
             return self.result(Status.FAIL, f"{counts}; worst: {worst.value}", findings, evidence + client)
         if worst is not None:
             return self.result(Status.WARN, f"{counts}; worst: {worst.value}", findings, evidence + client)
+        if model.invalid:
+            names = ", ".join(i.path for i in model.invalid[:3])
+            return self.unknown(f"no problems in what could be read, but {len(model.invalid)} CI file(s) cannot be "
+                                f"parsed ({names}), so their token use is unknown", evidence + client, findings)
         if github:
             return self.result(Status.PASS,
                                f"{len(github)} GitHub workflow(s) declare scoped permissions; no browser-public "
@@ -1004,7 +1013,7 @@ class LeastPrivilege(Check):
             what = "no GitHub workflows" if not github else ""
             return self.result(Status.PASS, f"{what}; no deploy secrets outside environments and no browser-public "
                                f"secrets found.{caveat}".lstrip("; "), findings, evidence + client)
-        if gitlab or model.invalid:
+        if gitlab:
             return self.unknown("nothing to judge: no deploy jobs or client code found, and token scopes live in "
                                 "the CI provider's settings." + caveat, [], findings)
         return self.unknown("no CI workflows and no client code: token scopes live in the CI provider's and "
