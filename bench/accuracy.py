@@ -114,14 +114,15 @@ def load_aliases() -> dict[str, list[str]]:
     return dict(out)
 
 
-def concept_of(rule: str, case: Case, aliases: dict[str, list[str]]) -> str:
-    """The label a Handrail rule counts as here: one the case expects or allows if any, else the first."""
-    candidates = aliases.get(rule, [rule])
+def concept_of(rule: str, case: Case, aliases: dict[str, list[str]], labels: set[str]) -> str:
+    """The label a Handrail rule counts as here: the rule itself or an alias the case expects or allows;
+    otherwise the rule itself if the corpus uses it as a label, else its first alias."""
+    candidates = [rule, *aliases.get(rule, [])]
     for pool in (case.expected, case.allowed):
         for label in candidates:
             if label in pool:
                 return label
-    return candidates[0]
+    return rule if rule in labels or rule not in aliases else aliases[rule][0]
 
 
 def make_repo(case: Case, tmp: Path) -> Path:
@@ -139,7 +140,7 @@ def handrail_cmd() -> list[str]:
     return [exe] if exe else [sys.executable, "-m", "handrail"]
 
 
-def run_case(case: Case, tmp: Path, aliases: dict[str, list[str]], with_zizmor: bool) -> Outcome:
+def run_case(case: Case, tmp: Path, aliases: dict[str, list[str]], labels: set[str], with_zizmor: bool) -> Outcome:
     out = Outcome(case)
     repo = make_repo(case, tmp)
     proc = subprocess.run([*handrail_cmd(), "check", str(repo), "--format", "json"], capture_output=True, text=True)
@@ -149,7 +150,7 @@ def run_case(case: Case, tmp: Path, aliases: dict[str, list[str]], with_zizmor: 
             out.statuses[c["id"]] = c["status"]
             out.summaries[c["id"]] = c.get("summary", "")
             for f in c.get("findings", []):
-                f["concept"] = concept_of(f["rule"], case, aliases)
+                f["concept"] = concept_of(f["rule"], case, aliases, labels)
                 out.findings.append(f)
     except (json.JSONDecodeError, KeyError, TypeError):
         out.error = f"exit {proc.returncode}: " + ((proc.stderr.strip().splitlines() or ["no JSON"])[-1][:200])
@@ -374,8 +375,9 @@ def main(argv: list[str] | None = None) -> int:
     if not args.no_zizmor and not with_zizmor:
         print("zizmor not on PATH (pip install zizmor): handrail only", file=sys.stderr)
     aliases = load_aliases()
+    labels = {r for c in load_cases([]) for r in c.expected | c.allowed}
     with tempfile.TemporaryDirectory(prefix="handrail-accuracy-") as tmp, ThreadPoolExecutor(args.jobs) as pool:
-        outcomes = list(pool.map(lambda c: run_case(c, Path(tmp), aliases, with_zizmor), cases))
+        outcomes = list(pool.map(lambda c: run_case(c, Path(tmp), aliases, labels, with_zizmor), cases))
     result = report(outcomes, args.verbose)
     args.json.parent.mkdir(parents=True, exist_ok=True)
     args.json.write_text(json.dumps(result, indent=2))

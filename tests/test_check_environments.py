@@ -455,3 +455,12 @@ def test_production_compose_file_commands_and_environment(project_of: ProjectOf)
     r = run(project_of, {"docker-compose.prod.yml": prod, "docker-compose.yml": local})
     assert [(f.path, f.line) for f in of(r, "dev-server-in-production")] == [("docker-compose.prod.yml", 4)]
     assert [(f.path, f.line) for f in of(r, "debug-in-production")] == [("docker-compose.prod.yml", 6)]
+
+
+def test_unparsed_workflow_keeps_clean_settings_from_passing(project_of: ProjectOf) -> None:
+    files = {"shop/settings.py": django(), ".env.example": "DJANGO_SECRET_KEY=\n",
+             ".github/workflows/broken.yml": "on: [push\n"}
+    r = run(project_of, files)
+    assert r.status == Status.UNKNOWN and r.evidence
+    assert not any(f.path == ".github/workflows/broken.yml" for f in r.findings)
+    assert "cannot be parsed and were not judged: .github/workflows/broken.yml" in r.summary

@@ -6,9 +6,10 @@ import base64
 import json
 from collections.abc import Callable
 
-from handrail.checks.least_privilege import CHECK, jwt_role, redact, secret_looking_public_name
+from handrail.checks.least_privilege import CHECK, secret_looking_public_name
 from handrail.core.finding import CheckResult, Confidence, Severity, Status
 from handrail.core.project import Project
+from handrail.core.redact import redact
 from handrail.pipeline.model import Job, Permissions, PipelineModel, SecretUse, Step, StepKind, Trigger, Workflow
 
 ProjectOf = Callable[..., Project]
@@ -485,13 +486,6 @@ def test_literal_jwts_in_vite_source(project_of: ProjectOf) -> None:
     assert SERVICE_JWT not in f.evidence
 
 
-def test_jwt_helpers() -> None:
-    assert jwt_role(SERVICE_JWT) == "service_role"
-    assert jwt_role(ANON_JWT) == "anon"
-    assert jwt_role("eyJnot.valid.jwt") is None
-    assert redact("abcdefghijklmnopqrstuvwxyz") == "abcd…wxyz"
-
-
 # --- status, bad input, hand-built models -----------------------------------------------------------
 
 def test_unknown_without_ci_or_client_code(project_of: ProjectOf) -> None:
@@ -507,7 +501,8 @@ def test_malformed_and_binary_inputs_do_not_crash(project_of: ProjectOf) -> None
         "package.json": "{not json",
     }
     r = run(project_of, files)
-    assert any(f.rule == "permissions-unparsed" and f.path == f"{WF}/broken.yml" for f in r.findings)
+    assert not any(f.path == f"{WF}/broken.yml" for f in r.findings)  # reported once, by tests-before-deploy
+    assert f"not judged: {WF}/broken.yml" in r.summary
     assert [f.path for f in of(r, "client-exposed-secret")] == ["src/a.ts"]
 
 
@@ -664,3 +659,10 @@ def test_unparsable_workflow_blocks_a_pass(project_of: ProjectOf) -> None:
     good = "on: push\npermissions:\n  contents: read\njobs:\n" + TEST_JOB
     r = run(project_of, {f"{WF}/ok.yml": good, f"{WF}/bad.yml": "on: push\njobs: [\n"})
     assert r.status == Status.UNKNOWN and f"{WF}/bad.yml" in r.summary
+
+
+def test_unparsed_workflow_keeps_a_clean_repo_from_passing(project_of: ProjectOf) -> None:
+    r = run(project_of, {f"{WF}/release.yml": RELEASE.format(test=""), f"{WF}/broken.yml": "on: [push\n"})
+    assert r.status == Status.UNKNOWN and r.evidence
+    assert not any(f.path == f"{WF}/broken.yml" for f in r.findings)  # invalid-workflow (tests-before-deploy) owns it
+    assert r.summary.endswith(f"1 CI file(s) cannot be parsed and were not judged: {WF}/broken.yml")

@@ -359,3 +359,10 @@ def test_gitlab_kamal_job_joins_the_kamal_config(project_of):
     where = _where(result.evidence)
     assert (".gitlab-ci.yml", 8) in where and ("config/deploy.yml", 1) in where
     assert "(1)" in result.summary  # the CI job joined the Kamal path instead of being a second one
+
+
+def test_unparsed_workflow_keeps_rollback_from_passing(project_of):
+    result = CHECK.run(project_of({"fly.toml": OPENCAL_FLY, ".github/workflows/broken.yml": "on: [push\n"}))
+    assert result.status is Status.UNKNOWN and result.evidence
+    assert not any(f.path == ".github/workflows/broken.yml" for f in result.findings)
+    assert "not judged: .github/workflows/broken.yml" in result.summary

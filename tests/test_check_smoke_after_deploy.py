@@ -222,8 +222,10 @@ jobs:
 
 def test_invalid_workflow_never_silent(project_of):
     result = _check(project_of, {W + "edge.yml": DJ_PEARSON_STYLE, W + "broken.yml": "on: [push\n"})
-    assert result.status is Status.WARN
-    assert [f.rule for f in result.findings] == ["smoke-invalid-workflow"]
+    # tests-before-deploy reports the file (invalid-workflow); this check names it and refuses to pass
+    assert result.status is Status.UNKNOWN and result.evidence
+    assert result.findings == []
+    assert "1 CI file(s) cannot be parsed and were not judged: " + W + "broken.yml" in result.summary
 
 
 def test_database_healthchecks_are_not_deploy_gates(project_of):

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from conftest import git
 
-from handrail.core.git import GitReader, parse_porcelain_z, strip_credentials
+from handrail.core.git import GitReader, parse_porcelain_z
 
 
 def test_facts_in_a_repo(make_repo: Callable[..., Path]) -> None:
@@ -76,14 +76,6 @@ def test_parse_porcelain_records() -> None:
     raw = b" M a.py\x00R  new.py\x00old.py\x00?? x y.txt\x00A  added\x00"
     assert parse_porcelain_z(raw) == ["a.py", "new.py", "x y.txt", "added"]
     assert parse_porcelain_z(b"") == []
-
-
-def test_strip_credentials_forms() -> None:
-    assert strip_credentials("https://tok@github.com/a/b") == "https://***@github.com/a/b"
-    assert strip_credentials("https://u:p@ss@host/x@y") == "https://***@host/x@y"
-    assert strip_credentials("https://github.com/a/b") == "https://github.com/a/b"
-    assert strip_credentials("git@github.com:a/b.git") == "git@github.com:a/b.git"
-    assert strip_credentials("ssh://git@host:22/repo") == "ssh://***@host:22/repo"
 
 
 def test_subfolder_root_reports_paths_relative_to_it(make_repo: Callable[..., Path]) -> None:

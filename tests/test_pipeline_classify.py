@@ -11,7 +11,6 @@ from handrail.pipeline.classify import (
     deploy_paths,
     is_preview,
     logical_lines,
-    redact,
     split_commands,
 )
 from handrail.pipeline.model import Job, PipelineModel, Step, StepKind, Trigger, Workflow
@@ -43,12 +42,6 @@ def test_split_commands_respects_quotes_and_operators():
     parts = split_commands("cd app && curl -f 'https://x.io/a?b=1&c=2' || exit 1 # trailing")
     assert parts == [("cd app", "&&"), ("curl -f 'https://x.io/a?b=1&c=2'", "||"), ("exit 1", "")]
     assert split_commands("cmd > out.log 2>&1")[0][0] == "cmd > out.log 2>&1"
-
-
-def test_redact_never_shows_whole_secret():
-    text = redact("curl https://api.render.com/deploy/srv-abc?key=supersecretvalue123 https://u:p4ssw0rd@h.io")
-    assert "supersecretvalue123" not in text and "p4ssw0rd" not in text
-    assert "key=supe" in text
 
 
 # --- TEST -----------------------------------------------------------------------------

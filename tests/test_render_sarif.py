@@ -59,7 +59,7 @@ def test_report_without_findings_is_valid_and_lists_every_rule() -> None:
     run = doc["runs"][0]
     assert doc["version"] == "2.1.0"
     driver = run["tool"]["driver"]
-    assert driver["name"] == "handrail" and driver["version"] and driver["informationUri"].startswith("https://")
+    assert driver["name"] == "handrail" and driver["version"] and "informationUri" not in driver
     ids = [r["id"] for r in driver["rules"]]
     assert ids == list(all_rules())
     assert run["results"] == []

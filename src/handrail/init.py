@@ -189,7 +189,7 @@ exclude = [
 [routes]
 public = [{routes}]
 
-# Database backups taken by `handrail backup` / `handrail migrate`.
+# Database backups (for `handrail migrate`, coming in a later release).
 [backups]
 # dir = ".handrail/backups"
 # keep = 10

@@ -16,8 +16,9 @@ import tomllib
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from handrail.checks.base import Check, Rule
+from handrail.checks.base import Check, Rule, list_text
 from handrail.core.finding import Confidence, Finding, Location, Severity, Status
+from handrail.core.journal import find_journal
 
 if TYPE_CHECKING:
     from handrail.core.finding import CheckResult
@@ -115,19 +116,23 @@ class AgentLog(Check):
     why = ("When an agent drops a table, force-pushes or edits a workflow, the team needs to know which command ran, "
            "when, in which session and what it returned. Agent transcripts live on one laptop and are rewritten; "
            "only a hook on every tool call leaves a record you can audit and hand off.")
-    fix = ("Run `handrail guard install` to add Handrail hooks on tool events (Claude Code PreToolUse/PostToolUse, "
-           "Cursor hooks.json, Gemini BeforeTool/AfterTool, Codex hooks) and commit the project-level config.")
-    good_example = ('.claude/settings.json:\n{"hooks": {"PreToolUse": [{"matcher": "*", "hooks": [{"type": "command", '
+    fix = ("Add a hook on every tool call that appends what ran to a log (Claude Code PreToolUse/PostToolUse with "
+           "matcher `*`, Cursor hooks.json, Gemini BeforeTool/AfterTool, Codex hooks) and commit the project-level "
+           "config. Handrail's own agent hooks (`handrail guard install`) are coming in a later release.")
+    good_example = ('.claude/settings.json, with Handrail\'s hook command (coming in a later release):\n'
+                    '{"hooks": {"PreToolUse": [{"matcher": "*", "hooks": [{"type": "command", '
                     '"command": "handrail hook claude"}]}], "PostToolUse": [{"matcher": "*", "hooks": '
                     '[{"type": "command", "command": "handrail hook claude"}]}]}}')
     bad_example = "CLAUDE.md and .cursor/rules/ are committed, but no hook config exists: nothing records what ran."
     rules = (
         Rule("agent-log-not-logged", Severity.MEDIUM,
              "An agent is configured for this repository but no hook records its tool calls.",
-             "Run `handrail guard install` and commit the agent's project hook config."),
+             "Add a PreToolUse/PostToolUse hook (or the agent's equivalent) that logs every tool call, and commit "
+             "the agent's project hook config; `handrail guard install` will do this in a later release."),
         Rule("agent-log-partial", Severity.LOW,
              "An agent's tool calls are only partly recorded (some tools or events only, or a non-Handrail hook).",
-             "Hook every tool call (matcher `*`) on both the pre and post event, via `handrail hook <agent>`."),
+             "Hook every tool call (matcher `*`) on both the pre and post event; Handrail's own hook "
+             "(`handrail hook <agent>`) is coming in a later release."),
         Rule("agent-log-local-only", Severity.LOW,
              "The only logging hook is in an uncommitted, per-machine settings file.",
              "Move the hook into the committed project settings so every teammate's agent logs."),
@@ -138,14 +143,15 @@ class AgentLog(Check):
 
     def run(self, project: Project) -> CheckResult:
         states = self._discover(project)
-        journal = _journal(project)
+        journal = find_journal(project)
         journal_note = (f"journal {journal} present but not analysed yet" if journal
                         else "journal not analysed yet")
         if not states:
             return self.unknown(
                 "no AI agent configuration in the repository (CLAUDE.md, AGENTS.md, .claude/, .cursor/, .gemini/, "
                 ".codex/ ...). Agents run on developer machines; the repository can't show whether they log. "
-                f"`handrail guard install` would add logging hooks; {journal_note}.")
+                "A hook on every tool call that logs would record them (Handrail's agent hooks, `handrail guard "
+                f"install`, are coming in a later release); {journal_note}.")
 
         findings: list[Finding] = []
         evidence: list[Location] = []
@@ -184,11 +190,11 @@ class AgentLog(Check):
             elif st.parse_errors:
                 continue  # the parse-error finding already points at the line; one finding per cause
             elif not st.hooks_supported:
-                msg = (f"{name} is configured ({_list(st.markers)}) but has no hook configuration Handrail can "
+                msg = (f"{name} is configured ({list_text(st.markers)}) but has no hook configuration Handrail can "
                        "read in the repository: nothing shows its actions are recorded.")
                 path, line = marker, None
             else:
-                msg = (f"{name} is configured ({_list(st.markers)}) but no hook records its tool calls"
+                msg = (f"{name} is configured ({list_text(st.markers)}) but no hook records its tool calls"
                        f"{' (hooks exist on other events only)' if st.hooks else ''}.")
                 path, line = marker, None
             findings.append(self.finding(
@@ -207,7 +213,8 @@ class AgentLog(Check):
             status = Status.WARN
         summary = f"{len(states)} agent(s) configured - {names}; {journal_note}"
         if status == Status.FAIL:
-            summary += "; `handrail guard install` adds logging hooks"
+            summary += ("; add a PreToolUse/PostToolUse hook that logs every tool call (Handrail's agent hooks, "
+                        "`handrail guard install`, are coming in a later release)")
         return self.result(status, summary, findings, evidence)
 
     # --- discovery -----------------------------------------------------------------------
@@ -406,23 +413,6 @@ def _partial_desc(st: AgentState) -> str:
                 "cannot verify.")
     events = sorted({h.event for h in st.hooks})
     return f"Handrail is hooked only on {', '.join(events)}: individual tool calls are not recorded."
-
-
-def _journal(project: Project) -> str | None:
-    base = project.root / ".handrail"
-    if not base.is_dir() or base.is_symlink():
-        return None
-    try:
-        for child in sorted(base.iterdir()):
-            if child.name.startswith("journal"):
-                return f".handrail/{child.name}"
-    except OSError:
-        return None
-    return None
-
-
-def _list(paths: list[str], limit: int = 3) -> str:
-    return ", ".join(paths[:limit]) + (f" +{len(paths) - limit} more" if len(paths) > limit else "")
 
 
 CHECK = AgentLog()

@@ -8,6 +8,7 @@ rule help and `handrail explain` all come from one place.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, ClassVar
 
@@ -15,6 +16,7 @@ from handrail.core.finding import CheckResult, Confidence, Finding, Location, Se
 
 if TYPE_CHECKING:
     from handrail.core.project import ParseError, Project
+    from handrail.pipeline.model import PipelineModel
 
 
 @dataclass(frozen=True)
@@ -66,6 +68,45 @@ class Check:
     def unknown(self, summary: str, evidence: list[Location] | None = None,
                 findings: list[Finding] | None = None) -> CheckResult:
         return self.result(Status.UNKNOWN, summary, findings, evidence)
+
+
+    def run_with_pipeline(self, project: Project, evaluate: Callable[[Project, PipelineModel], CheckResult],
+                          error_rule: str) -> CheckResult:
+        """`evaluate(project, project.pipeline)`; when building the pipeline model raises (a CI reader bug), the
+        file-based half still runs on an empty model, the error becomes an `error_rule` finding, and the result
+        cannot pass, since CI was not judged."""
+        from handrail.pipeline.model import PipelineModel
+
+        try:
+            model = project.pipeline
+        except Exception as exc:
+            result = evaluate(project, PipelineModel())
+            result.findings.append(self.finding(
+                error_rule, f"CI configuration could not be read ({exc.__class__.__name__}: {exc}); CI rules were "
+                "skipped.", None, None, key="pipeline-error", confidence=Confidence.LOW))
+            if result.status is Status.PASS:
+                result.status = Status.UNKNOWN
+                result.summary += "; CI configuration could not be read, so CI was not judged"
+            return result
+        return evaluate(project, model)
+
+
+def list_text(items: list[str], limit: int = 3, sep: str = ", ") -> str:
+    """`a, b, c (+2 more)`: summaries name what they rest on without growing with the repository."""
+    return sep.join(items[:limit]) + (f" (+{len(items) - limit} more)" if len(items) > limit else "")
+
+
+def unparsed_ci(model: PipelineModel) -> list[str]:
+    """CI files that could not be parsed. tests-before-deploy reports each as `invalid-workflow`; other checks
+    only name them (`unparsed_note`) and never pass while one exists."""
+    return sorted({inv.path for inv in model.invalid})
+
+
+def unparsed_note(paths: list[str]) -> str:
+    """Summary suffix naming the CI files a check could not judge ("" when there are none)."""
+    if not paths:
+        return ""
+    return f"; {len(paths)} CI file(s) cannot be parsed and were not judged: {', '.join(paths)}"
 
 
 class NotAnalysedYet(Check):

@@ -22,21 +22,14 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from handrail.checks.base import Check, Rule
-from handrail.checks.least_privilege import (
-    env_assignments,
-    is_env_file,
-    is_env_template,
-    only_previews,
-    public_by_value,
-    public_prefix,
-    redact,
-    redact_line,
-    secret_names,
-)
+from handrail.checks.base import Check, Rule, list_text, unparsed_ci, unparsed_note
+from handrail.checks.least_privilege import only_previews, public_by_value, public_prefix, secret_names
+from handrail.core.dotenv import env_assignments, is_env_file, is_env_template
 from handrail.core.finding import CheckResult, Confidence, Finding, Location, Severity, Status
 from handrail.core.project import ParseError
+from handrail.core.redact import redact, redact_line, redact_url
 from handrail.pipeline.model import PipelineModel, StepKind
+from handrail.pipeline.scripts import manifest_scripts
 
 if TYPE_CHECKING:
     from handrail.core.project import Project
@@ -201,16 +194,7 @@ class Environments(Check):
     )
 
     def run(self, project: Project) -> CheckResult:
-        try:
-            model = project.pipeline
-        except Exception as exc:  # a CI reader bug must not hide the file-based half of this check
-            result = self.evaluate(project, PipelineModel())
-            result.findings.append(self.finding(
-                "environments-unparsed",
-                f"CI configuration could not be read ({exc.__class__.__name__}: {exc}); CI rules were skipped.",
-                None, None, key="pipeline-error", confidence=Confidence.LOW))
-            return result
-        return self.evaluate(project, model)
+        return self.run_with_pipeline(project, self.evaluate, "environments-unparsed")
 
     def evaluate(self, project: Project, model: PipelineModel) -> CheckResult:
         findings: list[Finding] = []
@@ -224,14 +208,11 @@ class Environments(Check):
         findings.extend(self._commands(commands, evidence))
         findings.extend(self._prod_db(project))
         findings.extend(self._pipeline(model, evidence))
-        for inv in model.invalid:
-            findings.append(self.finding("environments-unparsed", f"{inv.path} cannot be parsed, so its deploy jobs "
-                                         f"were not checked: {inv.message}", inv.path, inv.line, key=f"ci:{inv.path}"))
         evidence.extend(self._separation_files(project))
         for name, env in project.config.environments.items():
             evidence.append(Location(project.config.source or "handrail.toml", None,
                                      f"environment {name} declared" + (f" ({env.url})" if env.url else "")))
-        return self._status(findings, evidence)
+        return self._status(findings, evidence, unparsed_ci(model))
 
     # --- env files --------------------------------------------------------------------------
     def _env_files(self, project: Project, tracked: set[str] | None, evidence: list[Location]) -> list[Finding]:
@@ -788,7 +769,7 @@ class Environments(Check):
                                     and not re.search(r"\$\{?|\[|<|%s|\{", cred))
                 if doc and not has_password:
                     continue
-                shown = (f"{dsn.group('scheme')}://{'***@' if cred else ''}{host}" if dsn else host)
+                shown = redact_url(f"{dsn.group('scheme')}://{cred or ''}{host}") if dsn else host
                 out.append(self.finding(
                     "prod-db-in-source",
                     f"{path} names a hosted database ({host})"
@@ -872,15 +853,18 @@ class Environments(Check):
         return out
 
     # --- status --------------------------------------------------------------------------------
-    def _status(self, findings: list[Finding], evidence: list[Location]) -> CheckResult:
+    def _status(self, findings: list[Finding], evidence: list[Location], unparsed: list[str]) -> CheckResult:
         problems = [f for f in findings if f.severity.rank > Severity.INFO.rank]
         worst = max((f.severity for f in problems), key=lambda s: s.rank, default=None)
+        note = unparsed_note(unparsed)
         if worst is not None:
             status = Status.FAIL if worst.at_least(Severity.HIGH) else Status.WARN
-            return self.result(status, f"{len(problems)} finding(s); worst: {worst.value}", findings, evidence)
+            return self.result(status, f"{len(problems)} finding(s); worst: {worst.value}{note}", findings, evidence)
+        if unparsed:  # a pass must not rest on deploy jobs nobody could read
+            return self.unknown(f"no unsafe environment configuration found in what could be read{note}", evidence,
+                                findings)
         if evidence:
-            shown = "; ".join(str(loc) for loc in evidence[:3]) + (f"; +{len(evidence) - 3} more" if len(evidence) > 3
-                                                                   else "")
+            shown = list_text([str(loc) for loc in evidence], 3, "; ")
             return self.result(Status.PASS, f"no unsafe environment configuration found; evidence: {shown}",
                                findings, evidence)
         return self.unknown("nothing to judge: no framework settings, env files, production start commands or deploy "
@@ -921,12 +905,7 @@ def _tracked_files(project: Project) -> set[str] | None:
 
 
 def _scripts(project: Project, path: str) -> dict[str, str]:
-    try:
-        data = project.json(path) if path in project.files else None
-    except ParseError:
-        return {}
-    scripts = data.get("scripts") if isinstance(data, dict) else None
-    return {k: v for k, v in scripts.items() if isinstance(v, str)} if isinstance(scripts, dict) else {}
+    return {k: v for k, v in manifest_scripts(project, path).items() if isinstance(v, str)}
 
 
 def _line(node: Any, key: str) -> int:

@@ -16,9 +16,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from handrail.checks.base import Check, Rule
+from handrail.checks.base import Check, Rule, list_text
 from handrail.core.files import display_path
 from handrail.core.finding import Confidence, Finding, Location, Severity, Status
+from handrail.core.journal import find_journal
 
 if TYPE_CHECKING:
     from handrail.core.finding import CheckResult
@@ -135,7 +136,8 @@ class Handoff(Check):
              "List the exact setup and test commands in the agent file."),
         Rule("handoff-no-record", Severity.MEDIUM,
              "Handrail's journal exists but no handoff record (HANDOFF.md or .handrail/handoff.json) was written.",
-             "Run `handrail guard install` so the Stop/SessionEnd hook writes the handoff record."),
+             "Write HANDOFF.md when a session ends (a Stop/SessionEnd hook can do it); Handrail's hook for this "
+             "(`handrail guard install`) is coming in a later release."),
         Rule("handoff-uncommitted", Severity.INFO,
              "Work exists only in this working tree (uncommitted or untracked files).",
              "Commit or push work in progress (or describe it in HANDOFF.md) before the session ends."),
@@ -180,12 +182,12 @@ class Handoff(Check):
         elif not setup and not tests:
             if has_code:
                 findings.append(self.finding(
-                    "handoff-no-instructions", f"None of {_list(docs)} says how to set up the project or run its "
-                    "tests.", docs[0], None, key="no-instructions"))
+                    "handoff-no-instructions", f"None of {list_text(docs, 4)} says how to set up the project or run "
+                    "its tests.", docs[0], None, key="no-instructions"))
                 status = Status.FAIL
             else:
                 status = Status.UNKNOWN
-                notes.append(f"docs ({_list(docs)}) but no code and no setup/test instructions")
+                notes.append(f"docs ({list_text(docs, 4)}) but no code and no setup/test instructions")
         elif not tests:
             first = _first(setup)
             findings.append(self.finding(
@@ -233,7 +235,7 @@ class Handoff(Check):
 
         # Continuation record.
         record = _handoff_record(project)
-        journal = _journal(project)
+        journal = find_journal(project)
         if record:
             evidence.append(Location(record, None, "handoff record"))
             notes.append(f"handoff record {record} present (content not analysed yet)")
@@ -512,20 +514,6 @@ def _handoff_record(project: Project) -> str | None:
     return None
 
 
-def _journal(project: Project) -> str | None:
-    """Handrail's journal lives under .handrail/ and is usually git-ignored, so look on disk."""
-    base = project.root / ".handrail"
-    if not base.is_dir() or base.is_symlink():
-        return None
-    try:
-        for child in sorted(base.iterdir()):
-            if child.name.startswith("journal"):
-                return f".handrail/{child.name}"
-    except OSError:
-        return None
-    return None
-
-
 def _evidence_subset(items: list[Instruction], limit: int = 10) -> list[Instruction]:
     """Commands first (they are the real evidence), a few per kind, one per line."""
     seen: set[tuple[str, int]] = set()
@@ -543,10 +531,6 @@ def _evidence_subset(items: list[Instruction], limit: int = 10) -> list[Instruct
 def _first(items: list[Instruction]) -> Instruction:
     """The instruction to cite: the first command, else the first heading (doc order)."""
     return sorted(items, key=lambda i: i.how != "command")[0]
-
-
-def _list(paths: list[str], limit: int = 4) -> str:
-    return ", ".join(paths[:limit]) + (f" (+{len(paths) - limit} more)" if len(paths) > limit else "")
 
 
 def _summary(status: Status, docs: list[str], setup: list[Instruction], tests: list[Instruction],

@@ -15,33 +15,32 @@ grants that are needed are never flagged.
 
 from __future__ import annotations
 
-import base64
-import binascii
-import json
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from handrail.checks.base import Check, Rule
+from handrail.checks.base import Check, Rule, unparsed_ci, unparsed_note
+from handrail.core.dotenv import env_assignments, is_env_file
 from handrail.core.finding import CheckResult, Confidence, Finding, Location, Severity, Status
+from handrail.core.jwt import JWT_RX, jwt_role
+from handrail.core.redact import redact, redact_line
+from handrail.core.stacks import npm_dependencies
 from handrail.core.yamlload import line_of
 from handrail.pipeline.model import Job, PipelineModel, Step, StepKind, Workflow
 
 if TYPE_CHECKING:
     from handrail.core.project import Project
 
-# --- shared helpers (environments.py imports some of these) --------------------------------------
+# --- helpers (environments.py imports some of these) --------------------------------------
 
 SECRET_REF = re.compile(r"secrets\s*(?:\.\s*([A-Za-z_][A-Za-z0-9_]*)|\[\s*['\"]([A-Za-z_][A-Za-z0-9_]*)['\"]\s*\])")
-JWT_RX = re.compile(r"\beyJ[A-Za-z0-9_-]{8,}\.(eyJ[A-Za-z0-9_-]{8,})\.[A-Za-z0-9_-]{8,}")
 # Bundlers inline variables with these prefixes into the client bundle: every visitor can read them.
 PUBLIC_PREFIXES = ("NEXT_PUBLIC_", "NUXT_PUBLIC_", "EXPO_PUBLIC_", "REACT_APP_", "VITE_", "GATSBY_", "VUE_APP_",
                    "PUBLIC_")
 PUBLIC_NAME_RX = re.compile(r"\b(?:NEXT_PUBLIC_|NUXT_PUBLIC_|EXPO_PUBLIC_|REACT_APP_|VITE_|GATSBY_|VUE_APP_|PUBLIC_)"
                             r"[A-Z0-9_]+\b")
 JS_EXTS = (".js", ".jsx", ".ts", ".tsx", ".mjs", ".cjs", ".vue", ".svelte", ".astro")
-ENV_TEMPLATE_SUFFIXES = ("example", "sample", "template", "dist", "defaults", "tmpl", "tpl")
 
 
 def secret_names(value: Any) -> Iterator[str]:
@@ -56,74 +55,6 @@ def secret_names(value: Any) -> Iterator[str]:
     elif isinstance(value, list):
         for v in value:
             yield from secret_names(v)
-
-
-def jwt_role(token: str) -> str | None:
-    """The `role` claim of a JWT (Supabase keys carry anon / service_role), or None."""
-    parts = token.split(".")
-    if len(parts) != 3:
-        return None
-    payload = parts[1] + "=" * (-len(parts[1]) % 4)
-    try:
-        data = json.loads(base64.urlsafe_b64decode(payload.encode("ascii")))
-    except (binascii.Error, ValueError, UnicodeDecodeError):
-        return None
-    role = data.get("role") if isinstance(data, dict) else None
-    return role if isinstance(role, str) else None
-
-
-def redact(value: str) -> str:
-    """First and last four characters only: enough to find the key, never enough to use it."""
-    value = value.strip()
-    if len(value) <= 12:
-        return "*" * len(value)
-    return f"{value[:4]}…{value[-4:]}"
-
-
-_LONG_TOKEN = re.compile(r"(?<![A-Za-z0-9_\-.+/=])[A-Za-z0-9_\-.+/=]{24,}")
-
-
-def redact_line(text: str) -> str:
-    """A source line fit for evidence: every long token (a key, a JWT) cut to its first and last four characters;
-    expressions like ${{ secrets.X }} and ordinary words stay readable."""
-    def cut(m: re.Match[str]) -> str:
-        tok = m.group(0)
-        looks_random = any(c.isdigit() for c in tok) and any(c.isalpha() for c in tok)
-        return redact(tok) if looks_random or any(c in tok for c in "+/=") else tok  # names like process.env.X stay
-
-    return _LONG_TOKEN.sub(cut, text)
-
-
-def is_env_file(path: str) -> bool:
-    name = path.rsplit("/", 1)[-1]
-    return name == ".env" or name.startswith(".env.") or name.endswith(".env")
-
-
-def is_env_template(path: str) -> bool:
-    name = path.rsplit("/", 1)[-1].lower()
-    return any(name.endswith("." + s) or name.startswith(s + ".") or f".{s}." in name
-               for s in ENV_TEMPLATE_SUFFIXES)
-
-
-ENV_LINE = re.compile(r"^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_.]*)\s*=\s*(.*?)\s*$")
-
-
-def env_assignments(lines: list[str]) -> Iterator[tuple[int, str, str]]:
-    """(line, NAME, value) for each KEY=value line of a dotenv file, quotes and comments stripped."""
-    for no, raw in enumerate(lines, 1):
-        if raw.lstrip().startswith("#"):
-            continue
-        m = ENV_LINE.match(raw)
-        if not m:
-            continue
-        value = m.group(2)
-        if value[:1] in ("'", '"'):
-            q = value[0]
-            end = value.find(q, 1)
-            value = value[1:end] if end > 0 else value[1:]
-        else:
-            value = value.split(" #", 1)[0].strip()
-        yield no, m.group(1), value
 
 
 def public_prefix(name: str) -> str | None:
@@ -435,16 +366,7 @@ def client_frameworks(project: Project) -> set[str]:
     """Frontend build tools, from package.json files (stack detection does not name Vite/CRA/Expo)."""
     found = set(project.stacks.frameworks)
     for pkg in project.files.named("package.json"):
-        try:
-            data = project.json(pkg)
-        except Exception:  # a broken manifest just tells us nothing
-            continue
-        if not isinstance(data, dict):
-            continue
-        deps: dict = {}
-        for key in ("dependencies", "devDependencies"):
-            if isinstance(data.get(key), dict):
-                deps.update(data[key])
+        deps = npm_dependencies(project, pkg)  # a broken manifest just tells us nothing
         if "next" in deps:
             found.add("nextjs")
         if "vite" in deps:
@@ -540,21 +462,13 @@ class LeastPrivilege(Check):
              "or pasted literally into a CI workflow.",
              "Use the anon key in the browser; call service_role only from server routes or edge functions, and "
              "rotate the key if it shipped."),
-        Rule("permissions-unparsed", Severity.INFO, "A CI file could not be parsed, so its token use is unknown.",
-             "Fix the YAML so the workflow can run and be checked."),
+        Rule("permissions-unparsed", Severity.INFO,
+             "The CI configuration could not be read (a reader error), so token use in CI was not judged.",
+             "Report the error; invalid workflow files themselves are reported by tests-before-deploy."),
     )
 
     def run(self, project: Project) -> CheckResult:
-        try:
-            model = project.pipeline
-        except Exception as exc:  # a CI reader bug must not hide the file-based half of this check
-            result = self.evaluate(project, PipelineModel())
-            result.findings.append(self.finding(
-                "permissions-unparsed",
-                f"CI configuration could not be read ({exc.__class__.__name__}: {exc}); CI rules were skipped.",
-                None, None, key="pipeline-error", confidence=Confidence.LOW))
-            return result
-        return self.evaluate(project, model)
+        return self.run_with_pipeline(project, self.evaluate, "permissions-unparsed")
 
     def evaluate(self, project: Project, model: PipelineModel) -> CheckResult:
         findings: list[Finding] = []
@@ -569,9 +483,6 @@ class LeastPrivilege(Check):
             findings.extend(self._workflow_public_env(wf))
         for wf in gitlab:
             findings.extend(self._gitlab_secrets(wf, evidence))
-        for inv in model.invalid:
-            findings.append(self.finding("permissions-unparsed", f"{inv.path} cannot be parsed: {inv.message}",
-                                         inv.path, inv.line, key=f"parse:{inv.path}"))
         client_evidence, client_findings = self._client_exposure(project)
         findings.extend(client_findings)
         return self._status(findings, evidence, client_evidence, github, gitlab, model)
@@ -995,14 +906,15 @@ class LeastPrivilege(Check):
         problems = [f for f in findings if f.severity.rank > Severity.INFO.rank]
         worst = max((f.severity for f in problems), key=lambda s: s.rank, default=None)
         counts = f"{len(problems)} finding(s)" if problems else "no findings"
+        unparsed = unparsed_ci(model)
+        note = unparsed_note(unparsed)
         if worst is not None and worst.at_least(Severity.HIGH):
-            return self.result(Status.FAIL, f"{counts}; worst: {worst.value}", findings, evidence + client)
+            return self.result(Status.FAIL, f"{counts}; worst: {worst.value}{note}", findings, evidence + client)
         if worst is not None:
-            return self.result(Status.WARN, f"{counts}; worst: {worst.value}", findings, evidence + client)
-        if model.invalid:
-            names = ", ".join(i.path for i in model.invalid[:3])
-            return self.unknown(f"no problems in what could be read, but {len(model.invalid)} CI file(s) cannot be "
-                                f"parsed ({names}), so their token use is unknown", evidence + client, findings)
+            return self.result(Status.WARN, f"{counts}; worst: {worst.value}{note}", findings, evidence + client)
+        if unparsed:
+            return self.unknown(f"no problems in what could be read, but their token use is unknown{note}",
+                                evidence + client, findings)
         if github:
             return self.result(Status.PASS,
                                f"{len(github)} GitHub workflow(s) declare scoped permissions; no browser-public "

@@ -15,7 +15,7 @@ import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from handrail.checks.base import Check, Rule
+from handrail.checks.base import Check, Rule, unparsed_ci, unparsed_note
 from handrail.core.finding import Confidence, Finding, Location, Severity, Status
 from handrail.pipeline.model import Job, PipelineModel, PlatformFacts, Step, StepKind, Workflow
 from handrail.pipeline.platforms._util import image_tag_kind, short
@@ -136,6 +136,7 @@ class Rollback(Check):
                        "platform's own settings decide whether a deploy can be rolled back. " + MIGRATION_NOTE)
             if facts.invalid:
                 summary = "Some deploy files could not be parsed. " + summary
+            summary += unparsed_note(unparsed_ci(model))
             return self.unknown(summary, evidence=[Location(i.path, i.line, "unparseable") for i in facts.invalid],
                                 findings=findings)
 
@@ -145,11 +146,11 @@ class Rollback(Check):
             p.good.extend(loc for loc in global_good if loc not in p.good)
             if p.image_based:
                 p.good.extend(loc for loc in ci_immutable if loc not in p.good)
-        return self._judge(paths, facts, ci_mutable, findings)
+        return self._judge(paths, facts, ci_mutable, findings, unparsed_ci(model))
 
     # --- verdict ------------------------------------------------------------------------
     def _judge(self, paths: list[DeployPath], facts: PlatformFacts, ci_mutable: list[Location],
-               findings: list[Finding]) -> CheckResult:
+               findings: list[Finding], unparsed: list[str]) -> CheckResult:
         status = Status.PASS
         evidence: list[Location] = []
         failing: list[str] = []
@@ -209,6 +210,9 @@ class Rollback(Check):
                        "mutable tag.")
         else:
             summary = f"Every deploy path ({n}) has rollback evidence: {', '.join(p.label for p in paths[:4])}."
+        if unparsed:  # a deploy in a workflow nobody could read may have no way back: never pass over it
+            summary = summary.rstrip(".") + unparsed_note(unparsed) + "."
+            status = Status.UNKNOWN if status is Status.PASS else status
         return self.result(status, f"{summary} {MIGRATION_NOTE}", findings, evidence)
 
 

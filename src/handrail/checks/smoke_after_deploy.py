@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
-from handrail.checks.base import Check, Rule
+from handrail.checks.base import Check, Rule, unparsed_ci, unparsed_note
 from handrail.core.finding import CheckResult, Confidence, Finding, Location, Severity, Status
 from handrail.pipeline.classify import (
     DeployPath,
@@ -64,19 +64,16 @@ class SmokeAfterDeploy(Check):
         Rule("health-gate-only", Severity.LOW,
              "Only a platform health gate checks the deploy; nothing exercises the app after it.",
              "Keep the health gate and add an HTTP smoke test of key pages after the deploy."),
-        Rule("smoke-invalid-workflow", Severity.LOW, "A CI file cannot be parsed, so smoke tests in it are unseen.",
-             "Fix the file; a workflow that does not parse never runs."),
     )
 
     def run(self, project: Project) -> CheckResult:
         model = project.pipeline
-        invalid = [self.finding("smoke-invalid-workflow", f"{i.path} cannot be parsed: {i.message}", i.path, i.line,
-                                key=f"invalid:{i.path}") for i in model.invalid]
+        unparsed = unparsed_ci(model)  # reported once, by tests-before-deploy (invalid-workflow)
         gates = app_health_gates(model)
         status_smoke = _deployment_status_smoke(model)
         paths = deploy_paths(model)
         if not paths:
-            return self._no_deploy(project, model, gates, status_smoke, invalid)
+            return self._no_deploy(project, model, gates, status_smoke, unparsed)
         findings: list[Finding] = []
         evidence: list[Location] = []
         smoked: list[str] = []
@@ -103,48 +100,48 @@ class SmokeAfterDeploy(Check):
                 severity=Severity.LOW if dp.preview else None,
                 related=[Location(dp.job.workflow_path or dp.workflow.path, dp.job.line, f"job {dp.job.id}")]))
         missing = [f for f in findings if f.rule == "no-smoke-test"]
-        note = _invalid_note(invalid)
+        note = unparsed_note(unparsed)
         if missing:
             return self.result(Status.FAIL, f"{len(missing)} of {len(paths)} deploy path(s) have no smoke test after "
-                               "them" + note, findings + invalid, evidence)
+                               "them" + note, findings, evidence)
         if gate_only:
             evidence.extend(gates)
             return self.result(Status.WARN, f"{len(gate_only)} of {len(paths)} deploy path(s) rely only on a platform "
                                "health gate (" + ", ".join(_loc(g) for g in gates[:3]) + ")" + note,
-                               findings + invalid, evidence)
+                               findings, evidence)
         summary = "every deploy path is smoke-tested after it: " + "; ".join(smoked)
-        if invalid:
-            return self.result(Status.WARN, summary + note, invalid, evidence)
+        if unparsed:  # a pass must not rest on workflows nobody could read
+            return self.unknown(summary + note, evidence)
         return self.result(Status.PASS, summary, [], evidence)
 
     def _no_deploy(self, project: Project, model: PipelineModel, gates: list[Location],
-                   status_smoke: list[Location], invalid: list[Finding]) -> CheckResult:
-        note = _invalid_note(invalid)
+                   status_smoke: list[Location], unparsed: list[str]) -> CheckResult:
+        note = unparsed_note(unparsed)
         if status_smoke:
-            return self.result(Status.WARN if invalid else Status.PASS,
+            return self.result(Status.UNKNOWN if unparsed else Status.PASS,
                                "no CI job deploys, but every successful deployment (deployment_status) is smoke-tested"
-                               + note, invalid, status_smoke)
+                               + note, evidence=status_smoke)
         found = platform_files(project, model)
         # Compose and Dockerfile health checks also serve local runs: without a known deploy they prove nothing.
         local_only = all(_local_gate(g) for g in gates)
         if gates and local_only and not found:
             return self.unknown("no deploy found in CI or platform configuration; only container health checks ("
                                 + ", ".join(_loc(g) for g in gates[:3]) + ") exist, which also serve local runs; a "
-                                "deploy job followed by an HTTP check would decide this" + note, gates, invalid)
+                                "deploy job followed by an HTTP check would decide this" + note, gates)
         if gates:
             finding = self.finding("health-gate-only", "the platform gates releases on a health check ("
                                    + ", ".join(_loc(g) for g in gates[:3]) + ") but nothing smoke-tests the app "
                                    "after a deploy", gates[0].path, gates[0].line, key="platform-health-gate",
                                    related=gates[:5])
             return self.result(Status.WARN, "no CI deploy found; only a platform health gate checks releases ("
-                               + ", ".join(_loc(g) for g in gates[:3]) + ")" + note, [finding, *invalid], gates)
+                               + ", ".join(_loc(g) for g in gates[:3]) + ")" + note, [finding], gates)
         # A bare Procfile is also what foreman/overmind read locally: on its own it does not prove a deploy.
         heroku_files = {"app.json", "heroku.yml"} & {loc.path for loc in found}
         platforms = [loc for loc in found if loc.path != "Procfile" or heroku_files]
         if not platforms and found:
             return self.unknown("a Procfile is the only deploy hint (Heroku/Dokku, or just a local process manager); "
                                 "a post-deploy HTTP check in CI or a deployment_status workflow would decide this"
-                                + note, found, invalid)
+                                + note, found)
         if platforms:
             # The platform deploys this app (from git or a workstation); nothing in the repo checks a release.
             names = ", ".join(sorted({loc.note.split(":", 1)[0] for loc in platforms}))
@@ -156,10 +153,9 @@ class SmokeAfterDeploy(Check):
                 related=platforms[:5])
             return self.result(Status.FAIL, f"{names} deploys this app and no smoke test or health gate checks a "
                                "release (a deployment_status workflow running an HTTP check would)" + note,
-                               [finding, *invalid], platforms)
+                               [finding], platforms)
         return self.unknown("no deploy found in CI or platform configuration; a CI deploy job followed by an HTTP "
-                            "check of the deployed URL (or a deployment_status workflow) would decide this" + note,
-                            findings=invalid)
+                            "check of the deployed URL (or a deployment_status workflow) would decide this" + note)
 
 
 _BACKING_SERVICE = re.compile(r"(?i)^(?:[\w.\-]*[-_])?(?:db|database|postgres(?:ql)?|postgis|pg|mysql|mariadb|redis|"
@@ -180,13 +176,6 @@ def _local_gate(loc: Location) -> bool:
 
 def _loc(loc: Location) -> str:
     return f"{loc.path}:{loc.line}" if loc.line else str(loc.path)
-
-
-def _invalid_note(invalid: list[Finding]) -> str:
-    if not invalid:
-        return ""
-    return f"; {len(invalid)} CI file(s) cannot be parsed and were not judged: " + ", ".join(
-        sorted({f.path or "" for f in invalid}))
 
 
 def _smoke_locations(wf: Workflow, steps: list[tuple[str, Step]]) -> list[Location]:

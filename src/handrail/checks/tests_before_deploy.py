@@ -15,7 +15,7 @@ import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from handrail.checks.base import Check, Rule
+from handrail.checks.base import Check, Rule, unparsed_ci, unparsed_note
 from handrail.core.finding import CheckResult, Confidence, Finding, Location, Severity, Status
 from handrail.core.yamlload import LMap
 from handrail.pipeline.classify import (
@@ -124,10 +124,10 @@ jobs:
         if any(f.rule != "invalid-workflow" for f in findings):
             bad = len(findings) - len(invalid)
             return self.result(Status.FAIL, f"{bad} of {len(paths)} deploy path(s) can run without passing tests"
-                               + _invalid_note(invalid), findings, evidence)
+                               + unparsed_note(unparsed_ci(model)), findings, evidence)
         summary = f"every deploy path waits for passing tests: {'; '.join(gated)}"
         if invalid:
-            return self.result(Status.WARN, summary + _invalid_note(invalid), findings, evidence)
+            return self.result(Status.WARN, summary + unparsed_note(unparsed_ci(model)), findings, evidence)
         return self.result(Status.PASS, summary, [], evidence)
 
     def _no_deploy(self, project: Project, model: PipelineModel, invalid: list[Finding]) -> CheckResult:
@@ -158,7 +158,7 @@ jobs:
             evidence.extend(published)
         summary = "; ".join(parts)
         summary += f"; CI runs tests ({len(tests)} step(s) found)" if tests else "; no CI step runs the tests"
-        return self.unknown(summary + _invalid_note(invalid), evidence, invalid)
+        return self.unknown(summary + unparsed_note(unparsed_ci(model)), evidence, invalid)
 
 
 def _names(locs: list[Location]) -> str:
@@ -167,13 +167,6 @@ def _names(locs: list[Location]) -> str:
 
 def _paths(locs: list[Location]) -> str:
     return ", ".join(sorted({loc.path or "" for loc in locs}))
-
-
-def _invalid_note(invalid: list[Finding]) -> str:
-    if not invalid:
-        return ""
-    return f"; {len(invalid)} CI file(s) cannot be parsed and were not judged: " + ", ".join(
-        sorted({f.path or "" for f in invalid}))
 
 
 # --------------------------------------------------------------------------------------

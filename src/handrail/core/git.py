@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 
+from handrail.core.redact import redact_url
+
 
 class GitError(RuntimeError):
     pass
@@ -90,7 +92,7 @@ class GitReader:
         for line in self.text("remote", "-v", check=False).splitlines():
             parts = line.split()
             if len(parts) >= 2 and parts[0] not in remotes:
-                remotes[parts[0]] = Remote(parts[0], strip_credentials(parts[1]))
+                remotes[parts[0]] = Remote(parts[0], redact_url(parts[1]))
         shallow = self.text("rev-parse", "--is-shallow-repository", check=False) == "true"
         return GitFacts(True, head, branch, dirty, list(remotes.values()), shallow)
 
@@ -110,14 +112,3 @@ def parse_porcelain_z(raw: bytes) -> list[str]:
         if rec[:1] in (b"R", b"C") or rec[1:2] in (b"R", b"C"):
             i += 1
     return out
-
-
-def strip_credentials(url: str) -> str:
-    """https://user:token@host/x -> https://***@host/x: a remote URL may hold a token."""
-    if "://" not in url:
-        return url
-    scheme, rest = url.split("://", 1)
-    authority, sep, path = rest.partition("/")
-    if "@" not in authority:
-        return url
-    return f"{scheme}://***@{authority.rpartition('@')[2]}{sep}{path}"

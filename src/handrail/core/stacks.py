@@ -9,8 +9,9 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
+from handrail.core.dotenv import env_assignments
 from handrail.core.finding import Location
 
 if TYPE_CHECKING:
@@ -77,14 +78,15 @@ def detect_stacks(project: Project) -> Stacks:
             st.databases.setdefault(engine, Location(schema, m[1], f"datasource provider {m[0]}"))
 
     for env_file in _app(files.named(".env.example", ".env", ".env.production", ".env.local")):
-        m = _search(project, env_file, r"^DB_CONNECTION=(pgsql|mysql|mariadb|sqlite)")
-        if m:
-            engine = {"pgsql": "postgresql", "mariadb": "mysql"}.get(m[0], m[0])
-            st.databases.setdefault(engine, Location(env_file, m[1], f"DB_CONNECTION={m[0]}"))
-        m = _search(project, env_file, r"^DATABASE_URL=[\"']?(postgres(?:ql)?|mysql|sqlite|file)")
-        if m:
-            engine = {"postgres": "postgresql", "file": "sqlite"}.get(m[0], m[0])
-            st.databases.setdefault(engine, Location(env_file, m[1], "DATABASE_URL scheme"))
+        for no, name, value in env_assignments(project.lines(env_file)):
+            low = value.lower()
+            if name == "DB_CONNECTION" and low in ("pgsql", "mysql", "mariadb", "sqlite"):
+                engine = {"pgsql": "postgresql", "mariadb": "mysql"}.get(low, low)
+                st.databases.setdefault(engine, Location(env_file, no, f"DB_CONNECTION={low}"))
+            m = re.match(r"(postgres(?:ql)?|mysql|sqlite|file):", low) if name == "DATABASE_URL" else None
+            if m:
+                engine = {"postgres": "postgresql", "file": "sqlite"}.get(m[1], m[1])
+                st.databases.setdefault(engine, Location(env_file, no, "DATABASE_URL scheme"))
     if "supabase" in st.frameworks:
         st.databases.setdefault("postgresql", Location(st.frameworks["supabase"].path, None, "Supabase is Postgres"))
 
@@ -111,25 +113,29 @@ def _search(project: Project, path: str, pattern: str) -> tuple[str, int] | None
 
 
 def _detect_node(project: Project, st: Stacks) -> None:
-    from handrail.core.project import ParseError
-
     for pkg in _app(project.files.named("package.json")):
-        try:
-            data = project.json(pkg)
-        except ParseError:
-            continue
-        if not isinstance(data, dict):
-            continue
-        deps: dict = {}
-        for key in ("dependencies", "devDependencies"):
-            if isinstance(data.get(key), dict):
-                deps.update(data[key])
+        deps = npm_dependencies(project, pkg)
         for dep, fw in _NPM_FRAMEWORKS.items():
             if dep in deps:
                 st.frameworks.setdefault(fw, Location(pkg, project.find_line(pkg, f'"{dep}"'), f"depends on {dep}"))
         for dep, db in _NPM_DATABASES.items():
             if dep in deps:
                 st.databases.setdefault(db, Location(pkg, project.find_line(pkg, f'"{dep}"'), f"depends on {dep}"))
+
+
+def npm_dependencies(project: Project, path: str) -> dict[str, Any]:
+    """dependencies and devDependencies of one package.json, merged; {} when it is malformed or has none."""
+    from handrail.core.project import ParseError
+
+    try:
+        data = project.json(path)
+    except ParseError:
+        return {}
+    deps: dict[str, Any] = {}
+    for key in ("dependencies", "devDependencies"):
+        if isinstance(data, dict) and isinstance(data.get(key), dict):
+            deps.update(data[key])
+    return deps
 
 
 def _py_dep(dep: str, low: str) -> bool:

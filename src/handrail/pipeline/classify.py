@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from handrail.core.finding import Location
+from handrail.core.redact import redact_command
 from handrail.pipeline.model import Job, PipelineModel, Step, StepKind, Workflow
 from handrail.pipeline.scripts import NPM_BUILTINS, canonical
 
@@ -431,20 +432,7 @@ def _is_noop(cmd: str) -> bool:
 
 
 def _detail(text: str) -> str:
-    return redact(" ".join(text.split()))[:DETAIL_MAX]
-
-
-_REDACT_QUERY = re.compile(r"(?i)((?:key|token|secret|password|passwd|pwd|sig|signature|auth)=)([^&\s'\"]{4})"
-                           r"[^&\s'\"]*")
-_REDACT_USERINFO = re.compile(r"(://[^/\s:@]+:)[^@\s/]+@")
-_REDACT_LONG = re.compile(r"\b([A-Za-z0-9_\-]{4})[A-Za-z0-9_\-]{28,}")
-
-
-def redact(text: str) -> str:
-    """Never echo a whole credential from a script line (hook keys, inline tokens)."""
-    text = _REDACT_USERINFO.sub(r"\1***@", text)
-    text = _REDACT_QUERY.sub(r"\1\2…", text)
-    return _REDACT_LONG.sub(r"\1…", text)
+    return redact_command(" ".join(text.split()))[:DETAIL_MAX]
 
 
 def _command(argv: list[str], text: str, line: int, ctx: _Ctx, piped_to: str,
@@ -1195,7 +1183,7 @@ def _classify_uses(step: Step, ctx: _Ctx, hits: list[Hit], cands: list[_Candidat
     w = {str(k).lower(): v for k, v in (step.with_ or {}).items()} if isinstance(step.with_, dict) else {}
 
     def add(kind: StepKind, tool: str | None = None, preview: bool = False) -> None:
-        hits.append(Hit(kind, redact(step.uses or ""), step.line, tool, preview))
+        hits.append(Hit(kind, redact_command(step.uses or ""), step.line, tool, preview))
 
     def text(key: str) -> str:
         value = w.get(key)
@@ -1276,11 +1264,12 @@ def _classify_uses(step: Step, ctx: _Ctx, hits: list[Hit], cands: list[_Candidat
     elif ref in ("cypress-io/github-action",):
         if w.get("runtests") not in (False, "false"):
             add(StepKind.TEST, "cypress")
-            cands.append(_Candidate(redact(step.uses or ""), step.line, "cypress", len(hits), needs_url_hint=True))
+            cands.append(_Candidate(redact_command(step.uses or ""), step.line, "cypress", len(hits),
+                                    needs_url_hint=True))
     elif ref in ("jtalk/url-health-check-action", "gerdemann/http-status-code", "lakuapik/gh-actions-http-status",
                  "cygnetdigital/wait_for_response", "fjogeleit/http-request-action"):
         if ref != "fjogeleit/http-request-action" or text("method").upper() in ("", "GET", "HEAD"):
-            cands.append(_Candidate(redact(step.uses or ""), step.line, "http-check", len(hits)))
+            cands.append(_Candidate(redact_command(step.uses or ""), step.line, "http-check", len(hits)))
     elif ref in ("docker/build-push-action",):
         add(StepKind.BUILD)
         if w.get("push") in (True, "true"):
@@ -1313,7 +1302,7 @@ def _local_action(step: Step, ref: str, ctx: _Ctx, hits: list[Hit], cands: list[
         if isinstance(raw.get("run"), str):
             for _, sub_line in logical_lines(raw["run"]):
                 _classify_line(sub_line, step.line, inner_ctx, inner, inner_cands)
-    shown = redact(step.uses or "")
+    shown = redact_command(step.uses or "")
     for h in inner:
         h.detail = _detail(f"{shown} -> {h.detail}")
         h.line = step.line

@@ -117,13 +117,17 @@ def _manifests(project: Project, *names: str) -> list[str]:
     return sorted(found, key=lambda p: (p.count("/"), p))
 
 
-def _package_scripts(project: Project, path: str) -> dict[str, str]:
-    data = _json(project, path)
+def manifest_scripts(project: Project, path: str) -> dict[Any, Any]:
+    """The raw `scripts` table of a package.json / composer.json; {} when the file is missing, malformed or has
+    none, so callers never handle parse errors themselves."""
+    data = _json(project, path) if path in project.files else None
     scripts = data.get("scripts") if isinstance(data, dict) else None
-    if not isinstance(scripts, dict):
-        return {}
+    return scripts if isinstance(scripts, dict) else {}
+
+
+def _package_scripts(project: Project, path: str) -> dict[str, str]:
     out: dict[str, str] = {}
-    for name, body in scripts.items():
+    for name, body in manifest_scripts(project, path).items():
         if isinstance(name, str) and isinstance(body, str):
             out[name] = body
     # npm runs pre<name> and post<name> around <name> on its own.
@@ -136,12 +140,8 @@ def _package_scripts(project: Project, path: str) -> dict[str, str]:
 
 
 def _composer_scripts(project: Project, path: str) -> dict[str, str]:
-    data = _json(project, path)
-    scripts = data.get("scripts") if isinstance(data, dict) else None
-    if not isinstance(scripts, dict):
-        return {}
     out: dict[str, str] = {}
-    for name, body in scripts.items():
+    for name, body in manifest_scripts(project, path).items():
         if isinstance(body, str):
             out[str(name)] = body
         elif isinstance(body, list):

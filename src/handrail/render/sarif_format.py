@@ -35,7 +35,6 @@ if TYPE_CHECKING:
     from handrail.core.runner import Report
 
 SCHEMA_URI = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
-INFORMATION_URI = "https://github.com/handrail-dev/handrail"
 SRCROOT = "%SRCROOT%"
 FINGERPRINT_KEY = "handrail/v1"
 
@@ -68,7 +67,7 @@ def to_sarif(report: Report) -> dict[str, Any]:
                 notifications.append(_notification(f, index[f.rule]))
     run: dict[str, Any] = {
         "tool": {"driver": {"name": "handrail", "version": report.version, "semanticVersion": report.version,
-                            "informationUri": INFORMATION_URI, "rules": rules}},
+                            "rules": rules}},  # no informationUri: optional, and there is no project URL yet
         "originalUriBaseIds": {SRCROOT: _root_base(report.root)},
         "invocations": [{"executionSuccessful": True, "toolExecutionNotifications": notifications}],
         "results": results,

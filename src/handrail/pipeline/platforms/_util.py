@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from handrail.core.finding import Location
 from handrail.core.project import ParseError
+from handrail.core.redact import redact_command
 from handrail.pipeline.model import InvalidFile, PlatformFacts
 
 if TYPE_CHECKING:
@@ -47,11 +48,9 @@ def add(target: list[Location], loc: Location) -> None:
 def short(text: Any, limit: int = 120) -> str:
     """One-line form of a command for a Location note, with credentials (URL user info, token
     query values, long opaque strings) cut, so a note never carries a whole secret."""
-    from handrail.pipeline.classify import redact
-
     if isinstance(text, list):
         text = " ".join(str(t) for t in text)
-    one = redact(" ".join(str(text).split()))
+    one = redact_command(" ".join(str(text).split()))
     return one if len(one) <= limit else one[: limit - 3] + "..."
 
 
