@@ -737,6 +737,21 @@ class Environments(Check):
     _SKIP_DB_FILES = re.compile(r"(^|/)(package-lock\.json|yarn\.lock|pnpm-lock\.yaml|poetry\.lock|composer\.lock|"
                                 r"Gemfile\.lock|uv\.lock|Cargo\.lock)$|\.(svg|map|lock)$|\.min\.js$")
 
+    # The literal cores of _HOST_SUFFIX (".supabase.co" covers "pooler.supabase.com"), matched case-sensitively
+    # on lowered text: rejects almost every file many times faster than the case-insensitive regex.
+    # re.I also folds these four non-ASCII letters onto i/s/k, which str.lower() does not: text holding one of them
+    # goes to the regex itself.
+    _FOLDS_TO_ASCII = ("\u0130", "\u0131", "\u017f", "\u212a")
+    _HOST_PREFILTER = re.compile(r"\.(?:rds\.amazonaws\.com|supabase\.co|neon\.tech|psdb\.cloud|render\.com|"
+                                 r"railway\.app|rlwy\.net|db\.elephantsql\.com|cockroachlabs\.cloud|"
+                                 r"postgres\.database\.azure\.com|mongodb\.net)")
+
+    def _may_name_db_host(self, text: str) -> bool:
+        exact = text.isascii() or not any(c in text for c in self._FOLDS_TO_ASCII)
+        if exact and not self._HOST_PREFILTER.search(text.lower()):
+            return False
+        return bool(self._HOST_SUFFIX.search(text))
+
     def _db_host(self, line: str) -> str | None:
         for m in self._HOST_SUFFIX.finditer(line):
             left = line[max(0, m.start() - 200):m.start()]
@@ -751,10 +766,10 @@ class Environments(Check):
     def _prod_db(self, project: Project) -> list[Finding]:
         out: list[Finding] = []
         for path in project.files.paths():
-            if self._SKIP_DB_FILES.search(path) or is_env_template(path):
+            if self._SKIP_DB_FILES.search(path):
                 continue
             text = project.text(path)
-            if not text or not self._HOST_SUFFIX.search(text):
+            if not text or not self._may_name_db_host(text) or is_env_template(path):
                 continue
             doc = path.lower().endswith((".md", ".mdx", ".rst", ".txt", ".adoc", ".html"))
             for no, line in enumerate(project.lines(path), 1):

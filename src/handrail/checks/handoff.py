@@ -67,6 +67,8 @@ _TEST_COMMANDS: tuple[tuple[str, str], ...] = (
     (r"(?:^|\s)(tox|nox)(?:\s|$)", "tox"),
     (r"\bdocker[ -]compose\s+(?:run|exec)\b.*\btest", "docker"),
 )
+_TEST_COMMAND_RXS = tuple((re.compile(rx, re.I), kind) for rx, kind in _TEST_COMMANDS)  # every doc line meets them
+_ANY_TEST_COMMAND = re.compile("|".join(f"(?:{rx})" for rx, _ in _TEST_COMMANDS), re.I)  # most lines match none
 _SETUP_COMMANDS = re.compile(
     r"\b(npm\s+(install|ci|i)\b|yarn(\s+install)?\s*$|yarn\s+install|pnpm\s+(install|i)\b|bun\s+install|"
     r"composer\s+(install|create-project)|pip3?\s+install|python3?\s+-m\s+pip\s+install|uv\s+(sync|pip\s+install)|"
@@ -271,12 +273,12 @@ class Handoff(Check):
         pending: Instruction | None = None  # the section's heading, until a command shows up
         heading_seen: set[str] = set()
         for no, raw in enumerate(lines, 1):
-            if _FENCE.match(raw):
+            if ("```" in raw or "~~~" in raw) and _FENCE.match(raw):
                 in_fence = not in_fence
                 continue
             heading = None
             if not in_fence:
-                m = _HEADING.match(raw)
+                m = _HEADING.match(raw) if "#" in raw else None
                 if m:
                     heading = m.group(2)
                 elif no < len(lines) and _RST_UNDERLINE.match(lines[no]) and raw.strip() \
@@ -319,6 +321,9 @@ class Handoff(Check):
 
 def _commands_on_line(raw: str, code_context: bool) -> list[str]:
     """Shell commands on one doc line: a code-block line, a `$ ` prompt line, or inline code."""
+    if not code_context and "`" not in raw:  # the common prose line: only a `$ ` prompt can make it a command
+        line = raw.strip()
+        return [c for c in (line[2:].strip(),) if c] if line.startswith("$ ") else []
     line = raw.strip()
     out: list[str] = []
     if code_context and line and not line.startswith(("#", "//", "<", "|", "-", "*")):
@@ -333,8 +338,10 @@ def _commands_on_line(raw: str, code_context: bool) -> list[str]:
 
 
 def _classify(cmd: str) -> tuple[str, str]:
-    for rx, kind in _TEST_COMMANDS:
-        m = re.search(rx, cmd, re.I)
+    if not _ANY_TEST_COMMAND.search(cmd):
+        return "", ""
+    for rx, kind in _TEST_COMMAND_RXS:
+        m = rx.search(cmd)
         if m:
             target = ""
             if kind in ("node-script", "composer-script", "make"):

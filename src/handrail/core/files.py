@@ -9,8 +9,10 @@ as surrogate-escaped strings and are shown with `display_path`.
 
 from __future__ import annotations
 
+import bisect
 import os
 import re
+import stat
 import subprocess
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -56,6 +58,10 @@ class FileIndex:
         self.max_bytes = max_bytes
         self._entries: dict[str, FileEntry] = {e.path: e for e in entries}
         self._sorted = sorted(self._entries)
+        root_str = os.fspath(root)
+        self._prefix = root_str if root_str.endswith(os.sep) else root_str + os.sep
+        self._glob_cache: dict[tuple[str, ...], list[str]] = {}
+        self._by_name: dict[str, list[str]] | None = None
 
     # --- construction -------------------------------------------------------------
     @classmethod
@@ -67,23 +73,29 @@ class FileIndex:
             paths = list(_walk_paths(root))
         entries = []
         root_real = os.path.realpath(root)
+        root_str = os.fspath(root)
+        prefix = root_str if root_str.endswith(os.sep) else root_str + os.sep  # os.path.join, minus its cost
+        skip = ALWAYS_SKIP_DIRS
+        lstat = os.lstat
         for rel in paths:
-            if _excluded(rel, patterns) or any(part in ALWAYS_SKIP_DIRS for part in rel.split("/")[:-1]):
+            if patterns and _excluded(rel, patterns):
                 continue
-            full = root / rel
+            if "/" in rel and not skip.isdisjoint(rel.split("/")[:-1]):
+                continue
+            full = prefix + rel
             try:
-                st = full.lstat()
-            except OSError:
+                st = lstat(full)
+            except (OSError, ValueError):
                 continue  # deleted in the work tree but still in the git index
-            is_link = os.path.islink(full)
+            is_link = stat.S_ISLNK(st.st_mode)
             if is_link:
                 try:
-                    st = full.stat()
-                except (OSError, RuntimeError):
+                    st = os.stat(full)
+                except (OSError, RuntimeError, ValueError):
                     continue  # dangling or looping symlink
-                if not os.path.isfile(full) or not _inside(full, root_real):
+                if not stat.S_ISREG(st.st_mode) or not _inside(full, root_real):
                     continue  # a directory, or content that is not part of this repository
-            elif not os.path.isfile(full):
+            elif not stat.S_ISREG(st.st_mode):
                 continue  # submodule, socket, ...
             entries.append(FileEntry(rel, st.st_size, is_link))
         return cls(root, entries, max_bytes)
@@ -108,12 +120,61 @@ class FileIndex:
         """Paths matching any fnmatch pattern (`*` also crosses `/`); `**/` also matches at the root."""
         if not patterns:
             return []
-        match = _glob_regex(patterns).match
-        return [p for p in self._sorted if match(p)]
+        hit = self._glob_cache.get(patterns)
+        if hit is None:  # the index never changes, so each pattern set is matched once per run
+            match = _glob_regex(patterns).match
+            candidates: set[str] = set()
+            for pat in patterns:
+                for variant in (pat, pat[3:]) if pat.startswith("**/") else (pat,):
+                    found = self._glob_candidates(variant)
+                    if found is None:  # no cheaper way than trying every path
+                        hit = [p for p in self._sorted if match(p)]
+                        break
+                    candidates.update(found)
+                if hit is not None:
+                    break
+            if hit is None:
+                hit = sorted(p for p in candidates if match(p))
+            self._glob_cache[patterns] = hit
+        return list(hit)
+
+    def _glob_candidates(self, pat: str) -> Iterable[str] | None:
+        """A superset of the paths `pat` matches, found without regex; None when only a full scan will do.
+
+        fnmatch's `*` and `?` cross `/`, so a literal tail after the last `/` pins the basename, and a
+        literal head pins a range of the sorted paths."""
+        if "[" in pat:
+            return None  # a character class may hold `/`: keep it simple and exact
+        first = min((i for i in (pat.find("*"), pat.find("?")) if i >= 0), default=-1)
+        if first < 0:
+            return (pat,) if pat in self._entries else ()
+        slash = pat.rfind("/")
+        if slash > first and slash < len(pat) - 1 and not any(c in pat[slash:] for c in "*?"):
+            return self._basenames().get(pat[slash + 1:], ())
+        head = pat[:first]
+        if head:
+            lo = bisect.bisect_left(self._sorted, head)
+            hi = lo
+            while hi < len(self._sorted) and self._sorted[hi].startswith(head):
+                hi += 1
+            return self._sorted[lo:hi]
+        chunk = max(re.split(r"[*?]", pat), key=len)
+        return [p for p in self._sorted if chunk in p] if chunk else None
+
+    def _basenames(self) -> dict[str, list[str]]:
+        if self._by_name is None:
+            by_name: dict[str, list[str]] = {}
+            for p in self._sorted:
+                by_name.setdefault(p.rsplit("/", 1)[-1], []).append(p)
+            self._by_name = by_name
+        return self._by_name
 
     def named(self, *names: str) -> list[str]:
-        wanted = set(names)
-        return [p for p in self._sorted if p.rsplit("/", 1)[-1] in wanted]
+        by_name = self._basenames()
+        lists = [by_name[n] for n in dict.fromkeys(names) if n in by_name]
+        if len(lists) == 1:
+            return list(lists[0])
+        return sorted(p for group in lists for p in group)
 
     def under(self, folder: str) -> list[str]:
         prefix = folder.rstrip("/") + "/"
@@ -128,14 +189,14 @@ class FileIndex:
         if entry.size > cap:
             return None
         try:
-            with open(self.root / path, "rb") as fh:
+            with open(self._prefix + path, "rb") as fh:
                 return fh.read(cap + 1)[: cap]
         except OSError:
             return None
 
     def is_binary(self, path: str) -> bool:
         try:
-            with open(self.root / path, "rb") as fh:
+            with open(self._prefix + path, "rb") as fh:
                 return b"\x00" in fh.read(BINARY_SNIFF)
         except OSError:
             return True
@@ -160,7 +221,7 @@ def _excluded(rel: str, patterns: list[str]) -> bool:
     return False
 
 
-def _inside(path: Path, root_real: str) -> bool:
+def _inside(path: str | Path, root_real: str) -> bool:
     real = os.path.realpath(path)
     return real == root_real or real.startswith(root_real.rstrip(os.sep) + os.sep)
 
