@@ -464,3 +464,34 @@ def test_unparsed_workflow_keeps_clean_settings_from_passing(project_of: Project
     assert r.status == Status.UNKNOWN and r.evidence
     assert not any(f.path == ".github/workflows/broken.yml" for f in r.findings)
     assert "cannot be parsed and were not judged: .github/workflows/broken.yml" in r.summary
+
+
+# --- regressions from real public apps (2026-11-25) ----------------------------------------------
+
+def test_deploy_job_that_can_never_run_is_not_judged(project_of: ProjectOf) -> None:
+    for cond in ("false", "${{ false }}"):
+        text = DEPLOY.format(db="TEST_DATABASE_URL", env=f"    if: {cond}\n")
+        assert of(run(project_of, {f"{WF}/ci.yml": text}), "deploy-without-environment") == [], cond
+
+
+def test_deploy_without_environment_names_the_secrets_it_exposes(project_of: ProjectOf) -> None:
+    r = run(project_of, {f"{WF}/ci.yml": DEPLOY.format(db="TEST_DATABASE_URL", env="")})
+    [dep] = of(r, "deploy-without-environment")
+    assert "FLY_API_TOKEN" in dep.message and "secrets" in dep.message
+
+
+def test_committed_production_env_with_real_looking_secrets_fails(project_of: ProjectOf) -> None:
+    live = "sk_live_" + "corpusFAKEcorpusFAKE" + "corpusFAKE00"
+    files = {".env.production": "VITE_API_URL=https://api.shop.example.com\n"
+                                "DATABASE_URL=postgresql://shop:Shop-Fake-Pa55@db.abcdefghijklmnopqrst.supabase.co:5432/p\n"
+                                f"STRIPE_SECRET_KEY={live}\n",
+             ".env.example": "VITE_API_URL=\n"}
+    r = run(project_of, files)
+    [f] = of(r, "committed-env-file")
+    assert f.severity == Severity.HIGH and f.path == ".env.production" and "STRIPE_SECRET_KEY" in f.message
+    assert live not in f.evidence and live not in f.message
+    assert r.status == Status.FAIL
+    # obvious fillers stay quiet, even with a provider prefix
+    quiet = run(project_of, {".env.production": "STRIPE_SECRET_KEY=sk_live_xxxxxxxxxxxxxxxxxxxxxxxx\n"
+                                                "OPENAI_API_KEY=sk-your-key-here\n", ".env.example": "A=\n"})
+    assert [f.severity for f in of(quiet, "committed-env-file")] in ([], [Severity.INFO])

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from handrail.checks import all_rules
 from handrail.checks.rollback import CHECK, MIGRATION_NOTE
-from handrail.core.finding import Confidence, Location, Status
+from handrail.core.finding import Confidence, Location, Severity, Status
 from handrail.core.project import Project
 from handrail.pipeline.model import Job, PipelineModel, Step, StepKind, Trigger, Workflow
 from handrail.pipeline.platforms import read_platforms
@@ -269,11 +269,86 @@ HOOK_CI = VERCEL_CI.replace("npx vercel deploy --prod --token ${{ secrets.VERCEL
                             'curl -X POST "${{ secrets.FORGE_DEPLOY_HOOK }}"')
 
 
-def test_deploy_hook_with_nothing_else_fails_with_medium_confidence(project_of):
+def test_deploy_hook_with_nothing_else_warns_with_low_confidence(project_of):
+    # a Forge hook hands the release to Forge, whose settings decide whether an earlier one can be restored
     result = CHECK.run(project_of({".github/workflows/prod.yml": HOOK_CI}))
-    assert result.status is Status.FAIL
+    assert result.status is Status.WARN
     [finding] = result.findings
-    assert (finding.rule, finding.line, finding.confidence) == ("no-rollback-path", 6, Confidence.MEDIUM)
+    assert (finding.rule, finding.line, finding.confidence) == ("no-rollback-path", 6, Confidence.LOW)
+    assert finding.severity is Severity.MEDIUM and "forge" in finding.message
+
+
+def test_plain_ssh_deploy_with_nothing_else_still_fails(project_of):
+    ssh = VERCEL_CI.replace("npx vercel deploy --prod --token ${{ secrets.VERCEL_TOKEN }}",
+                            "ssh deploy@app.example.com ./restart.sh")
+    result = CHECK.run(project_of({".github/workflows/prod.yml": ssh}))
+    assert result.status is Status.FAIL
+    assert result.findings[0].severity is Severity.HIGH
+
+
+FASTAPI_COMPOSE = """\
+services:
+  adminer:
+    image: adminer
+  backend:
+    image: backend:latest
+    build:
+      context: .
+"""
+
+
+def test_third_party_latest_image_is_low_and_the_apps_own_image_decides(project_of):
+    result = CHECK.run(project_of({"compose.yml": FASTAPI_COMPOSE, "compose.deploy.yml": "services: {}\n"}))
+    assert result.status is Status.FAIL
+    by_line = {f.line: f for f in result.findings if f.rule == "mutable-image-tag"}
+    assert by_line[3].severity is Severity.LOW and "third-party" in by_line[3].message
+    assert by_line[5].severity is Severity.HIGH
+    # only the third-party image on :latest: the app image is pinned, so the path has a way back
+    pinned = FASTAPI_COMPOSE.replace("backend:latest", "backend:1.4.2")
+    result = CHECK.run(project_of({"compose.yml": pinned, "compose.deploy.yml": "services: {}\n"}))
+    assert result.status is Status.PASS
+    assert [(f.line, f.severity) for f in result.findings] == [(3, Severity.LOW)]
+
+
+def test_image_pushed_by_ci_is_the_apps_own_even_without_build(project_of):
+    compose = "services:\n  web:\n    image: ghcr.io/acme/web:latest\n  cache:\n    image: redis\n" \
+              "  worker:\n    image: worker\n    build: .\n"
+    push = ("name: Publish\non: push\njobs:\n  push:\n    runs-on: ubuntu-latest\n    steps:\n"
+            "      - run: docker build -t ghcr.io/acme/web:latest . && docker push ghcr.io/acme/web:latest\n")
+    result = CHECK.run(project_of({"docker-compose.prod.yml": compose, ".github/workflows/publish.yml": push}))
+    web = next(f for f in result.findings if f.line == 3 and f.rule == "mutable-image-tag")
+    redis = next(f for f in result.findings if f.line == 5)
+    assert web.severity is Severity.HIGH and "third-party" not in web.message
+    assert redis.severity is Severity.LOW
+
+
+SCRIPT_CI = VERCEL_CI.replace("npx vercel deploy --prod --token ${{ secrets.VERCEL_TOKEN }}", "./scripts/deploy.sh")
+
+
+def test_ci_job_running_a_vercel_deploy_script_gets_vercel_rollback(project_of):
+    script = "#!/usr/bin/env bash\nset -e\nnpx vercel build --prod\nnpx vercel deploy --prebuilt --prod\n"
+    result = CHECK.run(project_of({".github/workflows/prod.yml": SCRIPT_CI, "scripts/deploy.sh": script}))
+    assert result.status is Status.PASS
+    assert not result.findings
+    assert any(loc.path == ".github/workflows/prod.yml" and "CI deploy job" in loc.note for loc in result.evidence)
+
+
+def test_git_push_to_the_platform_branch_joins_the_platform(project_of):
+    nightly = ("name: Deploy nightly\non:\n  push:\n    branches: [main]\njobs:\n  deploy:\n"
+               "    runs-on: ubuntu-latest\n    steps:\n      - run: git push --force origin nightly\n")
+    files = {".github/workflows/nightly.yml": nightly, "heroku.yml": "build:\n  docker:\n    web: Dockerfile\n"}
+    result = CHECK.run(project_of(files))
+    assert result.status is Status.PASS
+    assert "heroku" in result.summary
+    assert any(loc.path == ".github/workflows/nightly.yml" for loc in result.evidence)
+
+
+def test_supabase_storage_site_upload_is_an_undocumented_redeploy(project_of):
+    wf = VERCEL_CI.replace("npx vercel deploy --prod --token ${{ secrets.VERCEL_TOKEN }}",
+                           "supabase storage upload website ./dist --recursive")
+    result = CHECK.run(project_of({".github/workflows/prod.yml": wf}))
+    assert result.status is Status.WARN
+    assert [f.rule for f in result.findings] == ["rollback-undocumented"]
 
 
 def test_manual_rollback_workflow_counts_as_evidence(project_of):

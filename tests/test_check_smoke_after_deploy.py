@@ -341,3 +341,62 @@ jobs:
     result = _check(project_of, {W + "deploy.yml": called, W + "ci.yml": caller})
     assert result.status is Status.PASS
     assert any(loc.path == W + "ci.yml" and loc.line == 11 for loc in result.evidence)
+
+
+FASTAPI_CLOUD = """\
+name: Deploy
+on:
+  push:
+    branches: [master]
+jobs:
+  deploy:
+    runs-on: ubuntu-latest
+    steps:
+      - uses: actions/checkout@v4
+      - name: Deploy to FastAPI Cloud
+        run: uv run fastapi deploy
+"""
+COMPOSE_DEPLOY = """\
+name: Deploy with Docker Compose
+on: workflow_dispatch
+jobs:
+  deploy:
+    runs-on: self-hosted
+    steps:
+      - uses: actions/checkout@v4
+      - run: docker compose -f compose.yml -f compose.deploy.yml up -d
+"""
+APP_COMPOSE = """\
+services:
+  backend:
+    image: backend:latest
+    build: .
+    healthcheck:
+      test: ["CMD", "curl", "-f", "http://localhost:8000/health"]
+"""
+
+
+def test_compose_healthcheck_only_gates_the_compose_deploy(project_of):
+    files = {".github/workflows/deploy.yml": FASTAPI_CLOUD, "compose.yml": APP_COMPOSE}
+    result = _check(project_of, files)
+    assert result.status is Status.FAIL
+    [finding] = result.findings
+    assert (finding.rule, finding.path) == ("no-smoke-test", ".github/workflows/deploy.yml")
+    both = _check(project_of, {**files, ".github/workflows/compose.yml": COMPOSE_DEPLOY,
+                               "compose.deploy.yml": "services:\n  backend:\n    restart: always\n"})
+    rules = {f.path: f.rule for f in both.findings}
+    assert rules == {".github/workflows/deploy.yml": "no-smoke-test",
+                     ".github/workflows/compose.yml": "health-gate-only"}
+    gate = next(f for f in both.findings if f.rule == "health-gate-only")
+    assert [(loc.path, loc.line) for loc in gate.related] == [("compose.yml", 5)]
+
+
+def test_development_compose_files_are_not_production_health_gates(project_of):
+    render = "services:\n  - type: web\n    name: app\n    healthCheckPath: /api/health\n"
+    dev = "services:\n  app:\n    build: .\n    healthcheck:\n      test: curl -f http://localhost:3000\n"
+    files = {"render.yaml": render, "docker/development/compose.yml": dev, "compose.override.yml": dev,
+             "docker-compose.dev.yml": dev}
+    result = _check(project_of, files)
+    assert result.status is Status.WARN
+    assert {loc.path for loc in result.evidence} == {"render.yaml"}
+    assert "development" not in result.summary

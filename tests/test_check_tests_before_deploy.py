@@ -319,11 +319,174 @@ def test_disabled_test_job_does_not_gate(project_of):
 def test_push_deploy_with_pull_request_tests_names_branch_protection(project_of):
     ci = "name: CI\non: [pull_request]\njobs:\n  t:\n    runs-on: ubuntu-latest\n    steps:\n      - run: pytest\n"
     result = _check(project_of, {W + "ci.yml": ci, W + "deploy.yml": UNGATED})
-    assert result.status is Status.FAIL
+    # the only gate is branch protection, which is not in the repository: a warning, not an evidenced failure
+    assert result.status is Status.WARN
+    assert "branch protection" in result.summary
     [finding] = result.findings
     assert "branch protection" in finding.message
-    assert finding.confidence.value == "medium"
+    assert (finding.severity, finding.confidence.value) == (Severity.MEDIUM, "low")
     assert any(loc.path == W + "ci.yml" and loc.line == 7 for loc in finding.related)
+
+
+def test_push_deploy_racing_tests_in_the_same_workflow_still_fails(project_of):
+    ci = "name: CI\non: [pull_request]\njobs:\n  t:\n    runs-on: ubuntu-latest\n    steps:\n      - run: pytest\n"
+    racing = UNGATED + "  tests:\n    runs-on: ubuntu-latest\n    steps:\n      - run: pytest\n"
+    result = _check(project_of, {W + "ci.yml": ci, W + "deploy.yml": racing})
+    assert result.status is Status.FAIL
+    assert result.findings[0].severity is Severity.HIGH
+
+
+KONVERTER_STYLE = """\
+name: Deploy to bucket
+on:
+  push:
+    branches: [main]
+jobs:
+  build-and-deploy:
+    runs-on: ubuntu-latest
+    steps:
+      - uses: actions/checkout@v4
+      - run: npm ci && npm run build
+      - name: Upload site
+        run: |
+          supabase link --project-ref abcdefghijklmnopqrst
+          supabase storage upload site ./dist --recursive
+"""
+
+
+def test_supabase_storage_upload_of_the_build_is_an_ungated_deploy(project_of):
+    result = _check(project_of, {W + "deploy.yml": KONVERTER_STYLE})
+    assert result.status is Status.FAIL
+    [finding] = result.findings
+    assert (finding.rule, finding.line) == ("ungated-deploy", 14)
+    assert "supabase-storage" in finding.message
+
+
+AUTO_DEVOPS = """\
+include:
+  - template: Auto-DevOps.gitlab-ci.yml
+
+variables:
+  SAST_EXCLUDED_PATHS: "vendor/**"
+{disabled}"""
+
+
+def test_auto_devops_with_tests_disabled_deploys_untested(project_of):
+    ci = AUTO_DEVOPS.format(disabled='  TEST_DISABLED: "true"\n')
+    result = _check(project_of, {".gitlab-ci.yml": ci})
+    assert result.status is Status.FAIL
+    [finding] = result.findings
+    assert (finding.rule, finding.path, finding.line) == ("ungated-deploy", ".gitlab-ci.yml", 6)
+    assert "Auto DevOps" in finding.message and finding.confidence.value == "medium"
+    assert any(loc.line == 2 for loc in finding.related)
+
+
+def test_auto_devops_with_its_test_job_is_gated(project_of):
+    result = _check(project_of, {".gitlab-ci.yml": AUTO_DEVOPS.format(disabled="")})
+    assert result.status is Status.PASS
+    assert any(loc.path == ".gitlab-ci.yml" and loc.line == 2 for loc in result.evidence)
+
+
+def test_auto_devops_tests_disabled_fails_next_to_a_gated_github_deploy(project_of):
+    ci = AUTO_DEVOPS.format(disabled='  TEST_DISABLED: "true"\n')
+    result = _check(project_of, {".gitlab-ci.yml": ci, W + "tests.yml": LARAVEL_IO_STYLE})
+    assert result.status is Status.FAIL
+    assert [f.path for f in result.findings] == [".gitlab-ci.yml"]
+
+
+BAKERY_NIGHTLY = """\
+name: Deploy nightly build
+on:
+  push:
+    branches: [main]
+jobs:
+  deploy-nightly:
+    runs-on: ubuntu-latest
+    steps:
+      - uses: actions/checkout@v4
+      - run: sed -i s/NIGHTLY=0/NIGHTLY=1/ heroku.yml
+      - name: Push to the nightly branch
+        run: |
+          git checkout -B nightly
+          git commit -am "deploy"
+          git push --force origin nightly
+"""
+
+
+def test_push_to_the_branch_a_platform_deploys_from_is_a_deploy(project_of):
+    ci = "name: CI\non: [pull_request]\njobs:\n  t:\n    runs-on: ubuntu-latest\n    steps:\n      - run: pytest\n"
+    heroku = "build:\n  docker:\n    web: Dockerfile\n"
+    files = {W + "nightly.yml": BAKERY_NIGHTLY, W + "ci.yml": ci, "heroku.yml": heroku}
+    result = _check(project_of, files)
+    assert result.status is Status.WARN
+    [finding] = result.findings
+    assert (finding.path, finding.line) == (W + "nightly.yml", 15)
+    assert "git-push" in finding.message
+    # the same push in a workflow that does not say it deploys is just a branch update
+    quiet = BAKERY_NIGHTLY.replace("Deploy nightly build", "Nightly branch").replace("deploy-nightly", "nightly")
+    quiet = quiet.replace('"deploy"', '"nightly"')
+    assert _check(project_of, {W + "nightly.yml": quiet}).status is Status.UNKNOWN
+
+
+def test_bare_procfile_is_local_process_management_not_heroku(project_of):
+    procfile = "web: bundle exec thrust bin/start-app\nworkers: bundle exec resque-pool\n"
+    result = _check(project_of, {"Procfile": procfile})
+    assert result.status is Status.UNKNOWN
+    assert "heroku" not in result.summary.lower()
+    released = _check(project_of, {"Procfile": procfile + "release: bin/rails db:migrate\n"})
+    assert "heroku deploy from git" in released.summary
+
+
+CI_RB = """\
+CI.run do
+  step "Setup", "bin/setup --skip-server"
+  step "Style: Ruby", "bin/rubocop"
+  step "Tests: Rails", "bin/rails test"
+  step "Tests: System", "bin/rails test:system"
+
+  if success?
+    step "Signoff: ready for merge and deploy", "gh signoff"
+  end
+end
+"""
+
+
+def test_rails_local_ci_with_signoff_is_test_evidence(project_of):
+    result = _check(project_of, {"config/ci.rb": CI_RB, "Procfile": "web: bin/start\n"})
+    assert result.status is Status.UNKNOWN
+    assert "local CI (config/ci.rb)" in result.summary and "gh signoff" in result.summary
+    lines = {loc.line for loc in result.evidence if loc.path == "config/ci.rb"}
+    assert lines == {4, 5, 8}
+
+
+INVALID_DEPLOY = """\
+name: Deploy
+on:
+  push:
+    branches: [main]
+jobs:
+  deploy:
+    runs-on: ubuntu-latest
+    steps:
+      - run: npx vercel deploy --prod --token "$VERCEL_TOKEN"
+      - name: Summary
+        run: |
+          cat >> "$GITHUB_STEP_SUMMARY" <<'EOF'
+**Deployed** by ${{ github.actor }}
+          EOF
+"""
+
+
+def test_invalid_deploy_workflow_warns_with_the_invalid_file(project_of):
+    result = _check(project_of, {W + "deploy.yml": INVALID_DEPLOY})
+    assert result.status is Status.WARN
+    assert [f.rule for f in result.findings] == ["invalid-workflow"]
+    # an unparseable workflow that deploys nothing (a bundle-size report) decides nothing
+    other = INVALID_DEPLOY.replace("name: Deploy", "name: Bundle size").replace(
+        'npx vercel deploy --prod --token "$VERCEL_TOKEN"', "npx size-limit")
+    result = _check(project_of, {W + "size.yml": other})
+    assert result.status is Status.UNKNOWN
+    assert [f.rule for f in result.findings] == ["invalid-workflow"]
 
 
 def test_gitlab_manual_deploy_without_needs_is_medium(project_of):

@@ -142,3 +142,11 @@ def test_toml_line_finds_nested_and_quoted_keys() -> None:
     assert toml_line(text, ("environments", "production", "branch")) == 6
     assert toml_line(text, ("environments", "production")) == 4
     assert toml_line(text, ("missing",)) is None
+
+
+def test_truncated_toml_names_the_last_line(tmp_path: Path) -> None:
+    # tomllib says "at end of document" without a line for an unterminated array.
+    (tmp_path / "handrail.toml").write_text('fail_on = "high"\nexclude = [\n', "utf-8")
+    with pytest.raises(ConfigError) as err:
+        load_config(tmp_path)
+    assert str(err.value).startswith(f"{tmp_path / 'handrail.toml'}:2: invalid TOML")

@@ -493,3 +493,27 @@ def test_docker_run_command_is_classified():
 def test_exported_docker_host_makes_compose_up_remote():
     assert tool("export DOCKER_HOST=ssh://deploy@host\ndocker compose up -d") == "docker"
     assert tool("DOCKER_HOST=ssh://deploy@host true\ndocker compose up -d") is None  # inline: one command only
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("supabase storage upload website ./dist --recursive", "supabase-storage"),
+    ("supabase storage cp -r build ss:///site", "supabase-storage"),
+    ("supabase functions deploy hello", "supabase"),
+    ("supabase db push", "supabase"),
+    ("supabase storage cp avatar.png ss:///avatars/a.png", None),
+    ("git push origin HEAD:production", "git-push"),
+    ("git push --force origin nightly", None),  # only where the workflow/job/step says it deploys
+    ("git push origin main", None),
+])
+def test_site_uploads_and_platform_branch_pushes(text, expected):
+    assert tool(text) == expected
+
+
+def test_branch_push_in_a_deploy_named_step_is_a_deploy():
+    script = "git checkout -B nightly\ngit push --force origin nightly\n"
+    step = Step(index=0, line=5, name="Deploy nightly", run=script, run_line=6)
+    classify_step(step, deploy_named=True)
+    assert step.deploy_tool == "git-push" and step.detail_line == 7
+    plain = Step(index=0, line=5, run="git push --force origin nightly\n", run_line=5)
+    classify_step(plain)
+    assert StepKind.DEPLOY not in plain.kinds

@@ -512,3 +512,12 @@ def test_alias_bomb_in_script_is_bounded(project_of: ProjectOf) -> None:
     assert isinstance(job.steps[0], Step) and job.steps[0].run == "echo lol"
     bad = invalid_one(project_of, bomb(11))
     assert "nested more than 10 levels" in bad.message
+
+
+def test_auto_devops_records_include_and_disabled_job_lines(project_of):
+    text = ('include:\n  - template: Auto-DevOps.gitlab-ci.yml\n\nvariables:\n  SAST_EXCLUDED_PATHS: "x/**"\n'
+            '  TEST_DISABLED: "true"\n  DAST_DISABLED: "true"\n')
+    wf = parse_one(project_of, text)
+    assert wf.env["TEST_DISABLED"] == "true"
+    assert wf.env["__auto_devops_lines__"] == {"__include__": f"{CI}:2", "TEST_DISABLED": f"{CI}:6",
+                                               "DAST_DISABLED": f"{CI}:7"}

@@ -518,3 +518,13 @@ def test_binary_non_utf8_and_garbage_never_raise(project_of):
 def test_empty_repository(project_of):
     facts = read_platforms(project_of({}))
     assert facts.platforms == {} and facts.invalid == [] and facts.rollback == []
+
+
+def test_compose_marks_third_party_latest_images_next_to_a_built_app(project_of):
+    base = "services:\n  adminer:\n    image: adminer\n  backend:\n    image: backend:latest\n    build: .\n" \
+           "  proxy:\n    image: traefik:3.6\n"
+    facts = read_platforms(project_of({"compose.yml": base, "compose.deploy.yml": "services: {}\n"}))
+    notes = {loc.line: loc.note for loc in facts.mutable_tags}
+    assert set(notes) == {3, 5}
+    assert notes[3].endswith("(third-party image, not built in this repository)")
+    assert "third-party" not in notes[5]

@@ -23,11 +23,18 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from handrail.checks.base import Check, Rule, list_text, unparsed_ci, unparsed_note
-from handrail.checks.least_privilege import only_previews, public_by_value, public_prefix, secret_names
+from handrail.checks.least_privilege import (
+    deploy_secret_names,
+    only_previews,
+    public_by_value,
+    public_prefix,
+    secret_names,
+)
 from handrail.core.dotenv import env_assignments, is_env_file, is_env_template
 from handrail.core.finding import CheckResult, Confidence, Finding, Location, Severity, Status
 from handrail.core.project import ParseError
 from handrail.core.redact import redact, redact_line, redact_url
+from handrail.pipeline.classify import never_runs
 from handrail.pipeline.model import PipelineModel, StepKind
 from handrail.pipeline.scripts import manifest_scripts
 
@@ -48,8 +55,25 @@ _PLACEHOLDER_VALUES = frozenset({"secret", "password", "null", "none", "undefine
                                  "development", "production", "staging", "empty", "nil", "false", "true"})
 
 
+# Live credentials with a provider's fixed shape: real-looking whatever words their random part happens to spell.
+_KNOWN_SECRET = re.compile(r"(?:sk|rk)_live_[A-Za-z0-9]{20,}|sk-(?:proj-|ant-api\d\d-)?[A-Za-z0-9_-]{32,}|"
+                           r"gh[pousr]_[A-Za-z0-9]{36}|github_pat_\w{40,}|AKIA[0-9A-Z]{16}|xox[abpr]-[A-Za-z0-9-]{20,}|"
+                           r"SG\.[\w-]{16,}\.[\w-]{16,}|glpat-[\w-]{20,}|sb_secret_[\w-]{20,}")
+
+
+def _known_secret(value: str) -> bool:
+    v = value.strip().strip("'\"")
+    if not _KNOWN_SECRET.fullmatch(v):
+        return False
+    filler = re.search(r"x{4,}|X{4,}|\.\.\.|your|here|changeme|(.)\1{7,}", v, re.I)
+    return filler is None
+
+
 def _secret_value(key: str, value: str) -> bool:
-    """A real-looking secret: a secret-named key with a non-filler value, or a URL carrying a password."""
+    """A real-looking secret: a secret-named key with a non-filler value, a provider-shaped live key, or a URL
+    carrying a password."""
+    if _known_secret(value):
+        return True
     if placeholder(value) or public_by_value(value):
         return False
     if _SECRETISH_KEY.search(key):
@@ -462,10 +486,10 @@ class Environments(Check):
             if not path.endswith(".py") or re.search(r"(^|/)(tests?|docs?|examples?)/|(^|/)test_", path):
                 continue
             text = project.text(path)
-            if not text or "debug" not in text.lower() or ("run(" not in text and ".debug" not in text
-                                                            and "DEBUG" not in text):
-                continue
-            if "flask" not in text.lower() and "app.run" not in text:
+            if not text or ("run(" not in text and ".debug" not in text and "DEBUG" not in text):
+                continue  # the case-sensitive tests first: lowering every .py file is the costly part
+            low = text.lower()
+            if "debug" not in low or ("flask" not in low and "app.run" not in text):
                 continue
             tree = self._py(project, path, [])
             if tree is None:
@@ -801,17 +825,23 @@ class Environments(Check):
     def _pipeline(self, model: PipelineModel, evidence: list[Location]) -> list[Finding]:
         out: list[Finding] = []
         for wf, job in model.deploy_jobs():
+            if never_runs(job):
+                continue  # `if: false`: a switched-off job is not judged
             if job.environment:
                 evidence.append(Location(wf.path, job.environment_line or job.line,
                                          f"deploy job {job.id} runs in environment {job.environment}"))
                 continue
             step = job.steps_of(StepKind.DEPLOY)[0]
             preview = only_previews(job)
+            secrets = deploy_secret_names(job)
+            # least-privilege leaves deploy jobs to this finding, so it names the secrets exposed as well.
+            held = (f"its secrets ({list_text(secrets, 5)}) are repository-wide, readable by any branch or workflow "
+                    "that can run it" if secrets else "its secrets are repository-wide")
             out.append(self.finding(
                 "deploy-without-environment",
                 f"job {job.id} in {wf.path} {'makes a preview deploy' if preview else 'deploys'} "
                 f"({step.deploy_tool or step.label}) without `environment:`: no approval or branch rule can stop it, "
-                "its secrets are repository-wide, and staging and production look the same to CI.",
+                f"{held}, and staging and production look the same to CI.",
                 wf.path, job.line, key=f"{job.id}", evidence=redact_line(step.detail or step.label),
                 severity=Severity.LOW if preview else Severity.MEDIUM,
                 related=[Location(step.path or wf.path, step.detail_line or step.line, "deploy step")]))
@@ -821,7 +851,7 @@ class Environments(Check):
         # Database secrets of deploy/migrate jobs outside environments: the same name resolves to the same value.
         deploy_db: dict[str, tuple[str, str, int]] = {}
         for wf, job in model.jobs():
-            if (job.has(StepKind.DEPLOY) or job.has(StepKind.MIGRATE)) and not job.environment:
+            if (job.has(StepKind.DEPLOY) or job.has(StepKind.MIGRATE)) and not job.environment and not never_runs(job):
                 for u in job.secrets:
                     if db_secret.search(u.name):
                         deploy_db.setdefault(u.name, (u.path or wf.path, job.id, u.line))

@@ -2,11 +2,13 @@
 
 Two halves. CI tokens: GitHub's GITHUB_TOKEN scopes (`permissions:` blocks compared
 with what the jobs demonstrably do, from a small knowledge base of actions and
-commands), personal tokens where an app token would do, secrets reachable outside
-protected environments, and untrusted code run with a privileged token
+commands), personal tokens where an app token would do, deploy-grade secrets in
+non-deploy jobs outside environments (deploy jobs without `environment:` are reported
+once, by environments), and untrusted code run with a privileged token
 (pull_request_target / workflow_run checking out the PR head). Client exposure:
-keys that the bundler ships to every browser (NEXT_PUBLIC_, VITE_, ...) but whose
-name says they are secret, and Supabase service_role keys in client code.
+keys that the bundler ships to every browser (NEXT_PUBLIC_, VITE_, ... : only those
+prefixes are inlined, so unprefixed env reads are not leaks) whose name or provider
+says they are secret, and Supabase service_role keys in client code.
 
 Unlike zizmor and Scorecard, a top-level write that some job needs is reported as
 "move it to that job" (medium), and one nobody needs as unused; explicit job-level
@@ -20,13 +22,14 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from handrail.checks.base import Check, Rule, unparsed_ci, unparsed_note
+from handrail.checks.base import Check, Rule, list_text, unparsed_ci, unparsed_note
 from handrail.core.dotenv import env_assignments, is_env_file
 from handrail.core.finding import CheckResult, Confidence, Finding, Location, Severity, Status
 from handrail.core.jwt import JWT_RX, jwt_role
 from handrail.core.redact import redact, redact_line
 from handrail.core.stacks import npm_dependencies
 from handrail.core.yamlload import line_of
+from handrail.pipeline.classify import never_runs
 from handrail.pipeline.model import Job, PipelineModel, Step, StepKind, Workflow
 
 if TYPE_CHECKING:
@@ -281,10 +284,20 @@ def _local_workflow(model: PipelineModel, uses: str) -> Workflow | None:
 
 _SECRET_WORD = re.compile(r"SECRET|SERVICE_ROLE|PRIVATE|PASSWORD|PASSWD")
 # Words that may follow the secret word and still name the secret itself (..._SECRET_KEY, ..._PASSWORD_B64).
-_SECRET_TAIL = frozenset({"KEY", "KEYS", "TOKEN", "B64", "BASE64", "JSON", "PEM", "VALUE", "HASH", "PROD",
+_SECRET_TAIL = frozenset({"KEY", "KEYS", "TOKEN", "ACCESS", "B64", "BASE64", "JSON", "PEM", "VALUE", "HASH", "PROD",
                           "PRODUCTION", "LIVE", "DEV", "TEST", "STAGING", "ID"})
 # Public by design: search-only, publishable, anonymous and site keys.
 _PUBLIC_BY_DESIGN = re.compile(r"SEARCH|PUBLISHABLE|ANON|SITE_KEY|PUBLIC_KEY")
+# Providers whose API keys are server secrets (billing, mail sending, data access): none has a browser-safe key,
+# unlike Firebase web config, Mapbox pk., Sentry DSNs, PostHog or analytics ids.
+_SECRET_PROVIDERS = frozenset({
+    "OPENAI", "ANTHROPIC", "CLAUDE", "GROQ", "MISTRAL", "COHERE", "REPLICATE", "HUGGINGFACE", "HF", "GEMINI",
+    "DEEPSEEK", "PERPLEXITY", "ELEVENLABS", "OPENROUTER", "TOGETHER", "FIREWORKS", "XAI", "PINECONE", "LANGCHAIN",
+    "LANGSMITH", "TAVILY", "SERPAPI", "SENDGRID", "MAILGUN", "POSTMARK", "RESEND", "BREVO", "MAILCHIMP", "TWILIO",
+    "GITHUB", "AIRTABLE", "NOTION", "DATABASE"})
+_KEY_WORDS = frozenset({"KEY", "APIKEY", "TOKEN", "SECRET", "AUTH", "PAT", "PASSWORD", "ACCESS"})
+_CONNECTION_STRING = re.compile(r"(?:^|_)(?:DATABASE|DB|POSTGRES(?:QL)?|PG|MONGO(?:DB)?|MYSQL|REDIS|SUPABASE_DB)"
+                                r"_(?:URL|URI|DSN)$|CONNECTION_STRING$")
 
 
 def secret_looking_public_name(name: str) -> bool:
@@ -295,6 +308,11 @@ def secret_looking_public_name(name: str) -> bool:
     rest = name[len(prefix):]
     if _PUBLIC_BY_DESIGN.search(rest):
         return False
+    words = [w for w in rest.split("_") if w]
+    if _SECRET_PROVIDERS.intersection(words) and _KEY_WORDS.intersection(words):
+        return True  # VITE_OPENAI_API_KEY, NEXT_PUBLIC_RESEND_API_KEY, VITE_TWILIO_AUTH_TOKEN
+    if _CONNECTION_STRING.search(rest):
+        return True  # NEXT_PUBLIC_DATABASE_URL: a password-bearing connection string
     for m in _SECRET_WORD.finditer(rest):
         tail = [t for t in rest[m.end():].split("_") if t]
         if all(t in _SECRET_TAIL for t in tail):
@@ -313,7 +331,7 @@ def public_by_value(value: str) -> bool:
 
 _SERVER_PATH = re.compile(
     r"(^|/)(pages/api|app/api|api|server|servers|supabase/functions|netlify/functions|functions|lambda|lambdas|"
-    r"scripts|prisma|migrations|backend|cron|jobs|workers?)/"
+    r"scripts|prisma|migrations|backend|cron|jobs|workers?|tools|bin|cli|__mocks__)/"
     r"|\.server\.[jt]sx?$|(^|/)(route|server|api|worker|seed|middleware)\.[mc]?[jt]s$|(^|/)\+server\.[jt]s$"
     r"|\.config\.[mc]?[jt]s$|(^|/)(test|tests|__tests__|e2e|cypress|playwright)/|\.(test|spec)\.[jt]sx?$")
 _USE_CLIENT = re.compile(r"""^\s*['"]use client['"]""", re.M)
@@ -321,6 +339,14 @@ _SERVER_MARK = re.compile(r"""^\s*(?:import\s+['"]server-only['"]|['"]use server
 _SERVICE_ROLE = re.compile(r"service[_-]?role", re.I)
 _CREATE_CLIENT = re.compile(r"createClient\s*(?:<[^>]*>)?\s*\(([^;]{0,300}?)\)", re.S)
 _SERVICE_ROLE_LOW = re.compile(r"service[_-]?role")
+# An environment read: bundlers inline only public-prefixed names, any other name is undefined in the browser.
+_ENV_READ = re.compile(r"(?:process\.env|import\.meta\.env)(?:\s*\.\s*|\[\s*['\"`])([A-Za-z_][A-Za-z0-9_]*)"
+                       r"|Deno\.env\.get\(\s*['\"]([A-Za-z_][A-Za-z0-9_]*)")
+
+
+def _without_private_env_reads(text: str) -> str:
+    """The text with reads of unprefixed env names cut out: what is left is what a bundler could ship."""
+    return _ENV_READ.sub(lambda m: m.group(0) if public_prefix(m.group(1) or m.group(2) or "") else "", text)
 _FOLDS_TO_ASCII = ("\u0130", "\u0131", "\u017f", "\u212a")  # re.I folds these onto i/s/k; str.lower() does not
 
 
@@ -413,6 +439,11 @@ _TRUSTED_EVENT = re.compile(r"workflow_run\.event\s*==\s*'push'|workflow_run\.ev
 _GATE = re.compile(r"labels|author_association|github\.actor\s*==|github\.triggering_actor\s*==")
 _GITLAB_SECRET = re.compile(r"TOKEN|SECRET|PASSWORD|PASSWD|_KEY$|KEY_|PRIVATE|CREDENTIAL|DSN|DATABASE_URL|AUTH|"
                             r"API_KEY|WEBHOOK|SSH", re.I)
+# Credentials that deploy or reach production: outside a deploy job they still deserve an environment.
+_DEPLOY_GRADE = re.compile(r"VERCEL|NETLIFY|FLY_API|HEROKU|RAILWAY|RENDER_API|CLOUDFLARE_API|AWS_SECRET|"
+                           r"AZURE_CREDENTIALS|GCP_SA|GCP_CREDENTIALS|GOOGLE_CREDENTIALS|SERVICE_ACCOUNT_KEY|"
+                           r"SSH_PRIVATE_KEY|DEPLOY_KEY|DEPLOY_TOKEN|KUBE_?CONFIG|SUPABASE_ACCESS_TOKEN|"
+                           r"SERVICE_ROLE|PROD\w*(?:DATABASE|DB|PASSWORD|TOKEN|KEY)", re.I)
 _SCAN_LIMIT = 4000  # JS/TS files examined for client exposure; bigger repos are sampled in path order
 
 
@@ -451,9 +482,10 @@ class LeastPrivilege(Check):
              "Use actions/create-github-app-token (short-lived, scoped to this repo) or GITHUB_TOKEN with the "
              "scope needed."),
         Rule("secrets-outside-env", Severity.MEDIUM,
-             "A job that deploys uses secrets without an `environment:`, so no environment protection rule "
-             "(required reviewers, branch restrictions) guards them.",
-             "Add `environment: production` to the deploy job and move its secrets to that environment."),
+             "A job that does not deploy holds deploy-grade credentials (platform tokens, cloud keys, production "
+             "database) without an `environment:`, so no protection rule guards them. Deploy jobs without an "
+             "environment are reported once, by environments (deploy-without-environment).",
+             "Move the credentials to an environment (`environment: production`) or drop them from the job."),
         Rule("untrusted-checkout", Severity.CRITICAL,
              "A pull_request_target/workflow_run workflow checks out the pull request's code and runs it with "
              "a privileged token and secrets.",
@@ -467,10 +499,12 @@ class LeastPrivilege(Check):
              "like a secret: the bundler inlines it for every visitor.",
              "Rename it without the public prefix and use it only in server code; rotate the value if it shipped."),
         Rule("service-role-in-client", Severity.CRITICAL,
-             "A Supabase service_role key (bypasses Row Level Security) is used in or shipped to browser code, "
-             "or pasted literally into a CI workflow.",
+             "A Supabase service_role key (bypasses Row Level Security) is used in or shipped to browser code.",
              "Use the anon key in the browser; call service_role only from server routes or edge functions, and "
              "rotate the key if it shipped."),
+        Rule("service-role-key-committed", Severity.CRITICAL,
+             "A literal Supabase service_role key (a JWT with role service_role) is committed in CI configuration.",
+             "Rotate the key in Supabase, store the new one as a CI secret and reference it as `${{ secrets.X }}`."),
         Rule("permissions-unparsed", Severity.INFO,
              "The CI configuration could not be read (a reader error), so token use in CI was not judged.",
              "Report the error; invalid workflow files themselves are reported by tests-before-deploy."),
@@ -484,17 +518,18 @@ class LeastPrivilege(Check):
         evidence: list[Location] = []
         github = [wf for wf in model.workflows if wf.provider == "github"]
         gitlab = [wf for wf in model.workflows if wf.provider == "gitlab"]
+        handed: list[str] = []  # deploy jobs with secrets but no environment: environments reports them
         for wf in github:
             findings.extend(self._permissions(wf, model, evidence))
             findings.extend(self._personal_tokens(wf))
             findings.extend(self._untrusted_checkout(wf, model))
-            findings.extend(self._secrets(wf))
+            findings.extend(self._secrets(wf, handed))
             findings.extend(self._workflow_public_env(wf))
         for wf in gitlab:
-            findings.extend(self._gitlab_secrets(wf, evidence))
+            findings.extend(self._gitlab_secrets(wf, evidence, handed))
         client_evidence, client_findings = self._client_exposure(project)
         findings.extend(client_findings)
-        return self._status(findings, evidence, client_evidence, github, gitlab, model)
+        return self._status(findings, evidence, client_evidence, github, gitlab, model, handed)
 
     # --- GITHUB_TOKEN permissions -----------------------------------------------------------
     def _permissions(self, wf: Workflow, model: PipelineModel, evidence: list[Location]) -> list[Finding]:
@@ -503,11 +538,12 @@ class LeastPrivilege(Check):
         top = wf.permissions
         if top is not None:
             evidence.append(Location(wf.path, top.line or wf.line, f"workflow permissions: {_describe(top)}"))
-        for job in wf.jobs.values():
+        live = [j for j in wf.jobs.values() if not never_runs(j)]  # `if: false` jobs are switched off
+        for job in live:
             if job.permissions is not None:
                 evidence.append(Location(wf.path, job.permissions.line or job.line,
                                          f"job {job.id} permissions: {_describe(job.permissions)}"))
-        inheriting = [j for j in wf.jobs.values() if j.permissions is None]
+        inheriting = [j for j in live if j.permissions is None]
         if top is None and inheriting and not reusable_only:
             names = ", ".join(j.id for j in inheriting[:6]) + (" ..." if len(inheriting) > 6 else "")
             out.append(self.finding(
@@ -517,7 +553,7 @@ class LeastPrivilege(Check):
                 "created before February 2023 unless changed in Settings > Actions).",
                 wf.path, wf.line, key=f"{wf.path}", evidence=f"jobs without permissions: {names}"))
         for owner, perms, line in [("workflow", top, top.line if top else 0)] + [
-                (f"job {j.id}", j.permissions, j.permissions.line if j.permissions else 0) for j in wf.jobs.values()]:
+                (f"job {j.id}", j.permissions, j.permissions.line if j.permissions else 0) for j in live]:
             if perms is None:
                 continue
             if perms.kind == "write-all":
@@ -529,7 +565,7 @@ class LeastPrivilege(Check):
                                         line or wf.line, key=f"{owner}", evidence="permissions: read-all"))
         if top is not None and top.kind == "map" and inheriting:
             out.extend(self._top_level_writes(wf, model, top, inheriting))
-        for job in wf.jobs.values():
+        for job in live:
             if job.permissions is not None and job.permissions.kind == "map":
                 out.extend(self._job_level_writes(wf, model, job))
         return out
@@ -698,10 +734,14 @@ class LeastPrivilege(Check):
             seen.setdefault(name, use.line or job.line)
         return [(n, line) for n, line in seen.items() if n != "GITHUB_TOKEN"]
 
-    def _secrets(self, wf: Workflow) -> list[Finding]:
+    def _secrets(self, wf: Workflow, handed: list[str]) -> list[Finding]:
+        """Deploy jobs are left to environments' deploy-without-environment (one finding per job); here only
+        non-deploy jobs, flagged when they hold deploy-grade credentials outside an environment."""
         out: list[Finding] = []
         quiet: list[str] = []
         for job in wf.jobs.values():
+            if never_runs(job):
+                continue
             if job.secrets_inherit:
                 out.append(self.finding("secrets-inherit",
                                         f"job {job.id} in {wf.path} passes every repository secret to {job.uses} "
@@ -711,14 +751,18 @@ class LeastPrivilege(Check):
             if not uses or job.environment:
                 continue
             if job.has(StepKind.DEPLOY):
-                names = ", ".join(sorted({n for n, _ in uses})[:5])
-                preview = only_previews(job)
+                handed.append(f"{job.id} in {wf.path}")
+                continue
+            # A reusable-workflow call cannot take `environment:`; the called workflow's jobs do.
+            sensitive = [] if job.uses else sorted({n for n, _ in uses if _DEPLOY_GRADE.search(n)})
+            if sensitive:
+                line = next(ln for n, ln in uses if n == sensitive[0])
                 out.append(self.finding(
                     "secrets-outside-env",
-                    f"{'preview ' if preview else ''}deploy job {job.id} in {wf.path} uses secrets ({names}) without "
-                    "`environment:`: any branch or workflow that can run this job can read them, and no protection "
-                    "rule applies.", wf.path, uses[0][1], key=f"{job.id}", evidence=names,
-                    severity=Severity.LOW if preview else Severity.MEDIUM))
+                    f"job {job.id} in {wf.path} does not deploy (as far as its steps show) but holds deploy-grade "
+                    f"credentials ({', '.join(sensitive[:5])}) without `environment:`: every branch that runs it can "
+                    "read them; move them to an environment or drop them from this job.",
+                    wf.path, line, key=f"{job.id}", evidence=", ".join(sensitive[:5]), confidence=Confidence.MEDIUM))
             else:
                 quiet.append(job.id)
         if quiet:
@@ -730,26 +774,16 @@ class LeastPrivilege(Check):
                 wf.path, wf.line, key="non-deploy", severity=Severity.INFO, confidence=Confidence.MEDIUM))
         return out
 
-    def _gitlab_secrets(self, wf: Workflow, evidence: list[Location]) -> list[Finding]:
-        out: list[Finding] = []
+    def _gitlab_secrets(self, wf: Workflow, evidence: list[Location], handed: list[str]) -> list[Finding]:
         for job in wf.jobs.values():
-            if not job.has(StepKind.DEPLOY):
+            if not job.has(StepKind.DEPLOY) or never_runs(job):
                 continue
             if job.environment:
                 evidence.append(Location(wf.path, job.environment_line or job.line,
                                          f"deploy job {job.id} runs in environment {job.environment}"))
-                continue
-            names = sorted({u.name for u in job.secrets if _GITLAB_SECRET.search(u.name)
-                            and not u.name.startswith("CI_")})
-            if not names:
-                continue
-            line = next((u.line for u in job.secrets if u.name == names[0]), job.line) or job.line
-            out.append(self.finding(
-                "secrets-outside-env",
-                f"deploy job {job.id} in {wf.path} uses CI variables ({', '.join(names[:5])}) without `environment:`:"
-                " they cannot be scoped to a protected environment, so every pipeline can read them.",
-                wf.path, line, key=f"{job.id}", evidence=", ".join(names[:5])))
-        return out
+            elif deploy_secret_names(job):
+                handed.append(f"{job.id} in {wf.path}")
+        return []
 
     def _workflow_public_env(self, wf: Workflow) -> list[Finding]:
         out: list[Finding] = self._literal_service_role(wf)
@@ -786,9 +820,10 @@ class LeastPrivilege(Check):
                 if m and jwt_role(m.group(0)) == "service_role":
                     at = line_of(value, key, line) if key is not None else line
                     return [self.finding(
-                        "service-role-in-client",
-                        f"{wf.path} contains a literal Supabase service_role key{f' ({key})' if key else ''}: anyone "
-                        "who can read the repository can bypass Row Level Security; rotate it and use a secret.",
+                        "service-role-key-committed",
+                        f"{wf.path} is CI configuration with a literal Supabase service_role key committed in it"
+                        f"{f' ({key})' if key else ''}: anyone who can read the repository or its history can bypass "
+                        "Row Level Security; rotate the key and pass it as `${{ secrets.… }}`.",
                         wf.path, at or line, key="literal-jwt", evidence=redact(m.group(0)))]
         return []
 
@@ -861,17 +896,18 @@ class LeastPrivilege(Check):
                 already = any(f.path == path and f.rule == "service-role-in-client" for f in findings)
                 if cf is not None and cf.client and not already:
                     client_count += 1
-                    findings.extend(self._service_role(project, cf))
+                    findings.extend(self._service_role(project, cf, frameworks))
         if js:
             examined.append(Location(None, None, f"{min(len(js), _SCAN_LIMIT)} JS/TS file(s) examined for "
                                      "browser-public secrets and service_role use"))
         return examined, findings
 
-    def _service_role(self, project: Project, cf: ClientFile) -> list[Finding]:
+    def _service_role(self, project: Project, cf: ClientFile, frameworks: set[str] | None = None) -> list[Finding]:
         out: list[Finding] = []
         whole = project.text(cf.path) or ""
         if "eyJ" not in whole and not _mentions_service_role(whole):
             return out  # neither a JWT nor a service_role mention on any line: skip the per-line pass
+        nextjs = "nextjs" in (frameworks or set())
         lines = project.lines(cf.path)
         for no, line in enumerate(lines, 1):
             stripped = line.strip()
@@ -885,25 +921,30 @@ class LeastPrivilege(Check):
                     "the bundle and bypass Row Level Security.", cf.path, no, key="literal-jwt",
                     evidence=redact(jwt.group(0))))
                 break
-            if _SERVICE_ROLE.search(line):
-                # Vite/CRA never define process.env.X for the browser: such a file is more likely a Node script.
-                node_read = cf.why == "browser bundle source" and "process.env." in line
-                certain = cf.certain and not node_read
-                hint = ("; add `import 'server-only'` so it can never be bundled for the browser." if "Next" in cf.why
-                        or "server-only" in cf.why else "; if it is bundled for the browser the key ships (or the "
-                        "call fails); keep service_role use in server code or scripts outside the app bundle.")
-                out.append(self.finding(
-                    "service-role-in-client",
-                    f"{cf.path} ({cf.why}) uses the Supabase service_role key"
-                    + ("; in browser code it either ships the key or breaks at runtime." if certain else hint),
-                    cf.path, no, key="service-role-ref", evidence=redact_line(stripped)[:160],
-                    severity=Severity.CRITICAL if certain else Severity.MEDIUM,
-                    confidence=Confidence.HIGH if certain else Confidence.LOW))
-                break
+            if not _SERVICE_ROLE.search(line):
+                continue
+            if not _SERVICE_ROLE.search(_without_private_env_reads(line)):
+                # Only an unprefixed env name mentions it: no bundler inlines that, so the key cannot ship.
+                hint = self._private_env_read(cf, no, stripped, nextjs)
+                if hint is not None:
+                    out.append(hint)
+                    break
+                continue
+            hint = ("; add `import 'server-only'` so it can never be bundled for the browser." if "Next" in cf.why
+                    or "server-only" in cf.why else "; if it is bundled for the browser the key ships (or the "
+                    "call fails); keep service_role use in server code or scripts outside the app bundle.")
+            out.append(self.finding(
+                "service-role-in-client",
+                f"{cf.path} ({cf.why}) uses the Supabase service_role key"
+                + ("; in browser code it either ships the key or breaks at runtime." if cf.certain else hint),
+                cf.path, no, key="service-role-ref", evidence=redact_line(stripped)[:160],
+                severity=Severity.CRITICAL if cf.certain else Severity.MEDIUM,
+                confidence=Confidence.HIGH if cf.certain else Confidence.LOW))
+            break
         if not out:
             text = project.text(cf.path) or ""
             for m in _CREATE_CLIENT.finditer(text):
-                if _SERVICE_ROLE.search(m.group(1)):
+                if _SERVICE_ROLE.search(_without_private_env_reads(m.group(1))):
                     no = text.count("\n", 0, m.start()) + 1
                     out.append(self.finding("service-role-in-client",
                                             f"{cf.path} ({cf.why}) creates a Supabase client with the service_role "
@@ -912,14 +953,36 @@ class LeastPrivilege(Check):
                     break
         return out
 
+    def _private_env_read(self, cf: ClientFile, no: int, line: str, nextjs: bool) -> Finding | None:
+        """An unprefixed service_role env read in a client file: Vite/CRA/Expo leave it undefined (quiet);
+        Next.js client components also run on the server during SSR, so there it is a low hint."""
+        if not nextjs:
+            return None
+        if cf.certain:
+            return self.finding(
+                "service-role-in-client",
+                f"{cf.path} ({cf.why}) reads the service_role key from an unprefixed env variable: Next.js inlines "
+                "only NEXT_PUBLIC_ names, so the key does not ship, but the browser gets undefined and server "
+                "rendering of this component runs with service_role; move the call to a server file.",
+                cf.path, no, key="service-role-ref", evidence=redact_line(line)[:160], severity=Severity.LOW,
+                confidence=Confidence.MEDIUM)
+        return self.finding(
+            "service-role-in-client",
+            f"{cf.path} ({cf.why}) reads the service_role key on the server; add `import 'server-only'` so a client "
+            "import fails at build time instead of reading undefined.", cf.path, no, key="service-role-ref",
+            evidence=redact_line(line)[:160], severity=Severity.INFO, confidence=Confidence.LOW)
+
     # --- status ----------------------------------------------------------------------------------
     def _status(self, findings: list[Finding], evidence: list[Location], client: list[Location],
-                github: list[Workflow], gitlab: list[Workflow], model: PipelineModel) -> CheckResult:
+                github: list[Workflow], gitlab: list[Workflow], model: PipelineModel,
+                handed: list[str] | None = None) -> CheckResult:
         problems = [f for f in findings if f.severity.rank > Severity.INFO.rank]
         worst = max((f.severity for f in problems), key=lambda s: s.rank, default=None)
         counts = f"{len(problems)} finding(s)" if problems else "no findings"
         unparsed = unparsed_ci(model)
-        note = unparsed_note(unparsed)
+        handoff = (f"; deploy job(s) using secrets without an environment ({list_text(handed, 3)}) are reported by "
+                   "the environments check (deploy-without-environment)" if handed else "")
+        note = handoff + unparsed_note(unparsed)
         if worst is not None and worst.at_least(Severity.HIGH):
             return self.result(Status.FAIL, f"{counts}; worst: {worst.value}{note}", findings, evidence + client)
         if worst is not None:
@@ -930,14 +993,18 @@ class LeastPrivilege(Check):
         if github:
             return self.result(Status.PASS,
                                f"{len(github)} GitHub workflow(s) declare scoped permissions; no browser-public "
-                               "secrets found", findings, evidence + client)
+                               f"secrets found{handoff}", findings, evidence + client)
         caveat = (" GitLab's CI_JOB_TOKEN scope lives in project settings, which the repository cannot show."
                   if gitlab else "")
         if client or evidence:
             what = "no GitHub workflows" if not github else ""
-            return self.result(Status.PASS, f"{what}; no deploy secrets outside environments and no browser-public "
-                               f"secrets found.{caveat}".lstrip("; "), findings, evidence + client)
+            said = "no browser-public secrets found" + handoff if handed else (
+                "no deploy secrets outside environments and no browser-public secrets found")
+            return self.result(Status.PASS, f"{what}; {said}.{caveat}".lstrip("; "), findings, evidence + client)
         if gitlab:
+            if handed:
+                return self.unknown(f"no token scopes to judge: they live in the CI provider's settings{handoff}."
+                                    + caveat, [], findings)
             return self.unknown("nothing to judge: no deploy jobs or client code found, and token scopes live in "
                                 "the CI provider's settings." + caveat, [], findings)
         return self.unknown("no CI workflows and no client code: token scopes live in the CI provider's and "
@@ -956,6 +1023,14 @@ def _upstream_workflows(model: PipelineModel, names: list[str]) -> list[Workflow
             return None
         out.extend(match)
     return out
+
+
+def deploy_secret_names(job: Job) -> list[str]:
+    """Secrets (GitHub) or secret-looking CI variables (GitLab) a job reads, for findings about that job."""
+    names = {("toJSON(secrets)" if u.name == "*" else u.name) for u in job.secrets if u.name != "GITHUB_TOKEN"}
+    if job.workflow_path.endswith(".gitlab-ci.yml") or ".gitlab" in job.workflow_path:
+        names = {n for n in names if _GITLAB_SECRET.search(n) and not n.startswith("CI_")}
+    return sorted(names)
 
 
 def only_previews(job: Job) -> bool:

@@ -19,6 +19,7 @@ from handrail.checks.base import Check, Rule, unparsed_ci, unparsed_note
 from handrail.core.finding import Confidence, Finding, Location, Severity, Status
 from handrail.pipeline.model import Job, PipelineModel, PlatformFacts, Step, StepKind, Workflow
 from handrail.pipeline.platforms._util import image_tag_kind, short
+from handrail.pipeline.platforms.compose import THIRD_PARTY_MARK
 from handrail.pipeline.platforms.deploy_scripts import ScriptFacts, analyse
 from handrail.pipeline.platforms.vercel import ROLLBACK_NOTE as VERCEL_NOTE
 
@@ -62,7 +63,13 @@ TOOL_IMPLICIT = {
     "aws-lambda": "redeploy the previous code or point the alias at an older version",
     "azure": "swap back or redeploy the previous build",
     "dokku": "redeploy an earlier commit with `git push`",
+    "supabase-storage": "upload the build of an earlier commit again (the bucket's files are overwritten in place)",
+    "git-push": "push an earlier commit to the branch the platform deploys from",
 }
+# Deploys handed to a target whose releases the repository cannot see (a deploy hook, a hosted platform
+# without a rollback the repo configures): the target's own settings decide, so no evidence is not a failure.
+OPAQUE_TOOLS = frozenset({"deploy-hook", "forge", "coolify", "dokploy", "caprover", "fastapi-cloud",
+                          "gitlab-environment", "git-push", "aws", "aws-amplify", "azure"})
 PLATFORM_TOOL = {"fly": "flyctl", "kubernetes": "kubectl"}
 IMAGE_PLATFORMS = frozenset({"docker-compose", "kubernetes", "fly"})
 IMAGE_TOOLS = frozenset({"docker", "docker-swarm", "kubectl", "helm", "flyctl", "aws-ecs", "gcloud", "azure", "ssh"})
@@ -82,6 +89,7 @@ class DeployPath:
     bad: list[Location] = field(default_factory=list)
     mutable: list[Location] = field(default_factory=list)
     extra: list[Location] = field(default_factory=list)  # other files of the same path (CI jobs using it)
+    opaque: str = ""  # the deploy goes to a target whose release history the repository cannot show
 
 
 class Rollback(Check):
@@ -127,7 +135,8 @@ class Rollback(Check):
         facts = model.platforms
         findings = [self.finding("rollback-config-unreadable", f"{i.path} cannot be parsed: {i.message}", i.path,
                                  i.line, key=f"parse:{i.path}") for i in facts.invalid if i.path != "(platforms)"]
-        platform_paths = _platform_paths(facts)
+        third_party = _third_party_tags(model, facts)
+        platform_paths = _platform_paths(facts, third_party)
         paths = list(platform_paths.values()) + _ci_paths(model, platform_paths)
         script_paths = _script_paths(facts)
         paths = _link_scripts(paths, script_paths, model) + [p for p in script_paths if not p.extra]
@@ -146,11 +155,12 @@ class Rollback(Check):
             p.good.extend(loc for loc in global_good if loc not in p.good)
             if p.image_based:
                 p.good.extend(loc for loc in ci_immutable if loc not in p.good)
-        return self._judge(paths, facts, ci_mutable, findings, unparsed_ci(model))
+        return self._judge(paths, facts, ci_mutable, findings, unparsed_ci(model), third_party)
 
     # --- verdict ------------------------------------------------------------------------
     def _judge(self, paths: list[DeployPath], facts: PlatformFacts, ci_mutable: list[Location],
-               findings: list[Finding], unparsed: list[str]) -> CheckResult:
+               findings: list[Finding], unparsed: list[str], third_party: frozenset[Location] = frozenset(),
+               ) -> CheckResult:
         status = Status.PASS
         evidence: list[Location] = []
         failing: list[str] = []
@@ -173,7 +183,8 @@ class Rollback(Check):
                 failing.append(p.label)
                 for loc in p.mutable:
                     tag_findings[loc] = self.finding(
-                        "mutable-image-tag", f"{p.label}: only mutable image tags ({loc.note}); there is no "
+                        "mutable-image-tag", f"{p.label}: only mutable image tags "
+                        f"({loc.note.removesuffix(THIRD_PARTY_MARK)}); there is no "
                         "earlier image to go back to", loc.path, loc.line, key=f"tag:{loc.note}",
                         severity=Severity.HIGH, related=[p.anchor])
                 evidence.extend(p.mutable)
@@ -184,6 +195,14 @@ class Rollback(Check):
                                              "procedure is configured or documented", loc.path, loc.line,
                                              key=f"implicit:{p.label}", related=p.implicit[1:]))
                 evidence.extend(p.implicit)
+            elif p.opaque:
+                # a deploy hook or hosted target: whether it keeps releases is in its settings, not here
+                warning.append(p.label)
+                findings.append(self.finding(
+                    "no-rollback-path", f"{p.label}: deploys through {p.opaque}, whose own settings decide whether "
+                    "an earlier release can be restored; nothing in the repository shows a way back (no rollback "
+                    "job or documented procedure)", p.anchor.path, p.anchor.line, key=f"nothing:{p.label}",
+                    severity=Severity.MEDIUM, confidence=Confidence.LOW))
             else:
                 failing.append(p.label)
                 findings.append(self.finding(
@@ -192,8 +211,13 @@ class Rollback(Check):
                     "decide", p.anchor.path, p.anchor.line, key=f"nothing:{p.label}", confidence=Confidence.MEDIUM))
         for loc in [*facts.mutable_tags, *ci_mutable]:
             if loc not in tag_findings:
-                tag_findings[loc] = self.finding("mutable-image-tag", f"mutable image tag: {loc.note}", loc.path,
-                                                 loc.line, key=f"tag:{loc.note}")
+                low = loc in third_party
+                note = loc.note if low else loc.note.removesuffix(THIRD_PARTY_MARK)
+                tag_findings[loc] = self.finding(
+                    "mutable-image-tag", f"mutable image tag: {note}" + (
+                        "; the app's rollback does not depend on it, but pinning it keeps redeploys reproducible"
+                        if low else ""), loc.path, loc.line, key=f"tag:{loc.note}",
+                    severity=Severity.LOW if low else None)
         findings.extend(tag_findings.values())
         evidence = list(dict.fromkeys(evidence))
         n = len(paths)
@@ -204,7 +228,7 @@ class Rollback(Check):
             status = Status.WARN
             summary = (f"{len(warning)} of {n} deploy path(s) rely on an undocumented platform redeploy: "
                        f"{', '.join(warning[:4])}.")
-        elif tag_findings:
+        elif any(f.severity is not Severity.LOW for f in tag_findings.values()):
             status = Status.WARN
             summary = (f"Every deploy path ({n}) has a way back, but {len(tag_findings)} image reference(s) use a "
                        "mutable tag.")
@@ -217,15 +241,21 @@ class Rollback(Check):
 
 
 # --- deploy paths ---------------------------------------------------------------------------
-def _platform_paths(facts: PlatformFacts) -> dict[str, DeployPath]:
+def _platform_paths(facts: PlatformFacts, third_party: frozenset[Location] = frozenset()) -> dict[str, DeployPath]:
     out = {}
     for name, anchor in facts.platforms.items():
         def mine(locs: list[Location], name: str = name) -> list[Location]:
             return [loc for loc in locs if loc.path and facts.sources.get(loc.path) == name]
 
+        mutable = [loc for loc in mine(facts.mutable_tags) if loc not in third_party]
+        good = mine(facts.rollback)
+        if any(loc.note.endswith(THIRD_PARTY_MARK) for loc in mutable):
+            # compose credited pinned service images while this CI-pushed image looked third-party: a pinned
+            # database does not make a `:latest` app image reversible
+            good = [loc for loc in good if "is an immutable tag" not in loc.note]
         path = DeployPath(label=name, anchor=anchor, image_based=name in IMAGE_PLATFORMS,
-                          good=mine(facts.rollback), implicit=mine(facts.implicit_rollback),
-                          bad=mine(facts.no_rollback), mutable=mine(facts.mutable_tags))
+                          good=good, implicit=mine(facts.implicit_rollback),
+                          bad=mine(facts.no_rollback), mutable=mutable)
         tool = PLATFORM_TOOL.get(name, name)
         if not (path.good or path.implicit or path.bad or path.mutable):  # named only by a script running its CLI
             if tool in TOOL_ROLLBACK:
@@ -277,7 +307,7 @@ def _ci_paths(model: PipelineModel, platforms: dict[str, DeployPath]) -> list[De
     for wf, job in model.deploy_jobs():
         tool = _deploy_tool(job) or "unknown tool"
         anchor = Location(wf.path, job.line, f"CI deploy job {job.id} ({tool})")
-        platform = platforms.get(TOOL_PLATFORM.get(tool, ""))
+        platform = platforms.get(TOOL_PLATFORM.get(tool, "")) or _wrapped_platform(model, job, platforms, tool)
         if platform is not None:
             platform.extra.append(anchor)
             path = platform
@@ -287,6 +317,8 @@ def _ci_paths(model: PipelineModel, platforms: dict[str, DeployPath]) -> list[De
             line = (deploys[0].detail_line or deploys[0].line) if deploys else job.line
             if tool in TOOL_ROLLBACK:
                 path.good.append(Location(wf.path, line, TOOL_ROLLBACK[tool]))
+            elif tool in OPAQUE_TOOLS:
+                path.opaque = tool
             elif tool in TOOL_IMPLICIT:
                 path.implicit.append(Location(wf.path, line, TOOL_IMPLICIT[tool]))
             out.append(path)
@@ -296,6 +328,45 @@ def _ci_paths(model: PipelineModel, platforms: dict[str, DeployPath]) -> list[De
                 for text, start, is_run in _step_text(step):
                     _apply_script(path, analyse(text), wf.path, start, is_run, on_server)
     return out
+
+
+_GIT_PUSH_PLATFORMS = ("heroku", "render", "railway", "netlify", "vercel", "dokku")
+
+
+def _wrapped_platform(model: PipelineModel, job: Job, platforms: dict[str, DeployPath],
+                      tool: str) -> DeployPath | None:
+    """The configured platform a CI deploy really goes to: a deploy script that runs a platform CLI
+    (`./scripts/deploy.sh` -> vercel), or a git push to the branch a git-deploy platform watches."""
+    facts = model.platforms
+    if tool == "git-push":
+        return next((platforms[n] for n in _GIT_PUSH_PLATFORMS if n in platforms), None)
+    text = "\n".join(t for s in job.steps_of(StepKind.DEPLOY) for t, _, _ in _step_text(s))
+    for script, name in facts.sources.items():
+        if name in platforms and script in {loc.path for loc in facts.deploy_scripts} and \
+                re.search(rf"(?:^|[\s/'\"]){re.escape(script)}\b", text):
+            return platforms[name]
+    return None
+
+
+def _third_party_tags(model: PipelineModel, facts: PlatformFacts) -> frozenset[Location]:
+    """Mutable tags of images this repository neither builds nor pushes (compose marks them; CI or a deploy
+    script naming the image makes it the app's own again)."""
+    marked = [loc for loc in facts.mutable_tags if loc.note.endswith(THIRD_PARTY_MARK)]
+    if not marked:
+        return frozenset()
+    texts = [t for _, job in model.jobs() for s in job.steps for t, _, _ in _step_text(s)]
+    texts.extend(v for _, job in model.jobs() for s in job.steps if isinstance(s.with_, dict)
+                 for v in s.with_.values() if isinstance(v, str))
+    blob = "\n".join(texts)
+    out = set()
+    for loc in marked:
+        ref = loc.note.removesuffix(THIRD_PARTY_MARK).split(": image ", 1)[-1]
+        repo = re.split(r"[:@]", ref.rsplit("/", 1)[-1], maxsplit=1)[0]
+        # built, tagged or pushed by CI (`docker build -t`, `docker push`, `tags:`): the app's own image
+        pushed = rf"(?:-t|--tag|push|tags?:|image:)\s*[\"']?(?:[\w.\-${{}}]+/)*{re.escape(repo)}\b"
+        if not repo or not re.search(pushed, blob):
+            out.add(loc)
+    return frozenset(out)
 
 
 def _apply_script(path: DeployPath, sf: ScriptFacts, file: str, start: int, is_run: bool,

@@ -78,6 +78,7 @@ class SmokeAfterDeploy(Check):
         evidence: list[Location] = []
         smoked: list[str] = []
         gate_only: list[DeployPath] = []
+        used_gates: list[Location] = []
         for dp in paths:
             where = Location(dp.path, dp.line, f"deploy ({dp.tool}) in {dp.label}")
             smoke = smoke_after(model, dp, status_smoke)
@@ -86,13 +87,15 @@ class SmokeAfterDeploy(Check):
                 evidence.append(where)
                 evidence.extend(smoke[:2])
                 continue
-            if gates:
+            mine = gates_for_tool(dp.tool, gates)
+            if mine:
                 gate_only.append(dp)
+                used_gates.extend(g for g in mine if g not in used_gates)
                 findings.append(self.finding(
                     "health-gate-only", f"{dp.label} deploys with {dp.tool}; only a platform health gate checks it ("
-                    + ", ".join(_loc(g) for g in gates[:3]) + ")", dp.path, dp.line,
+                    + ", ".join(_loc(g) for g in mine[:3]) + ")", dp.path, dp.line,
                     evidence=dp.step.detail or dp.step.label, key=f"{dp.workflow.path}:{dp.job.id}",
-                    related=gates[:5]))
+                    related=mine[:5]))
                 continue
             findings.append(self.finding(
                 "no-smoke-test", f"{dp.label} deploys with {dp.tool} and nothing checks the deployed app afterwards",
@@ -105,9 +108,9 @@ class SmokeAfterDeploy(Check):
             return self.result(Status.FAIL, f"{len(missing)} of {len(paths)} deploy path(s) have no smoke test after "
                                "them" + note, findings, evidence)
         if gate_only:
-            evidence.extend(gates)
+            evidence.extend(used_gates)
             return self.result(Status.WARN, f"{len(gate_only)} of {len(paths)} deploy path(s) rely only on a platform "
-                               "health gate (" + ", ".join(_loc(g) for g in gates[:3]) + ")" + note,
+                               "health gate (" + ", ".join(_loc(g) for g in used_gates[:3]) + ")" + note,
                                findings, evidence)
         summary = "every deploy path is smoke-tested after it: " + "; ".join(smoked)
         if unparsed:  # a pass must not rest on workflows nobody could read
@@ -135,13 +138,14 @@ class SmokeAfterDeploy(Check):
                                    related=gates[:5])
             return self.result(Status.WARN, "no CI deploy found; only a platform health gate checks releases ("
                                + ", ".join(_loc(g) for g in gates[:3]) + ")" + note, [finding], gates)
-        # A bare Procfile is also what foreman/overmind read locally: on its own it does not prove a deploy.
+        # A bare Procfile is also what foreman/overmind read locally: on its own it does not prove a deploy
+        # (platform_files leaves it out unless a release: process, app.json or heroku.yml names Heroku).
         heroku_files = {"app.json", "heroku.yml"} & {loc.path for loc in found}
         platforms = [loc for loc in found if loc.path != "Procfile" or heroku_files]
-        if not platforms and found:
+        if not platforms and (found or project.exists("Procfile")):
             return self.unknown("a Procfile is the only deploy hint (Heroku/Dokku, or just a local process manager); "
                                 "a post-deploy HTTP check in CI or a deployment_status workflow would decide this"
-                                + note, found)
+                                + note, found or [Location("Procfile", 1, "Procfile (process list)")])
         if platforms:
             # The platform deploys this app (from git or a workstation); nothing in the repo checks a release.
             names = ", ".join(sorted({loc.note.split(":", 1)[0] for loc in platforms}))
@@ -164,9 +168,61 @@ _BACKING_SERVICE = re.compile(r"(?i)^(?:[\w.\-]*[-_])?(?:db|database|postgres(?:
                               r"clickhouse|nats|queue|cache|search|selenium|chrome)(?:[-_][\w.\-]*)?:")
 
 
+_DEV_PATH = re.compile(r"(?i)(?:^|/)(?:dev|devel|development|local|test|tests|testing|e2e|examples?|\.devcontainer)/")
+_DEV_FILE = re.compile(r"(?i)[._-](?:dev|development|local|test|testing|e2e|ci|override)\.ya?ml$")
+
+
 def app_health_gates(model: PipelineModel) -> list[Location]:
-    """Health gates that watch the app itself; a database's compose healthcheck says nothing about a deploy."""
-    return [g for g in model.platforms.health_gates if not _BACKING_SERVICE.match(g.note or "")]
+    """Health gates that watch the app itself in production: a database's compose healthcheck says nothing
+    about a deploy, and a compose file for development, tests or local overrides gates no release."""
+    return [g for g in model.platforms.health_gates
+            if not _BACKING_SERVICE.match(g.note or "") and not _dev_file(g.path or "")]
+
+
+def _dev_file(path: str) -> bool:
+    return bool(_DEV_PATH.search(path) or _DEV_FILE.search(path))
+
+
+def _gate_platform(loc: Location) -> str:
+    """Which deploy mechanism honours a health gate, from the file that declares it."""
+    path = (loc.path or "").lower()
+    name = path.rsplit("/", 1)[-1]
+    if "compose" in name:
+        return "compose"
+    if "dockerfile" in name or name.endswith(".dockerfile"):
+        return "docker"
+    if name == "fly.toml" or name.startswith("fly."):
+        return "fly"
+    if name.startswith("render."):
+        return "render"
+    if name.startswith("railway."):
+        return "railway"
+    if (loc.note or "").startswith("Kamal") or path.startswith("config/deploy"):
+        return "kamal"
+    return "kubernetes"
+
+
+# deploy tool -> gate platforms it honours; tools not listed (hooks, scripts, git pushes) get every platform
+# gate except container-local ones, which only a compose/docker deploy uses
+_TOOL_GATES = {
+    "docker": {"compose", "docker"}, "docker-swarm": {"compose", "docker"}, "ssh": {"compose", "docker"},
+    "script": {"compose", "docker", "fly", "render", "railway", "kamal", "kubernetes"},
+    "ansible": {"compose", "docker"},
+    "flyctl": {"fly"}, "render": {"render"}, "railway": {"railway"}, "kamal": {"kamal"},
+    "kubectl": {"kubernetes"}, "helm": {"kubernetes"},
+    "fastapi-cloud": set(), "vercel": set(), "netlify": set(), "supabase": set(), "supabase-storage": set(),
+    "firebase": set(), "wrangler": set(), "github-pages": set(), "surge": set(), "aws-s3": set(),
+    "aws-lambda": set(), "serverless": set(),
+}
+
+
+def gates_for_tool(tool: str, gates: list[Location]) -> list[Location]:
+    """The health gates that can hold back a release made with `tool`: a compose healthcheck does nothing for
+    a FastAPI Cloud or Vercel deploy."""
+    allowed = _TOOL_GATES.get(tool)
+    if allowed is None:
+        return [g for g in gates if _gate_platform(g) not in ("compose", "docker")]
+    return [g for g in gates if _gate_platform(g) in allowed]
 
 
 def _local_gate(loc: Location) -> bool:

@@ -23,6 +23,7 @@ from handrail.pipeline.classify import (
     DeployPath,
     Hit,
     callers_of,
+    classify_text,
     deploy_paths,
     first_hit,
     never_runs,
@@ -91,11 +92,13 @@ jobs:
         invalid = [self.finding("invalid-workflow", f"{i.path} cannot be parsed: {i.message}", i.path, i.line,
                                 key=f"invalid:{i.path}") for i in model.invalid]
         paths = deploy_paths(model)
-        if not paths:
+        auto_findings, auto_gated = self._auto_devops(model)
+        if not paths and not auto_findings and not auto_gated:
             return self._no_deploy(project, model, invalid)
-        findings: list[Finding] = []
-        evidence: list[Location] = []
-        gated: list[str] = []
+        findings: list[Finding] = list(auto_findings)
+        evidence: list[Location] = [loc for loc in auto_gated]
+        gated: list[str] = ["GitLab Auto DevOps (its test job runs before its deploy jobs)"] if auto_gated else []
+        external: list[Finding] = []  # gated, if at all, by branch protection outside the repository
         pr_tests = _pull_request_tests(model)
         for dp in paths:
             gate = gate_for(model, dp)
@@ -110,8 +113,16 @@ jobs:
             kind = " (manual)" if manual else " (preview)" if dp.preview else ""
             message = f"{dp.label} deploys with {dp.tool}{kind} {gate.reason}"
             confidence = Confidence.HIGH
-            if gate.rule == "ungated-deploy" and dp.workflow.trigger("push") is not None and pr_tests:
-                # Tests on pull requests gate a push deploy only through branch protection, not in the repo.
+            outside = gate.rule == "ungated-deploy" and pr_tests and _branch_deploy(dp.workflow, dp.job) \
+                and not any(_test_locations(dp.workflow, j) for j in dp.workflow.jobs.values())
+            if outside:
+                # Tests on pull requests gate a push deploy only through branch protection (required status
+                # checks), which is not in the repository: a risk to confirm, not an evidenced failure.
+                message += ("; tests do run on pull requests, so only branch protection (required status checks "
+                            "on the deploy branch) can stop an untested commit from deploying - confirm it is on")
+                confidence = Confidence.LOW
+                severity = Severity.MEDIUM
+            elif gate.rule == "ungated-deploy" and dp.workflow.trigger("push") is not None and pr_tests:
                 message += ("; tests do run on pull requests, so only branch protection (required status checks) "
                             "could stop an untested push from deploying")
                 confidence = Confidence.MEDIUM
@@ -120,22 +131,64 @@ jobs:
                 key=f"{dp.workflow.path}:{dp.job.id}", severity=severity, confidence=confidence,
                 related=[Location(dp.job.workflow_path or dp.workflow.path, dp.job.line, f"job {dp.job.id}"),
                          *gate.evidence, *pr_tests[:1]]))
+            if outside:
+                external.append(findings[-1])
         findings.extend(invalid)
-        if any(f.rule != "invalid-workflow" for f in findings):
-            bad = len(findings) - len(invalid)
-            return self.result(Status.FAIL, f"{bad} of {len(paths)} deploy path(s) can run without passing tests"
+        n_paths = len(paths) + (1 if auto_findings or auto_gated else 0)
+        bad = [f for f in findings if f.rule != "invalid-workflow"]
+        if bad and all(f in external for f in bad):
+            return self.result(Status.WARN, f"{len(bad)} of {n_paths} deploy path(s) have no in-repository test "
+                               "gate; tests run on pull requests, so branch protection (not in the repository) "
+                               "decides whether an untested commit can deploy" + unparsed_note(unparsed_ci(model)),
+                               findings, evidence + pr_tests[:3])
+        if bad:
+            return self.result(Status.FAIL, f"{len(bad)} of {n_paths} deploy path(s) can run without passing tests"
                                + unparsed_note(unparsed_ci(model)), findings, evidence)
         summary = f"every deploy path waits for passing tests: {'; '.join(gated)}"
         if invalid:
             return self.result(Status.WARN, summary + unparsed_note(unparsed_ci(model)), findings, evidence)
         return self.result(Status.PASS, summary, [], evidence)
 
+    def _auto_devops(self, model: PipelineModel) -> tuple[list[Finding], list[Location]]:
+        """GitLab's Auto-DevOps template: its `test` job runs before its deploy jobs unless TEST_DISABLED is set;
+        with it set, the template's build and deploy jobs still run (when the project has a deploy target)."""
+        findings: list[Finding] = []
+        gated: list[Location] = []
+        for wf in model.workflows:
+            if wf.provider != "gitlab" or wf.env.get("__auto_devops__") != "true":
+                continue
+            lines = wf.env.get("__auto_devops_lines__")
+            lines = lines if isinstance(lines, dict) else {}
+            inc = _at(lines.get("__include__"), wf.path)
+            include = Location(inc[0], inc[1], "include: Auto-DevOps.gitlab-ci.yml (test, build and deploy jobs)")
+            disabled = str(wf.env.get("TEST_DISABLED") or "").strip()
+            if not disabled:
+                gated.append(include)
+                continue
+            path, line = _at(lines.get("TEST_DISABLED"), wf.path)
+            findings.append(self.finding(
+                "ungated-deploy", f"{wf.path} includes GitLab Auto DevOps with TEST_DISABLED: {disabled!r}: its test "
+                "job never runs, yet its build and production deploy jobs do (wherever the project has a "
+                "Kubernetes cluster or AUTO_DEVOPS_PLATFORM_TARGET configured, in settings outside the repository)",
+                path, line, evidence=f"TEST_DISABLED: {disabled}", key=f"{wf.path}:auto-devops",
+                confidence=Confidence.MEDIUM, related=[include]))
+        return findings, gated
+
     def _no_deploy(self, project: Project, model: PipelineModel, invalid: list[Finding]) -> CheckResult:
         platforms = platform_files(project, model)
         evidence = list(platforms)
         tests = [Location(step_path(wf, job, s), s.detail_line or s.line, f"tests in {wf.name or wf.path} / {job.id}")
                  for wf, job in model.jobs() for s in job.steps if StepKind.TEST in s.kinds][:5]
+        local = _local_ci(project)
+        tests.extend(local)
         evidence.extend(tests)
+        deploying = [f for f in invalid if _deploys(project, f.path or "")]
+        if deploying:
+            # A deploy workflow that does not parse never runs; what it would gate cannot be judged either.
+            return self.result(Status.WARN, f"{len(deploying)} CI file(s) that look like deploy workflows cannot be "
+                               "parsed (" + ", ".join(sorted({f.path or '' for f in deploying})) + "), so their "
+                               "deploys cannot be judged; GitHub/GitLab reject them until fixed"
+                               + unparsed_note(unparsed_ci(model)), invalid, evidence)
         parts: list[str] = []
         git = [loc for loc in platforms if loc.note.split(":", 1)[0] in GIT_PLATFORMS]
         by_hand = [loc for loc in platforms if loc not in git]
@@ -157,8 +210,60 @@ jobs:
                          "promotes them is outside the repository")
             evidence.extend(published)
         summary = "; ".join(parts)
-        summary += f"; CI runs tests ({len(tests)} step(s) found)" if tests else "; no CI step runs the tests"
+        ci_tests = len(tests) - len(local)
+        summary += f"; CI runs tests ({ci_tests} step(s) found)" if ci_tests else "; no CI step runs the tests"
+        if local:
+            summary += (f"; local CI ({local[0].path}) runs the tests and signs the commit off with `gh signoff`, "
+                        "a status check branch protection can require" if any("signoff" in loc.note for loc in local)
+                        else f"; local CI ({local[0].path}) runs the tests")
         return self.unknown(summary + unparsed_note(unparsed_ci(model)), evidence, invalid)
+
+
+_CI_RB_STEP = re.compile(r"""^\s*step\s*\(?\s*["']([^"']*)["']\s*,\s*["']([^"']+)["']""")
+_DEPLOYISH_FILE = re.compile(r"(?i)deploy|release|publish|ship|\bcd\b|production|prod\b")
+
+
+def _local_ci(project: Project) -> list[Location]:
+    """Rails 8 local CI (`bin/ci` runs config/ci.rb): test steps, and `gh signoff` posting a green status."""
+    path = "config/ci.rb"
+    if path not in project.files:
+        return []
+    out: list[Location] = []
+    for no, line in enumerate(project.lines(path), 1):
+        m = _CI_RB_STEP.match(line)
+        if not m:
+            continue
+        title, cmd = m.group(1), m.group(2)
+        if "gh signoff" in cmd:
+            out.append(Location(path, no, f"local CI signoff: {cmd} (posts a commit status after the steps pass)"))
+        elif any(h.kind is StepKind.TEST for h in classify_text(cmd)) or (
+                re.search(r"(?i)\btests?\b", title) and re.search(r"\btest\b|spec", cmd)):
+            out.append(Location(path, no, f"local CI tests: {cmd[:80]} (bin/ci)"))
+    return out if any("tests" in loc.note for loc in out) else []
+
+
+def _deploys(project: Project, path: str) -> bool:
+    """An unparseable CI file that names or runs a deploy (its raw text, classified line by line)."""
+    if _DEPLOYISH_FILE.search(path.rsplit("/", 1)[-1]):
+        return True
+    text = project.text(path) if path in project.files else None
+    if not text:
+        return False
+    return any(h.kind is StepKind.DEPLOY and not h.preview for h in classify_text(text[:200_000]))
+
+
+def _at(value: object, default_path: str) -> tuple[str, int]:
+    """`path:line` recorded by the GitLab reader -> (path, line)."""
+    path, _, line = str(value or "").rpartition(":")
+    return (path or default_path), (int(line) if line.isdigit() else 0)
+
+
+def _branch_deploy(wf: Workflow, job: Job) -> bool:
+    """Deploys what reached a branch or tag (push, tag push, manual dispatch): branch protection is its gate."""
+    events = {t.event for t in wf.triggers}
+    if not events or not events <= {"push", "workflow_dispatch", "schedule"}:
+        return False
+    return "push" in events or _manual(wf, job)
 
 
 def _names(locs: list[Location]) -> str:

@@ -141,7 +141,8 @@ def _load_file(path: Path, section: tuple[str, ...] | None) -> Config:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         m = re.search(r"line (\d+)", str(exc))
-        where = f"{path}:{m.group(1)}" if m else str(path)
+        line = m.group(1) if m else (str(max(1, len(text.splitlines()))) if "end of document" in str(exc) else None)
+        where = f"{path}:{line}" if line else str(path)
         raise ConfigError(f"{where}: invalid TOML: {str(exc).split(' (at')[0]}") from exc
     prefix: tuple[str, ...] = ()
     if section:

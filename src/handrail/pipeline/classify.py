@@ -63,6 +63,7 @@ class _Ctx:
     cwd: str = ""
     deploy_runner: bool = False  # a self-hosted runner job that is about deploying: it runs on the server
     captured: bool = False  # inside $(...): the output is used, so `-w %{http_code}` can be checked
+    deploy_named: bool = False  # the workflow, job or step says it deploys (a branch push there ships)
 
 
 # --------------------------------------------------------------------------------------
@@ -75,8 +76,10 @@ def classify_model(model: PipelineModel) -> None:
         for job in wf.jobs.values():
             env = _merged_env(wf, job)
             runner = _deploy_runner(wf, job)
+            named = _deploy_named(wf, job)
             for step in job.steps:
-                candidates[id(step)] = classify_step(step, model.script_aliases, env, deploy_runner=runner)
+                candidates[id(step)] = classify_step(step, model.script_aliases, env, deploy_runner=runner,
+                                                     deploy_named=named or _deploy_named(step))
     for wf in model.workflows:
         if wf.provider == "gitlab":
             for job in wf.jobs.values():
@@ -89,10 +92,11 @@ def classify_model(model: PipelineModel) -> None:
 
 
 def classify_step(step: Step, aliases: dict[str, str] | None = None,
-                  env: dict[str, str] | None = None, *, deploy_runner: bool = False) -> list[_Candidate]:
+                  env: dict[str, str] | None = None, *, deploy_runner: bool = False,
+                  deploy_named: bool = False) -> list[_Candidate]:
     """Set step.hits/kinds from its `uses` and `run`; return its smoke candidates."""
     ctx = _Ctx(aliases or {}, {**(env or {}), **{str(k): str(v) for k, v in (step.env or {}).items()}},
-               deploy_runner=deploy_runner)
+               deploy_runner=deploy_runner, deploy_named=deploy_named)
     hits: list[Hit] = []
     cands: list[_Candidate] = []
     if step.uses:
@@ -126,6 +130,19 @@ def _deploy_runner(wf: Workflow, job: Job) -> bool:
         return False
     names = " ".join(str(x) for x in (wf.name, wf.path, job.id, job.name) if x)
     return bool(job.environment) or bool(re.search(r"deploy|release|prod", names, re.I))
+
+
+_DEPLOY_WORD = re.compile(r"(?i)deploy|\bship\b|\bgo[-_ ]?live\b")
+
+
+def _deploy_named(*holders: Workflow | Job | Step) -> bool:
+    """The workflow/job/step name says it deploys: a plain `git push` of a branch there is a platform deploy."""
+    names = []
+    for h in holders:
+        names.extend(str(x) for x in (getattr(h, "name", None), getattr(h, "id", None)) if x)
+        if isinstance(h, Workflow):
+            names.append(h.path.rsplit("/", 1)[-1])
+    return bool(_DEPLOY_WORD.search(" ".join(names)))
 
 
 def _gitlab_environment_deploy(job: Job) -> None:
@@ -384,7 +401,8 @@ _SUBST = re.compile(r"\$\(([^()]*)\)|`([^`]*)`")
 def _classify_line(text: str, line: int, ctx: _Ctx, hits: list[Hit], cands: list[_Candidate]) -> None:
     if ("$(" in text or "`" in text) and not ctx.captured:
         # Commands inside $(...) run too, and their output is used (a status code compared, say).
-        inner_ctx = _Ctx(ctx.aliases, dict(ctx.env), ctx.remote, ctx.depth, ctx.cwd, ctx.deploy_runner, True)
+        inner_ctx = _Ctx(ctx.aliases, dict(ctx.env), ctx.remote, ctx.depth, ctx.cwd, ctx.deploy_runner, True,
+                         ctx.deploy_named)
         for m in _SUBST.finditer(text):
             _classify_line(m.group(1) or m.group(2) or "", line, inner_ctx, hits, cands)
         text = _SUBST.sub(" __subst__ ", text)
@@ -795,6 +813,10 @@ def _deploy_command(base: str, args: list[str], ctx: _Ctx, text: str,
                 return d, tool, False
         if remote in ("production", "prod", "live", "deploy", "staging"):
             return d, "git-push", False
+        branch = _pushed_branch(words[1:])
+        if branch and (_PLATFORM_BRANCH.fullmatch(branch) or (ctx.deploy_named and _NAMED_BRANCH.fullmatch(branch))):
+            # Heroku/Render/Railway/Netlify deploy from a branch they watch: pushing to it is the deploy.
+            return d, "git-push", False
         return None
     if base == "heroku":
         if sub in ("container:release", "deploy", "builds:create"):
@@ -854,6 +876,9 @@ def _deploy_command(base: str, args: list[str], ctx: _Ctx, text: str,
             return d, "supabase", False
         if sub == "db" and "push" in args:
             return d, "supabase", False
+        if sub == "storage" and any(a in ("upload", "cp") for a in positional[1:2]) and _uploads_site(
+                positional[2:], args, ctx):
+            return d, "supabase-storage", False  # a built site copied into a public bucket is the release
         return None
     if base == "firebase":
         if sub == "deploy":
@@ -923,6 +948,28 @@ def _deploy_command(base: str, args: list[str], ctx: _Ctx, text: str,
     if re.fullmatch(r"deploy(?:[-_](?:prod|production|staging|live|app|site|server|web|remote))?(?:\.sh)?", base):
         return d, "script", False
     return None
+
+
+_PLATFORM_BRANCH = re.compile(r"(?i)production|prod|live|deploy(?:ment)?|heroku|dokku|deploy[-_/][\w.\-]+")
+_NAMED_BRANCH = re.compile(r"(?i)release|releases|staging|nightly|stable|main-deploy|gh-pages|[\w.\-]*deploy[\w.\-]*")
+_SITE_DIR = re.compile(r"^(?:\./)?(?:[\w.\-]+/)*(?:dist|build|out|public|_site|www|site|\.next|\.output|"
+                       r"storybook-static)/?$")
+
+
+def _pushed_branch(words: list[str]) -> str:
+    """Destination branch of `git push <remote> <refspec>` (`+src:dst`, `HEAD:refs/heads/dst`)."""
+    if not words:
+        return ""
+    ref = words[0].lstrip("+")
+    ref = ref.rsplit(":", 1)[-1]
+    return ref.removeprefix("refs/heads/") if "$" not in ref else ""
+
+
+def _uploads_site(words: list[str], args: list[str], ctx: _Ctx) -> bool:
+    """A storage upload whose source is a build output folder (or a recursive upload in a deploy step)."""
+    if any(_SITE_DIR.match(w) for w in words):
+        return True
+    return ctx.deploy_named and any(a in ("-r", "--recursive") for a in args)
 
 
 def _detached(args: list[str]) -> bool:
@@ -1517,6 +1564,11 @@ def platform_files(project: Project, model: PipelineModel) -> list[Location]:
         if loc.path and name != "docker-compose":
             out.setdefault(loc.path, Location(loc.path, loc.line, f"{name}: platform configuration"))
     for path, name in PLATFORM_FILES.items():
+        if path in ("Procfile", "app.json") and "heroku" not in model.platforms.platforms and not (
+                project.exists("Procfile") and project.exists("app.json")):
+            # foreman/Overmind read a Procfile locally and Expo has an app.json: alone, neither is a Heroku
+            # deploy; a release: process, a Heroku app.json, heroku.yml or the pair together are
+            continue
         if project.exists(path) and path not in out:
             out[path] = Location(path, 1, f"{name}: platform configuration")
     return list(out.values())

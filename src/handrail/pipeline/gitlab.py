@@ -73,6 +73,7 @@ class _Ctx:
     loaded: set[str] = field(default_factory=set)
     not_followed: list[str] = field(default_factory=list)
     auto_devops: bool = False
+    auto_devops_at: tuple[str, int] | None = None  # file and line of the Auto-DevOps include
     unresolved_extends: bool = False
     top: dict[str, Any] = field(default_factory=dict)
 
@@ -173,6 +174,7 @@ def _collect(ctx: _Ctx, path: str, doc: LMap, configs: list[tuple[str, LMap]], d
             ctx.not_followed.append(f"{kind}: {target}" if target else str(item))
             if kind == "template" and "auto-devops" in (target or "").lower():
                 ctx.auto_devops = True
+                ctx.auto_devops_at = ctx.auto_devops_at or (path, line)
     configs.append((path, doc))
 
 
@@ -284,6 +286,12 @@ def _parse(ctx: _Ctx) -> Workflow | None:
     wf.env = {str(k): _var_value(v) for k, v in global_vars.items()}
     if ctx.auto_devops:
         wf.env["__auto_devops__"] = "true"
+        # where the template is included and where its jobs are switched off (`TEST_DISABLED: "true"`):
+        # the checks cite these lines for the template's test and deploy jobs, which are not in the repo
+        inc_path, inc_line = ctx.auto_devops_at or (MAIN, 0)
+        lines = {str(k): f"{ctx.path_of(global_vars, k)}:{global_vars.line_of(k)}" for k in global_vars
+                 if str(k).endswith("_DISABLED") or str(k).startswith("AUTO_DEVOPS")}
+        wf.env["__auto_devops_lines__"] = {"__include__": f"{inc_path}:{inc_line}", **lines}
     if ctx.not_followed:
         wf.env["__includes_not_followed__"] = list(ctx.not_followed)
 

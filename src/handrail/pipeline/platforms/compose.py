@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from handrail.core.project import Project
 
 BASE_NAMES = ("compose.yml", "compose.yaml", "docker-compose.yml", "docker-compose.yaml")
+THIRD_PARTY_MARK = " (third-party image, not built in this repository)"
 _DEPLOY_NAME = re.compile(r"(^|[._/-])(prod|production|deploy|deployment|live|release|stack|swarm)([._/-]|$)")
 
 
@@ -77,13 +78,22 @@ def _images(group: list[str], data_by_path: dict[str, dict[str, Any]], facts: Pl
     mutable: list[Location] = []
     pinned: list[Location] = []
     variable: list[Location] = []
+    built = {name for path in group for name, svc in data_by_path[path]["services"].items()
+             if isinstance(svc, dict) and svc.get("build")}  # `build:` in any merged file: the app's own image
     for path in group:
         for name, svc in data_by_path[path]["services"].items():
             image = svc.get("image") if isinstance(svc, dict) else None
             if not isinstance(image, str):
                 continue
-            loc = Location(path, line_of(svc, "image"), f"{name}: image {image}")
             kind = image_tag_kind(image)
+            if kind == "mutable" and name not in built and (built or "/" not in image.split(":")[0]):
+                # A third-party image (adminer, traefik) on a moving tag next to the app's own built image, or
+                # a Docker Hub official image: not what a release ships, so it neither blocks nor proves going
+                # back. The rollback check reads the marker (and treats it as the app's when CI pushes it).
+                add(facts.mutable_tags, Location(path, line_of(svc, "image"), f"{name}: image {image}"
+                                                 f"{THIRD_PARTY_MARK}"))
+                continue
+            loc = Location(path, line_of(svc, "image"), f"{name}: image {image}")
             if kind == "mutable":
                 mutable.append(loc)
             elif kind == "immutable":
