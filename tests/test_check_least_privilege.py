@@ -290,7 +290,8 @@ def test_deploy_secrets_without_environment_are_left_to_environments(project_of:
 def test_non_deploy_job_with_deploy_grade_credentials(project_of: ProjectOf) -> None:
     text = ("on: push\npermissions:\n  contents: read\njobs:\n  build:\n    runs-on: ubuntu-latest\n    steps:\n"
             "      - run: ./build.sh\n        env:\n          VERCEL_TOKEN: ${{ secrets.VERCEL_TOKEN }}\n"
-            "          SENTRY_AUTH: ${{ secrets.SENTRY_AUTH }}\n")
+            "          SENTRY_AUTH: ${{ secrets.SENTRY_AUTH }}\n"
+            "          VERCEL_BYPASS_TOKEN: ${{ secrets.VERCEL_BYPASS_TOKEN }}\n")  # preview bypass: not deploy-grade
     r = run(project_of, {f"{WF}/build.yml": text})
     [f] = of(r, "secrets-outside-env")
     assert (f.severity, f.line, f.evidence) == (Severity.MEDIUM, 10, "VERCEL_TOKEN")

@@ -514,6 +514,9 @@ def test_branch_push_in_a_deploy_named_step_is_a_deploy():
     step = Step(index=0, line=5, name="Deploy nightly", run=script, run_line=6)
     classify_step(step, deploy_named=True)
     assert step.deploy_tool == "git-push" and step.detail_line == 7
+    pages = Step(index=0, line=5, name="Deploy docs", run="git push origin HEAD:gh-pages\n", run_line=5)
+    classify_step(pages, deploy_named=True)
+    assert pages.deploy_tool == "github-pages"
     plain = Step(index=0, line=5, run="git push --force origin nightly\n", run_line=5)
     classify_step(plain)
     assert StepKind.DEPLOY not in plain.kinds

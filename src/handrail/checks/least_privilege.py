@@ -440,10 +440,11 @@ _GATE = re.compile(r"labels|author_association|github\.actor\s*==|github\.trigge
 _GITLAB_SECRET = re.compile(r"TOKEN|SECRET|PASSWORD|PASSWD|_KEY$|KEY_|PRIVATE|CREDENTIAL|DSN|DATABASE_URL|AUTH|"
                             r"API_KEY|WEBHOOK|SSH", re.I)
 # Credentials that deploy or reach production: outside a deploy job they still deserve an environment.
-_DEPLOY_GRADE = re.compile(r"VERCEL|NETLIFY|FLY_API|HEROKU|RAILWAY|RENDER_API|CLOUDFLARE_API|AWS_SECRET|"
-                           r"AZURE_CREDENTIALS|GCP_SA|GCP_CREDENTIALS|GOOGLE_CREDENTIALS|SERVICE_ACCOUNT_KEY|"
-                           r"SSH_PRIVATE_KEY|DEPLOY_KEY|DEPLOY_TOKEN|KUBE_?CONFIG|SUPABASE_ACCESS_TOKEN|"
-                           r"SERVICE_ROLE|PROD\w*(?:DATABASE|DB|PASSWORD|TOKEN|KEY)", re.I)
+_DEPLOY_GRADE = re.compile(
+    r"^(?:VERCEL|NETLIFY|FLY|FLY_API|HEROKU|RAILWAY|RENDER|CLOUDFLARE|DIGITALOCEAN|SUPABASE)_(?:API_|AUTH_|ACCESS_|"
+    r"DEPLOY_)?(?:TOKEN|KEY)$|AWS_SECRET_ACCESS_KEY|AZURE_CREDENTIALS|GCP_(?:SA_)?(?:KEY|CREDENTIALS)|"
+    r"GOOGLE_(?:APPLICATION_)?CREDENTIALS|SERVICE_ACCOUNT_KEY|(?:^|_)SSH_(?:PRIVATE_)?KEY$|^DEPLOY_(?:KEY|TOKEN)$|"
+    r"KUBE_?CONFIG|SERVICE_ROLE|^PROD(?:UCTION)?_\w*(?:DATABASE|DB_|PASSWORD|TOKEN|KEY)", re.I)
 _SCAN_LIMIT = 4000  # JS/TS files examined for client exposure; bigger repos are sampled in path order
 
 

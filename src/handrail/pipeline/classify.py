@@ -816,7 +816,7 @@ def _deploy_command(base: str, args: list[str], ctx: _Ctx, text: str,
         branch = _pushed_branch(words[1:])
         if branch and (_PLATFORM_BRANCH.fullmatch(branch) or (ctx.deploy_named and _NAMED_BRANCH.fullmatch(branch))):
             # Heroku/Render/Railway/Netlify deploy from a branch they watch: pushing to it is the deploy.
-            return d, "git-push", False
+            return d, "github-pages" if branch == "gh-pages" else "git-push", False
         return None
     if base == "heroku":
         if sub in ("container:release", "deploy", "builds:create"):
