@@ -63,7 +63,8 @@ ZIZMOR_MAP: list[tuple[str, str, str, frozenset[str]]] = [
     ("excessive permissions, any of the above", "excessive-permissions", "",
      frozenset({"write-all", "no-permissions-block", "top-level-write", "unused-write-scope", "read-all"})),
     ("untrusted-checkout ~ dangerous-triggers", "dangerous-triggers", "", frozenset({"untrusted-checkout"})),
-    ("secrets-outside-env", "secrets-outside-env", "", frozenset({"secrets-outside-env"})),
+    ("secrets-outside-env (| deploy-without-environment)", "secrets-outside-env", "",
+     frozenset({"secrets-outside-env", "deploy-without-environment"})),
 ]
 
 
