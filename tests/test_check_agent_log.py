@@ -160,6 +160,18 @@ def test_ignored_local_settings_are_read_from_disk(make_repo: Callable[..., Path
     assert f.path == ".claude/settings.local.json"
 
 
+def test_malformed_ignored_local_settings_are_a_finding_with_a_line(make_repo: Callable[..., Path]) -> None:
+    root = make_repo({"CLAUDE.md": "x\n", ".gitignore": ".claude/settings.local.json\n"})
+    (root / ".claude").mkdir()
+    (root / ".claude" / "settings.local.json").write_text('{\n  "hooks": {,\n}\n')
+    project = Project(root)
+    r = CHECK.run(project)
+    f = by_rule(r, "agent-log-config-unparseable")[0]
+    assert (f.path, f.line) == (".claude/settings.local.json", 2)
+    assert "(not committed) cannot be parsed" in f.message
+    assert project.parse_counts[(".claude/settings.local.json", "json")] == 1
+
+
 def test_journal_presence_is_mentioned(make_repo: Callable[..., Path]) -> None:
     root = make_repo({".claude/settings.json": FULL_CLAUDE, ".gitignore": ".handrail/\n"})
     (root / ".handrail").mkdir()

@@ -441,3 +441,12 @@ def test_unparsed_workflow_keeps_rollback_from_passing(project_of):
     assert result.status is Status.UNKNOWN and result.evidence
     assert not any(f.path == ".github/workflows/broken.yml" for f in result.findings)
     assert "not judged: .github/workflows/broken.yml" in result.summary
+    assert ".;" not in result.summary and result.summary.endswith(MIGRATION_NOTE)
+
+
+def test_unparsed_workflow_without_deploy_path_reads_cleanly(project_of):
+    result = CHECK.run(project_of({"app.py": "x = 1\n", ".github/workflows/broken.yml": "on: [push\n"}))
+    assert result.status is Status.UNKNOWN
+    assert "rolled back; 1 CI file(s) cannot be parsed and were not judged: .github/workflows/broken.yml. " \
+        in result.summary
+    assert ".;" not in result.summary and result.summary.endswith(MIGRATION_NOTE)

@@ -86,3 +86,10 @@ def test_subfolder_root_reports_paths_relative_to_it(make_repo: Callable[..., Pa
     facts = GitReader(root / "apps" / "web").facts
     assert sorted(facts.dirty) == ["a.ts", "new file.ts"]
     assert facts.is_repo and facts.branch == "main"
+
+
+def test_tracked_is_relative_to_a_subfolder_root_and_skips_untracked(make_repo: Callable[..., Path]) -> None:
+    root = make_repo({"apps/web/.env": "A=1\n", "apps/web/app.py": "x = 1\n", "top.txt": "t\n"})
+    (root / "apps" / "web" / "new.py").write_text("y = 2\n")
+    assert GitReader(root / "apps" / "web").tracked == frozenset({".env", "app.py"})
+    assert GitReader(make_repo({"a.txt": "a\n"}, git_init=False)).tracked is None

@@ -124,3 +124,23 @@ def test_real_analysers_share_one_parse(project_of: Callable[..., Project]) -> N
     HANDOFF.run(p)
     assert p.parse_counts[("package.json", "json")] == 1
     assert all(n == 1 for n in p.parse_counts.values())
+
+
+def test_local_text_reads_ignored_files_once_and_refuses_symlinks(make_repo: Callable[..., Path],
+                                                                 tmp_path: Path) -> None:
+    root = make_repo({".gitignore": "local.json\nlink.json\n", "a.txt": "tracked\n"})
+    (root / "local.json").write_bytes(b'\xef\xbb\xbf{"a": [1,\n}')
+    outside = tmp_path / "outside.json"
+    outside.write_text('{"secret": 1}')
+    (root / "link.json").symlink_to(outside)
+    p = Project(root)
+    assert "local.json" not in p.files  # git-ignored: the index leaves it out
+    assert p.local_text("local.json") == '{"a": [1,\n}'  # BOM stripped like any file
+    with pytest.raises(ParseError) as err:
+        p.json("local.json")
+    assert err.value.line == 2
+    with pytest.raises(ParseError):
+        p.json("local.json")
+    assert p.parse_counts[("local.json", "json")] == 1
+    assert p.local_text("link.json") is None and p.local_text("missing.json") is None
+    assert p.local_text("a.txt") == "tracked\n"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 
@@ -154,3 +156,25 @@ def test_rule_helper_rejects_undeclared_rule() -> None:
     assert Tiny().finding("tiny-a", "m").severity == Severity.LOW
     with pytest.raises(KeyError):
         Tiny().finding("tiny-b", "m")
+
+
+@pytest.mark.parametrize("app", ["laravel/bad", "django/good", "nextjs-supabase/bad", "rails/good"])
+def test_full_run_parses_each_file_and_asks_git_each_question_once(
+        fixture_repo: Callable[[str], Path], monkeypatch: pytest.MonkeyPatch, app: str) -> None:
+    """Every check over a realistic app: the shared caches hold, so no file is parsed twice in one
+    format and no git command is run twice (checks read through Project, never on their own)."""
+    root = fixture_repo(app)
+    calls: Counter[tuple[str, ...]] = Counter()
+    real_run = subprocess.run
+
+    def counting_run(args, *a, **kw):  # type: ignore[no-untyped-def]
+        calls[tuple(args)] += 1
+        return real_run(args, *a, **kw)
+
+    monkeypatch.setattr(subprocess, "run", counting_run)
+    project = Project(root)
+    report = run_checks(project)
+    assert [r.check for r in report.results] == list(CHECK_IDS)
+    assert not [r.summary for r in report.results if r.summary.startswith("check could not run")]
+    assert project.parse_counts and all(n == 1 for n in project.parse_counts.values()), project.parse_counts
+    assert calls and all(n == 1 for n in calls.values()), calls

@@ -10,9 +10,7 @@ summary says so rather than guessing.
 
 from __future__ import annotations
 
-import json
 import re
-import tomllib
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -54,7 +52,6 @@ _CURSOR_ALL = frozenset({"pretooluse", "posttooluse"})
 _ALL_MATCHERS = {None, "", "*", ".*", ".+"}
 _HANDRAIL_RX = re.compile(r"(^|[\s/\"'=])handrail(\.exe)?\s+(hook|guard|journal)\b|python3?\s+-m\s+handrail\s+hook")
 _COMMAND_KEYS = ("command", "bash", "powershell", "cmd", "script", "run")
-_MAX_LOCAL_BYTES = 1024 * 1024
 
 
 @dataclass
@@ -225,7 +222,7 @@ class AgentLog(Check):
             exact = [p for p in patterns if "*" not in p and p in files]
             globbed = files.glob(*[p for p in patterns if "*" in p])
             markers = sorted(dict.fromkeys(exact + globbed), key=_marker_rank)
-            local = [p for p in _LOCAL_CONFIGS.get(agent, ()) if p not in files and _local_file(project, p)]
+            local = [p for p in _LOCAL_CONFIGS.get(agent, ()) if p not in files and project.local_text(p)]
             if not markers and not local:
                 continue
             st = AgentState(agent, markers or local)
@@ -241,29 +238,14 @@ class AgentLog(Check):
         """Parsed config from the index, or from disk for git-ignored per-machine files."""
         from handrail.core.project import ParseError
 
-        if path in project.files:
-            try:
-                data = project.json(path) if fmt == "json" else project.toml(path)
-            except ParseError as err:
-                st.parse_errors.append(self.finding(
-                    "agent-log-config-unparseable", f"{path} cannot be parsed: {err.message}", path, err.line,
-                    key=f"parse:{path}"))
-                return None
-            st.config_files.append(path)
-            return data
-        text = _local_file(project, path)
-        if text is None:
+        if path not in project.files and project.local_text(path) is None:
             return None
         try:
-            data = json.loads(text) if fmt == "json" else tomllib.loads(text)
-        except (ValueError, RecursionError) as exc:
-            line = getattr(exc, "lineno", None)
-            if line is None:
-                m = re.search(r"at line (\d+)", str(exc))
-                line = int(m.group(1)) if m else None
+            data = project.json(path) if fmt == "json" else project.toml(path)
+        except ParseError as err:
+            where = "" if path in project.files else " (not committed)"
             st.parse_errors.append(self.finding(
-                "agent-log-config-unparseable", f"{path} (not committed) cannot be parsed: "
-                f"{str(exc).splitlines()[0] if str(exc) else exc.__class__.__name__}", path, line,
+                "agent-log-config-unparseable", f"{path}{where} cannot be parsed: {err.message}", path, err.line,
                 key=f"parse:{path}"))
             return None
         st.config_files.append(path)
@@ -385,17 +367,6 @@ def _line(project: Project, path: str, needle: str, event: str | None) -> int | 
             if no:
                 return no
     return None
-
-
-def _local_file(project: Project, path: str) -> str | None:
-    """A git-ignored per-machine config (e.g. .claude/settings.local.json) read from disk, capped."""
-    full = project.root / path
-    try:
-        if full.is_symlink() or not full.is_file() or full.stat().st_size > _MAX_LOCAL_BYTES:
-            return None
-        return full.read_bytes().decode("utf-8", "replace")
-    except OSError:
-        return None
 
 
 def _partial_desc(st: AgentState) -> str:

@@ -109,6 +109,14 @@ def unparsed_note(paths: list[str]) -> str:
     return f"; {len(paths)} CI file(s) cannot be parsed and were not judged: {', '.join(paths)}"
 
 
+def add_note(summary: str, note: str) -> str:
+    """`summary` with a `; ...` clause such as `unparsed_note` appended; a closing full stop stays at the end, so a
+    sentence-style summary never reads ".; "."""
+    if not note:
+        return summary
+    return summary[:-1] + note + "." if summary.endswith(".") else summary + note
+
+
 class NotAnalysedYet(Check):
     """A question whose analyser has not landed: always `unknown`, never a fake pass."""
 

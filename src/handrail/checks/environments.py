@@ -15,9 +15,7 @@ from __future__ import annotations
 import ast
 import contextlib
 import json
-import os
 import re
-import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -223,7 +221,7 @@ class Environments(Check):
     def evaluate(self, project: Project, model: PipelineModel) -> CheckResult:
         findings: list[Finding] = []
         evidence: list[Location] = []
-        tracked = _tracked_files(project)
+        tracked = project.git.tracked
         commands = self._production_commands(project, findings, model)
         findings.extend(self._env_files(project, tracked, evidence))
         findings.extend(self._django(project, evidence))
@@ -239,7 +237,7 @@ class Environments(Check):
         return self._status(findings, evidence, unparsed_ci(model))
 
     # --- env files --------------------------------------------------------------------------
-    def _env_files(self, project: Project, tracked: set[str] | None, evidence: list[Location]) -> list[Finding]:
+    def _env_files(self, project: Project, tracked: frozenset[str] | None, evidence: list[Location]) -> list[Finding]:
         out: list[Finding] = []
         env_files = [p for p in project.files.paths() if is_env_file(p)]
         templates = [p for p in env_files if is_env_template(p)]
@@ -936,17 +934,6 @@ def _logical_lines(lines: list[str]) -> list[tuple[int, str]]:
     if buf:
         out.append((first, buf))
     return out
-
-
-def _tracked_files(project: Project) -> set[str] | None:
-    """Paths git tracks, relative to the project root (ls-files answers relative to its working folder)."""
-    if not project.git_facts.is_repo:
-        return None
-    try:
-        raw = project.git.run("ls-files", "-z", check=False)
-    except (OSError, subprocess.SubprocessError, RuntimeError):
-        return None
-    return {os.fsdecode(rec) for rec in raw.split(b"\x00") if rec}
 
 
 def _scripts(project: Project, path: str) -> dict[str, str]:

@@ -998,10 +998,9 @@ class LeastPrivilege(Check):
         caveat = (" GitLab's CI_JOB_TOKEN scope lives in project settings, which the repository cannot show."
                   if gitlab else "")
         if client or evidence:
-            what = "no GitHub workflows" if not github else ""
             said = "no browser-public secrets found" + handoff if handed else (
                 "no deploy secrets outside environments and no browser-public secrets found")
-            return self.result(Status.PASS, f"{what}; {said}.{caveat}".lstrip("; "), findings, evidence + client)
+            return self.result(Status.PASS, f"no GitHub workflows; {said}.{caveat}", findings, evidence + client)
         if gitlab:
             if handed:
                 return self.unknown(f"no token scopes to judge: they live in the CI provider's settings{handoff}."

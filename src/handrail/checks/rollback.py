@@ -15,7 +15,7 @@ import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from handrail.checks.base import Check, Rule, unparsed_ci, unparsed_note
+from handrail.checks.base import Check, Rule, add_note, unparsed_ci, unparsed_note
 from handrail.core.finding import Confidence, Finding, Location, Severity, Status
 from handrail.pipeline.model import Job, PipelineModel, PlatformFacts, Step, StepKind, Workflow
 from handrail.pipeline.platforms._util import image_tag_kind, short
@@ -142,10 +142,10 @@ class Rollback(Check):
         paths = _link_scripts(paths, script_paths, model) + [p for p in script_paths if not p.extra]
         if not paths:
             summary = ("No deploy path found (no CI deploy job, deploy platform config or deploy script); the hosting "
-                       "platform's own settings decide whether a deploy can be rolled back. " + MIGRATION_NOTE)
+                       "platform's own settings decide whether a deploy can be rolled back.")
             if facts.invalid:
                 summary = "Some deploy files could not be parsed. " + summary
-            summary += unparsed_note(unparsed_ci(model))
+            summary = f"{add_note(summary, unparsed_note(unparsed_ci(model)))} {MIGRATION_NOTE}"
             return self.unknown(summary, evidence=[Location(i.path, i.line, "unparseable") for i in facts.invalid],
                                 findings=findings)
 
@@ -235,7 +235,7 @@ class Rollback(Check):
         else:
             summary = f"Every deploy path ({n}) has rollback evidence: {', '.join(p.label for p in paths[:4])}."
         if unparsed:  # a deploy in a workflow nobody could read may have no way back: never pass over it
-            summary = summary.rstrip(".") + unparsed_note(unparsed) + "."
+            summary = add_note(summary, unparsed_note(unparsed))
             status = Status.UNKNOWN if status is Status.PASS else status
         return self.result(status, f"{summary} {MIGRATION_NOTE}", findings, evidence)
 

@@ -1,7 +1,8 @@
 """The one git reader of a run: facts about the work tree, asked of git once each.
 
-Later analysers (secret history, handoff) extend this class rather than shelling out
-on their own, so one run never walks the same history twice.
+Analysers that need more of git (handoff's dirty files, environments' tracked files, a later
+secret-history scan) extend this class rather than shelling out on their own, so one run never
+asks git the same question twice.
 """
 
 from __future__ import annotations
@@ -72,6 +73,18 @@ class GitReader:
         except GitError:
             return None
         return Path(out) if out else None
+
+    @cached_property
+    def tracked(self) -> frozenset[str] | None:
+        """Paths git tracks, relative to `root` (ls-files answers relative to its working folder); None outside
+        a repository or when git fails. The file index also holds untracked, not-ignored files."""
+        if self.toplevel is None:
+            return None
+        try:
+            raw = self.run("ls-files", "-z", check=False)
+        except (GitError, OSError):
+            return None
+        return frozenset(os.fsdecode(rec) for rec in raw.split(b"\x00") if rec)
 
     @cached_property
     def facts(self) -> GitFacts:

@@ -9,6 +9,7 @@ views (the pipeline model, detected stacks) are cached properties built on deman
 from __future__ import annotations
 
 import json
+import os
 import re
 import tomllib
 from collections.abc import Callable
@@ -16,7 +17,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from handrail.core.files import FileIndex
+from handrail.core.files import BINARY_SNIFF, FileIndex
 from handrail.core.git import GitFacts, GitReader
 from handrail.core.yamlload import YamlError, load_yaml, load_yaml_all
 
@@ -88,12 +89,26 @@ class Project:
     def text(self, path: str) -> str | None:
         """Decoded text, or None for missing, binary, unreadable or oversized files."""
         if path not in self._text:
-            data = self.files.read_bytes(path)
-            if data is None or b"\x00" in data[:8192]:
-                self._text[path] = None
-            else:
-                # A UTF-8 BOM breaks json.loads and `^`-anchored patterns on the first line.
-                self._text[path] = data.removeprefix(b"\xef\xbb\xbf").decode("utf-8", "replace")
+            self._text[path] = _decode(self.files.read_bytes(path))
+        return self._text[path]
+
+    def local_text(self, path: str, limit: int = 1024 * 1024) -> str | None:
+        """Text of a file the index leaves out (a git-ignored per-machine config such as
+        .claude/settings.local.json), read from disk once into the text cache so `json`/`toml` parse it like
+        any other file. Symlinks (which could point outside the repository) and files over `limit` are refused."""
+        if path in self.files:
+            return self.text(path)
+        if self._text.get(path) is not None:
+            return self._text[path]
+        full = self.root / path
+        data = None
+        try:
+            if (not full.is_symlink() and full.is_file() and full.stat().st_size <= limit
+                    and os.path.realpath(full).startswith(str(self.root) + os.sep)):
+                data = full.read_bytes()
+        except OSError:
+            pass
+        self._text[path] = _decode(data)
         return self._text[path]
 
     def lines(self, path: str) -> list[str]:
@@ -155,6 +170,13 @@ class Project:
                 if rule in ids or check in ids:
                     return True
         return False
+
+
+def _decode(data: bytes | None) -> str | None:
+    if data is None or b"\x00" in data[:BINARY_SNIFF]:
+        return None
+    # A UTF-8 BOM breaks json.loads and `^`-anchored patterns on the first line.
+    return data.removeprefix(b"\xef\xbb\xbf").decode("utf-8", "replace")
 
 
 def _one_line(exc: BaseException) -> str:

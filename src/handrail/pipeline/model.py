@@ -205,10 +205,3 @@ class PipelineModel:
 
     def deploy_jobs(self) -> list[tuple[Workflow, Job]]:
         return [(wf, job) for wf, job in self.jobs() if job.has(StepKind.DEPLOY)]
-
-    def ci_providers(self) -> list[str]:
-        return sorted({wf.provider for wf in self.workflows} | {_provider_of(i.path) for i in self.invalid})
-
-
-def _provider_of(path: str) -> str:
-    return "gitlab" if path.endswith(".gitlab-ci.yml") else "github"

@@ -31,8 +31,6 @@ from handrail.pipeline.platforms._util import (
 if TYPE_CHECKING:
     from handrail.core.project import Project
 
-STRATEGIES = ("bluegreen", "canary", "rolling", "immediate")
-
 
 def files(project: Project) -> list[str]:
     return by_depth(project.files.glob("fly.toml", "**/fly.toml", "fly.*.toml", "**/fly.*.toml"))
