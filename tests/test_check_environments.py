@@ -242,7 +242,7 @@ def test_dev_server_classifier() -> None:
 # --- production databases in source --------------------------------------------------------------
 
 def test_prod_db_dsn_with_password_is_high_and_redacted(project_of: ProjectOf) -> None:
-    src = ('const db = new Pool({ connectionString: '
+    src = ('const db = new Pool({ connectionString: '  # handrail:ignore[prod-db-in-source] fake DSN
            '"postgresql://postgres:Sup3rS3cretPw@db.abcdefghijklmnopqrst.supabase.co:5432/postgres" })\n')
     r = run(project_of, {"src/db.ts": src, ".env.example": "DATABASE_URL=\n"})
     [f] = of(r, "prod-db-in-source")

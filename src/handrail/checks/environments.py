@@ -759,7 +759,7 @@ class Environments(Check):
     _SKIP_DB_FILES = re.compile(r"(^|/)(package-lock\.json|yarn\.lock|pnpm-lock\.yaml|poetry\.lock|composer\.lock|"
                                 r"Gemfile\.lock|uv\.lock|Cargo\.lock)$|\.(svg|map|lock)$|\.min\.js$")
 
-    # The literal cores of _HOST_SUFFIX (".supabase.co" covers "pooler.supabase.com"), matched case-sensitively
+    # The literal cores of _HOST_SUFFIX (".supabase.co" covers the Supabase pooler host), matched case-sensitively
     # on lowered text: rejects almost every file many times faster than the case-insensitive regex.
     # re.I also folds these four non-ASCII letters onto i/s/k, which str.lower() does not: text holding one of them
     # goes to the regex itself.

@@ -102,7 +102,10 @@ def _post_process(project: Project, result: CheckResult, baseline: set[str] | No
     result.findings = kept
     remaining = any(f.severity.rank > Severity.INFO.rank for f in kept)
     if result.status in (Status.FAIL, Status.WARN) and had_problems and not remaining:
-        result.status = Status.PASS
-        result.evidence.extend(accepted)  # a pass must still point at what it rests on
+        # Accepting the problems is not evidence of a safeguard: the answer is `pass` only when
+        # the check also evidenced something positive; otherwise the question stays open.
+        positive = bool(result.evidence)
+        result.status = Status.PASS if positive else Status.UNKNOWN
+        result.evidence.extend(accepted)
         result.summary = (f"{result.summary} [all {result.suppressed} finding(s) accepted by inline ignore "
-                          f"or baseline]")
+                          f"or baseline{'' if positive else '; nothing else evidences a pass'}]")
