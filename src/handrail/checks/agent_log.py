@@ -10,13 +10,13 @@ summary says so rather than guessing.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from handrail.checks.base import Check, Rule, list_text
 from handrail.core.finding import Confidence, Finding, Location, Severity, Status
 from handrail.core.journal import find_journal
+from handrail.core.lazyre import lazy_re
 
 if TYPE_CHECKING:
     from handrail.core.finding import CheckResult
@@ -50,7 +50,7 @@ _CURSOR_SHELL = frozenset({"beforeshellexecution", "aftershellexecution"})
 _CURSOR_OTHER = frozenset({"beforemcpexecution", "aftermcpexecution", "afterfileedit"})
 _CURSOR_ALL = frozenset({"pretooluse", "posttooluse"})
 _ALL_MATCHERS = {None, "", "*", ".*", ".+"}
-_HANDRAIL_RX = re.compile(r"(^|[\s/\"'=])handrail(\.exe)?\s+(hook|guard|journal)\b|python3?\s+-m\s+handrail\s+hook")
+_HANDRAIL_RX = lazy_re(r"(^|[\s/\"'=])handrail(\.exe)?\s+(hook|guard|journal)\b|python3?\s+-m\s+handrail\s+hook")
 _COMMAND_KEYS = ("command", "bash", "powershell", "cmd", "script", "run")
 
 
@@ -343,7 +343,7 @@ def _commands(value: Any, matcher: str | None, depth: int = 0) -> list[tuple[str
     return out
 
 
-_SCRIPT_TOKEN = re.compile(r"""(?:\$\{?CLAUDE_PROJECT_DIR\}?|\$\{?GEMINI_PROJECT_DIR\}?|\.)?/?([\w.-]+(?:/[\w.-]+)+)""")
+_SCRIPT_TOKEN = lazy_re(r"""(?:\$\{?CLAUDE_PROJECT_DIR\}?|\$\{?GEMINI_PROJECT_DIR\}?|\.)?/?([\w.-]+(?:/[\w.-]+)+)""")
 
 
 def _script_calling_handrail(project: Project, command: str) -> str | None:

@@ -30,6 +30,7 @@ from handrail.checks.least_privilege import (
 )
 from handrail.core.dotenv import env_assignments, is_env_file, is_env_template
 from handrail.core.finding import CheckResult, Confidence, Finding, Location, Severity, Status
+from handrail.core.lazyre import lazy_re
 from handrail.core.project import ParseError
 from handrail.core.redact import redact, redact_line, redact_url
 from handrail.pipeline.classify import never_runs
@@ -40,11 +41,11 @@ if TYPE_CHECKING:
     from handrail.core.project import Project
 
 _TRUTHY = frozenset({"true", "1", "yes", "on"})
-_DEV_NAMES = re.compile(r"(^|[._-])(local|dev|develop|development|test|tests|testing|ci|example|sample)([._-]|$)",
+_DEV_NAMES = lazy_re(r"(^|[._-])(local|dev|develop|development|test|tests|testing|ci|example|sample)([._-]|$)",
                         re.I)
-_PROD_NAMES = re.compile(r"(^|[._-])(prod|production|live)([._-]|$)", re.I)
-_SECRETISH_KEY = re.compile(r"KEY|SECRET|TOKEN|PASSWORD|PASSWD|PWD|CREDENTIAL|PRIVATE|AUTH|WEBHOOK|SALT", re.I)
-_CRED_URL = re.compile(r"[a-z][a-z0-9+.-]*://[^\s:/@]+:([^\s@/]+)@", re.I)
+_PROD_NAMES = lazy_re(r"(^|[._-])(prod|production|live)([._-]|$)", re.I)
+_SECRETISH_KEY = lazy_re(r"KEY|SECRET|TOKEN|PASSWORD|PASSWD|PWD|CREDENTIAL|PRIVATE|AUTH|WEBHOOK|SALT", re.I)
+_CRED_URL = lazy_re(r"[a-z][a-z0-9+.-]*://[^\s:/@]+:([^\s@/]+)@", re.I)
 _PLACEHOLDER_WORDS = ("changeme", "change_me", "change-me", "changethis", "change_this", "change-this", "your_",
                       "your-", "yourkey", "example", "placeholder",
                       "xxxx", "dummy", "todo", "replace", "<", ">", "${", "{{", "...", "fake", "sample", "insert",
@@ -54,7 +55,7 @@ _PLACEHOLDER_VALUES = frozenset({"secret", "password", "null", "none", "undefine
 
 
 # Live credentials with a provider's fixed shape: real-looking whatever words their random part happens to spell.
-_KNOWN_SECRET = re.compile(r"(?:sk|rk)_live_[A-Za-z0-9]{20,}|sk-(?:proj-|ant-api\d\d-)?[A-Za-z0-9_-]{32,}|"
+_KNOWN_SECRET = lazy_re(r"(?:sk|rk)_live_[A-Za-z0-9]{20,}|sk-(?:proj-|ant-api\d\d-)?[A-Za-z0-9_-]{32,}|"
                            r"gh[pousr]_[A-Za-z0-9]{36}|github_pat_\w{40,}|AKIA[0-9A-Z]{16}|xox[abpr]-[A-Za-z0-9-]{20,}|"
                            r"SG\.[\w-]{16,}\.[\w-]{16,}|glpat-[\w-]{20,}|sb_secret_[\w-]{20,}")
 
@@ -104,24 +105,24 @@ class DevServer:
 
 
 _DEV_SERVER_RX: tuple[tuple[re.Pattern[str], DevServer], ...] = (
-    (re.compile(r"\bnext\s+dev\b"), DevServer("next dev (development server)", Severity.HIGH)),
-    (re.compile(r"\bnux[ti]\s+dev\b"), DevServer("nuxt dev (development server)", Severity.HIGH)),
-    (re.compile(r"\b(?:astro|remix|svelte-kit)\s+dev\b|\bgatsby\s+develop\b"),
+    (lazy_re(r"\bnext\s+dev\b"), DevServer("next dev (development server)", Severity.HIGH)),
+    (lazy_re(r"\bnux[ti]\s+dev\b"), DevServer("nuxt dev (development server)", Severity.HIGH)),
+    (lazy_re(r"\b(?:astro|remix|svelte-kit)\s+dev\b|\bgatsby\s+develop\b"),
      DevServer("framework development server", Severity.HIGH)),
-    (re.compile(r"\bnodemon\b|\bts-node-dev\b|\btsx\s+watch\b|\bnode\s+--watch\b"),
+    (lazy_re(r"\bnodemon\b|\bts-node-dev\b|\btsx\s+watch\b|\bnode\s+--watch\b"),
      DevServer("file-watching restarter (nodemon/ts-node-dev/tsx watch)", Severity.MEDIUM)),
-    (re.compile(r"\bwebpack(?:-dev-server|\s+serve)\b|\breact-scripts\s+start\b|\bng\s+serve\b"),
+    (lazy_re(r"\bwebpack(?:-dev-server|\s+serve)\b|\breact-scripts\s+start\b|\bng\s+serve\b"),
      DevServer("bundler development server", Severity.HIGH)),
-    (re.compile(r"\b(?:npm|pnpm|yarn|bun)\s+(?:run\s+)?dev\b"), DevServer("the `dev` script", Severity.HIGH)),
-    (re.compile(r"\bmanage\.py\s+runserver\b|\bdjango-admin\s+runserver\b"),
+    (lazy_re(r"\b(?:npm|pnpm|yarn|bun)\s+(?:run\s+)?dev\b"), DevServer("the `dev` script", Severity.HIGH)),
+    (lazy_re(r"\bmanage\.py\s+runserver\b|\bdjango-admin\s+runserver\b"),
      DevServer("Django runserver (development server)", Severity.HIGH)),
-    (re.compile(r"\bflask\s+(?:--debug\s+run|run\b[^\n;&|]*--debug)"),
+    (lazy_re(r"\bflask\s+(?:--debug\s+run|run\b[^\n;&|]*--debug)"),
      DevServer("flask run --debug (Werkzeug debugger: remote code execution)", Severity.HIGH)),
-    (re.compile(r"\bflask\s+run\b"), DevServer("flask run (Werkzeug development server)", Severity.MEDIUM)),
-    (re.compile(r"\bphp\s+artisan\s+serve\b"), DevServer("php artisan serve (development server)", Severity.HIGH)),
-    (re.compile(r"\buvicorn\b[^\n;&|]*--reload\b"), DevServer("uvicorn --reload", Severity.MEDIUM)),
+    (lazy_re(r"\bflask\s+run\b"), DevServer("flask run (Werkzeug development server)", Severity.MEDIUM)),
+    (lazy_re(r"\bphp\s+artisan\s+serve\b"), DevServer("php artisan serve (development server)", Severity.HIGH)),
+    (lazy_re(r"\buvicorn\b[^\n;&|]*--reload\b"), DevServer("uvicorn --reload", Severity.MEDIUM)),
 )
-_RAILS_SERVER = re.compile(r"\b(?:bin/)?rails\s+(?:s|server)\b([^\n;&|]*)")
+_RAILS_SERVER = lazy_re(r"\b(?:bin/)?rails\s+(?:s|server)\b([^\n;&|]*)")
 
 
 def dev_server(command: str, env_text: str = "") -> DevServer | None:
@@ -321,16 +322,16 @@ class Environments(Check):
                 severity=Severity.MEDIUM if template else Severity.HIGH)]
         return []
 
-    _ENV_READ = re.compile(
+    _ENV_READ = lazy_re(
         r"(?:process\.env|import\.meta\.env)(?:\.|\[\s*['\"])(?P<a>[A-Z][A-Z0-9_]+)"
         r"|(?:os\.environ(?:\.get)?|os\.getenv|\benv(?:\.\w+)?|\bconfig|\bENV(?:\.fetch)?|\bgetenv|Deno\.env\.get)"
         r"\s*[(\[]\s*['\"](?P<b>[A-Z][A-Z0-9_]+)['\"]")
     # Variables every platform or toolchain sets: reading them says nothing about app configuration.
-    _SYSTEM_VARS = re.compile(r"^(NODE_ENV|PORT|HOST|HOSTNAME|CI|HOME|PATH|PWD|USER|TZ|LANG|DEBUG|RAILS_ENV|RACK_ENV|"
+    _SYSTEM_VARS = lazy_re(r"^(NODE_ENV|PORT|HOST|HOSTNAME|CI|HOME|PATH|PWD|USER|TZ|LANG|DEBUG|RAILS_ENV|RACK_ENV|"
                               r"APP_ENV|BUNDLE_GEMFILE|RAILS_MAX_THREADS|RAILS_MIN_THREADS|WEB_CONCURRENCY|PIDFILE|"
                               r"DJANGO_SETTINGS_MODULE|PYTHONPATH|SHELL|TERM|ANALYZE|NEXT_RUNTIME|"
                               r"(VERCEL|GITHUB|RENDER|FLY|HEROKU|RAILWAY|NETLIFY|npm|npm_config|CODESPACE)_\w*)$")
-    _TOOLING = re.compile(r"(^|/)(tests?|spec|__tests__|e2e|cypress|scripts?|bin|docs?|examples?|migrations|"
+    _TOOLING = lazy_re(r"(^|/)(tests?|spec|__tests__|e2e|cypress|scripts?|bin|docs?|examples?|migrations|"
                           r"node_modules|vendor|\.github)/|(^|/)config/[^/]+\.rb$|(^|/)config/environments/|"
                           r"\.config\.[mc]?[jt]s$|(^|/)(Gruntfile|gulpfile|Rakefile|conftest|setup|manage|wsgi|asgi|"
                           r"noxfile|tasks)\.\w+$")
@@ -746,17 +747,17 @@ class Environments(Check):
 
     # --- production databases in source ---------------------------------------------------------
     # Searched by suffix, then widened to the host: a leading `[\w.-]+` would be quadratic on long lines.
-    _HOST_SUFFIX = re.compile(r"\.rds\.amazonaws\.com|\.supabase\.co\b|pooler\.supabase\.com|\.neon\.tech|"
+    _HOST_SUFFIX = lazy_re(r"\.rds\.amazonaws\.com|\.supabase\.co\b|pooler\.supabase\.com|\.neon\.tech|"
                               r"\.psdb\.cloud|\.render\.com|\.railway\.app|\.rlwy\.net|\.db\.elephantsql\.com|\.cockroachlabs\.cloud|"
                               r"\.postgres\.database\.azure\.com|\.mongodb\.net", re.I)
-    _DB_HOST = re.compile(
+    _DB_HOST = lazy_re(
         r"[\w.-]+\.rds\.amazonaws\.com|db\.[a-z0-9]{12,}\.supabase\.co|[\w.-]*pooler\.supabase\.com|"
         r"[\w.-]+\.neon\.tech|[\w.-]+\.psdb\.cloud|dpg-[a-z0-9]+-a(?:\.[\w-]+)?\.render\.com|"
         r"containers-[\w-]+\.railway\.app|[\w.-]+\.proxy\.rlwy\.net|[\w.-]+\.db\.elephantsql\.com|"
         r"[\w.-]+\.cockroachlabs\.cloud|[\w.-]+\.postgres\.database\.azure\.com|[\w.-]+\.mongodb\.net", re.I)
-    _DSN = re.compile(r"(?P<scheme>postgres(?:ql)?|mysql|mariadb|mongodb(?:\+srv)?|rediss?)://"
+    _DSN = lazy_re(r"(?P<scheme>postgres(?:ql)?|mysql|mariadb|mongodb(?:\+srv)?|rediss?)://"
                       r"(?P<cred>[^@\s/'\"`]{1,200}@)?(?P<host>[^/\s'\":?`,;)]{1,253})", re.I)
-    _SKIP_DB_FILES = re.compile(r"(^|/)(package-lock\.json|yarn\.lock|pnpm-lock\.yaml|poetry\.lock|composer\.lock|"
+    _SKIP_DB_FILES = lazy_re(r"(^|/)(package-lock\.json|yarn\.lock|pnpm-lock\.yaml|poetry\.lock|composer\.lock|"
                                 r"Gemfile\.lock|uv\.lock|Cargo\.lock)$|\.(svg|map|lock)$|\.min\.js$")
 
     # The literal cores of _HOST_SUFFIX (".supabase.co" covers the Supabase pooler host), matched case-sensitively
@@ -764,7 +765,7 @@ class Environments(Check):
     # re.I also folds these four non-ASCII letters onto i/s/k, which str.lower() does not: text holding one of them
     # goes to the regex itself.
     _FOLDS_TO_ASCII = ("\u0130", "\u0131", "\u017f", "\u212a")
-    _HOST_PREFILTER = re.compile(r"\.(?:rds\.amazonaws\.com|supabase\.co|neon\.tech|psdb\.cloud|render\.com|"
+    _HOST_PREFILTER = lazy_re(r"\.(?:rds\.amazonaws\.com|supabase\.co|neon\.tech|psdb\.cloud|render\.com|"
                                  r"railway\.app|rlwy\.net|db\.elephantsql\.com|cockroachlabs\.cloud|"
                                  r"postgres\.database\.azure\.com|mongodb\.net)")
 

@@ -20,6 +20,7 @@ from handrail.checks.base import Check, Rule, list_text
 from handrail.core.files import display_path
 from handrail.core.finding import Confidence, Finding, Location, Severity, Status
 from handrail.core.journal import find_journal
+from handrail.core.lazyre import lazy_re
 
 if TYPE_CHECKING:
     from handrail.core.finding import CheckResult
@@ -41,10 +42,10 @@ CODE_SUFFIXES = frozenset({".py", ".js", ".jsx", ".ts", ".tsx", ".mjs", ".cjs", 
                            ".dart", ".c", ".cc", ".cpp", ".h", ".sql"})
 HANDOFF_RECORDS = ("HANDOFF.md", "handoff.md", ".handrail/handoff.json", ".handrail/HANDOFF.md")
 
-_SETUP_HEADING = re.compile(
+_SETUP_HEADING = lazy_re(
     r"\b(setup|set up|set-up|install(ation|ing)?|getting started|get started|quick ?start|development|"
     r"local dev|develop(ing)? locally|running locally|run locally|how to run|bootstrap(ping)?)\b", re.I)
-_TEST_HEADING = re.compile(r"\b(tests?|testing|test suite)\b", re.I)
+_TEST_HEADING = lazy_re(r"\b(tests?|testing|test suite)\b", re.I)
 
 # Commands: (regex, what). The regex runs on one line of a code block, inline code or a `$ ` line.
 _TEST_COMMANDS: tuple[tuple[str, str], ...] = (
@@ -67,12 +68,12 @@ _TEST_COMMANDS: tuple[tuple[str, str], ...] = (
     (r"(?:^|\s)(tox|nox)(?:\s|$)", "tox"),
     (r"\bdocker[ -]compose\s+(?:run|exec)\b.*\btest", "docker"),
 )
-_TEST_COMMAND_RXS = tuple((re.compile(rx, re.I), kind) for rx, kind in _TEST_COMMANDS)  # every doc line meets them
+_TEST_COMMAND_RXS = tuple((lazy_re(rx, re.I), kind) for rx, kind in _TEST_COMMANDS)  # every doc line meets them
 # Every _TEST_COMMANDS regex needs one of these words; most doc lines hold none, and `in` is far cheaper than
 # 18 case-insensitive searches. re.I also folds four non-ASCII letters onto i/s/k: such text skips the shortcut.
 _TEST_COMMAND_WORDS = ("test", "npx", "vendor", "rspec", "rake", "make", "tox", "nox")
 _FOLDS_TO_ASCII = ("\u0130", "\u0131", "\u017f", "\u212a")
-_SETUP_COMMANDS = re.compile(
+_SETUP_COMMANDS = lazy_re(
     r"\b(npm\s+(install|ci|i)\b|yarn(\s+install)?\s*$|yarn\s+install|pnpm\s+(install|i)\b|bun\s+install|"
     r"composer\s+(install|create-project)|pip3?\s+install|python3?\s+-m\s+pip\s+install|uv\s+(sync|pip\s+install)|"
     r"poetry\s+install|pipenv\s+install|bundle(\s+install)?\s*$|bundle\s+install|bin/setup|"
@@ -80,10 +81,10 @@ _SETUP_COMMANDS = re.compile(
     r"cp\s+\.env[\w.]*\s+\.env|manage\.py\s+migrate|rails\s+db:(setup|prepare|create|migrate)|bin/dev\b|"
     r"prisma\s+(migrate|generate|db\s+push)|supabase\s+start|python3?\s+-m\s+venv|virtualenv\s|"
     r"go\s+mod\s+download|cargo\s+build|(npm|pnpm|yarn|bun)\s+(run\s+)?dev\b)", re.I)
-_INLINE_CODE = re.compile(r"`([^`]+)`")
-_FENCE = re.compile(r"^\s*(```|~~~)")
-_HEADING = re.compile(r"^\s{0,3}(#{1,6})\s+(.*?)\s*#*\s*$")
-_RST_UNDERLINE = re.compile(r"^\s*([=\-~^*#])\1{2,}\s*$")
+_INLINE_CODE = lazy_re(r"`([^`]+)`")
+_FENCE = lazy_re(r"^\s*(```|~~~)")
+_HEADING = lazy_re(r"^\s{0,3}(#{1,6})\s+(.*?)\s*#*\s*$")
+_RST_UNDERLINE = lazy_re(r"^\s*([=\-~^*#])\1{2,}\s*$")
 _PLACEHOLDER_NPM_TEST = "no test specified"
 
 

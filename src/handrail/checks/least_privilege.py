@@ -26,6 +26,7 @@ from handrail.checks.base import Check, Rule, list_text, unparsed_ci, unparsed_n
 from handrail.core.dotenv import env_assignments, is_env_file
 from handrail.core.finding import CheckResult, Confidence, Finding, Location, Severity, Status
 from handrail.core.jwt import JWT_RX, jwt_role
+from handrail.core.lazyre import lazy_re
 from handrail.core.redact import redact, redact_line
 from handrail.core.stacks import npm_dependencies
 from handrail.core.yamlload import line_of
@@ -37,11 +38,11 @@ if TYPE_CHECKING:
 
 # --- helpers (environments.py imports some of these) --------------------------------------
 
-SECRET_REF = re.compile(r"secrets\s*(?:\.\s*([A-Za-z_][A-Za-z0-9_]*)|\[\s*['\"]([A-Za-z_][A-Za-z0-9_]*)['\"]\s*\])")
+SECRET_REF = lazy_re(r"secrets\s*(?:\.\s*([A-Za-z_][A-Za-z0-9_]*)|\[\s*['\"]([A-Za-z_][A-Za-z0-9_]*)['\"]\s*\])")
 # Bundlers inline variables with these prefixes into the client bundle: every visitor can read them.
 PUBLIC_PREFIXES = ("NEXT_PUBLIC_", "NUXT_PUBLIC_", "EXPO_PUBLIC_", "REACT_APP_", "VITE_", "GATSBY_", "VUE_APP_",
                    "PUBLIC_")
-PUBLIC_NAME_RX = re.compile(r"\b(?:NEXT_PUBLIC_|NUXT_PUBLIC_|EXPO_PUBLIC_|REACT_APP_|VITE_|GATSBY_|VUE_APP_|PUBLIC_)"
+PUBLIC_NAME_RX = lazy_re(r"\b(?:NEXT_PUBLIC_|NUXT_PUBLIC_|EXPO_PUBLIC_|REACT_APP_|VITE_|GATSBY_|VUE_APP_|PUBLIC_)"
                             r"[A-Z0-9_]+\b")
 JS_EXTS = (".js", ".jsx", ".ts", ".tsx", ".mjs", ".cjs", ".vue", ".svelte", ".astro")
 
@@ -150,25 +151,25 @@ _NO_WRITE_ACTIONS = frozenset({
     "actions/github-script",  # github-script is handled as opaque before this table
 })
 _RUN_NEEDS: tuple[tuple[re.Pattern[str], tuple[str, ...]], ...] = (
-    (re.compile(r"\bgit\s+push\b"), ("contents",)),
-    (re.compile(r"\bgh\s+release\s+(?:create|upload|edit|delete)\b"), ("contents",)),
-    (re.compile(r"\bsemantic-release\b"), ("contents", "issues", "pull-requests")),
-    (re.compile(r"\bgh\s+pr\s+create\b"), ("contents", "pull-requests")),
-    (re.compile(r"\bgh\s+pr\s+merge\b"), ("contents", "pull-requests")),  # merging writes the base branch
-    (re.compile(r"\bgh\s+pr\s+(?:comment|edit|review|close|ready|reopen)\b"), ("pull-requests",)),
-    (re.compile(r"\bgh\s+issue\s+(?:create|comment|edit|close|reopen|delete|transfer)\b"), ("issues",)),
-    (re.compile(r"\bgh\s+label\s+(?:create|edit|delete|clone)\b"), ("issues",)),
-    (re.compile(r"\bgh\s+(?:workflow\s+(?:run|enable|disable)|run\s+(?:rerun|cancel|delete)|cache\s+delete|actions-cache\s+delete)\b"),
+    (lazy_re(r"\bgit\s+push\b"), ("contents",)),
+    (lazy_re(r"\bgh\s+release\s+(?:create|upload|edit|delete)\b"), ("contents",)),
+    (lazy_re(r"\bsemantic-release\b"), ("contents", "issues", "pull-requests")),
+    (lazy_re(r"\bgh\s+pr\s+create\b"), ("contents", "pull-requests")),
+    (lazy_re(r"\bgh\s+pr\s+merge\b"), ("contents", "pull-requests")),  # merging writes the base branch
+    (lazy_re(r"\bgh\s+pr\s+(?:comment|edit|review|close|ready|reopen)\b"), ("pull-requests",)),
+    (lazy_re(r"\bgh\s+issue\s+(?:create|comment|edit|close|reopen|delete|transfer)\b"), ("issues",)),
+    (lazy_re(r"\bgh\s+label\s+(?:create|edit|delete|clone)\b"), ("issues",)),
+    (lazy_re(r"\bgh\s+(?:workflow\s+(?:run|enable|disable)|run\s+(?:rerun|cancel|delete)|cache\s+delete|actions-cache\s+delete)\b"),
      ("actions",)),
-    (re.compile(r"\bdocker\s+(?:image\s+)?push\s+\S*ghcr\.io"), ("packages",)),
-    (re.compile(r"npm\.pkg\.github\.com"), ("packages",)),
-    (re.compile(r"--provenance\b|\bcosign\s+sign\b(?!.*--key)|ACTIONS_ID_TOKEN_REQUEST"), ("id-token",)),
-    (re.compile(r"\bgh\s+attestation\b"), ("id-token", "attestations")),
+    (lazy_re(r"\bdocker\s+(?:image\s+)?push\s+\S*ghcr\.io"), ("packages",)),
+    (lazy_re(r"npm\.pkg\.github\.com"), ("packages",)),
+    (lazy_re(r"--provenance\b|\bcosign\s+sign\b(?!.*--key)|ACTIONS_ID_TOKEN_REQUEST"), ("id-token",)),
+    (lazy_re(r"\bgh\s+attestation\b"), ("id-token", "attestations")),
 )
 # Token use we cannot interpret: the job may need any scope.
-_OPAQUE_RUN = re.compile(r"\bgh\s+api\b|api\.github\.com|\boctokit\b|\bghapi\b|\bPyGithub\b")
+_OPAQUE_RUN = lazy_re(r"\bgh\s+api\b|api\.github\.com|\boctokit\b|\bghapi\b|\bPyGithub\b")
 _TOKEN_INPUTS = ("token", "github-token", "github_token", "repo-token", "repo_token", "gh-token", "gh_token")
-_GITHUB_TOKEN_REF = re.compile(r"github\.token|secrets\.GITHUB_TOKEN")
+_GITHUB_TOKEN_REF = lazy_re(r"github\.token|secrets\.GITHUB_TOKEN")
 
 # Scopes whose misuse reaches past this repository: push code, publish packages, edit workflows/caches,
 # mint cloud credentials. zizmor rates these high too; checks/statuses/security-events are milder.
@@ -282,12 +283,12 @@ def _local_workflow(model: PipelineModel, uses: str) -> Workflow | None:
 
 # --- client exposure --------------------------------------------------------------------------
 
-_SECRET_WORD = re.compile(r"SECRET|SERVICE_ROLE|PRIVATE|PASSWORD|PASSWD")
+_SECRET_WORD = lazy_re(r"SECRET|SERVICE_ROLE|PRIVATE|PASSWORD|PASSWD")
 # Words that may follow the secret word and still name the secret itself (..._SECRET_KEY, ..._PASSWORD_B64).
 _SECRET_TAIL = frozenset({"KEY", "KEYS", "TOKEN", "ACCESS", "B64", "BASE64", "JSON", "PEM", "VALUE", "HASH", "PROD",
                           "PRODUCTION", "LIVE", "DEV", "TEST", "STAGING", "ID"})
 # Public by design: search-only, publishable, anonymous and site keys.
-_PUBLIC_BY_DESIGN = re.compile(r"SEARCH|PUBLISHABLE|ANON|SITE_KEY|PUBLIC_KEY")
+_PUBLIC_BY_DESIGN = lazy_re(r"SEARCH|PUBLISHABLE|ANON|SITE_KEY|PUBLIC_KEY")
 # Providers whose API keys are server secrets (billing, mail sending, data access): none has a browser-safe key,
 # unlike Firebase web config, Mapbox pk., Sentry DSNs, PostHog or analytics ids.
 _SECRET_PROVIDERS = frozenset({
@@ -296,7 +297,7 @@ _SECRET_PROVIDERS = frozenset({
     "LANGSMITH", "TAVILY", "SERPAPI", "SENDGRID", "MAILGUN", "POSTMARK", "RESEND", "BREVO", "MAILCHIMP", "TWILIO",
     "GITHUB", "AIRTABLE", "NOTION", "DATABASE"})
 _KEY_WORDS = frozenset({"KEY", "APIKEY", "TOKEN", "SECRET", "AUTH", "PAT", "PASSWORD", "ACCESS"})
-_CONNECTION_STRING = re.compile(r"(?:^|_)(?:DATABASE|DB|POSTGRES(?:QL)?|PG|MONGO(?:DB)?|MYSQL|REDIS|SUPABASE_DB)"
+_CONNECTION_STRING = lazy_re(r"(?:^|_)(?:DATABASE|DB|POSTGRES(?:QL)?|PG|MONGO(?:DB)?|MYSQL|REDIS|SUPABASE_DB)"
                                 r"_(?:URL|URI|DSN)$|CONNECTION_STRING$")
 
 
@@ -329,18 +330,18 @@ def public_by_value(value: str) -> bool:
     return bool(m and jwt_role(m.group(0)) == "anon")
 
 
-_SERVER_PATH = re.compile(
+_SERVER_PATH = lazy_re(
     r"(^|/)(pages/api|app/api|api|server|servers|supabase/functions|netlify/functions|functions|lambda|lambdas|"
     r"scripts|prisma|migrations|backend|cron|jobs|workers?|tools|bin|cli|__mocks__)/"
     r"|\.server\.[jt]sx?$|(^|/)(route|server|api|worker|seed|middleware)\.[mc]?[jt]s$|(^|/)\+server\.[jt]s$"
     r"|\.config\.[mc]?[jt]s$|(^|/)(test|tests|__tests__|e2e|cypress|playwright)/|\.(test|spec)\.[jt]sx?$")
-_USE_CLIENT = re.compile(r"""^\s*['"]use client['"]""", re.M)
-_SERVER_MARK = re.compile(r"""^\s*(?:import\s+['"]server-only['"]|['"]use server['"])""", re.M)
-_SERVICE_ROLE = re.compile(r"service[_-]?role", re.I)
-_CREATE_CLIENT = re.compile(r"createClient\s*(?:<[^>]*>)?\s*\(([^;]{0,300}?)\)", re.S)
-_SERVICE_ROLE_LOW = re.compile(r"service[_-]?role")
+_USE_CLIENT = lazy_re(r"""^\s*['"]use client['"]""", re.M)
+_SERVER_MARK = lazy_re(r"""^\s*(?:import\s+['"]server-only['"]|['"]use server['"])""", re.M)
+_SERVICE_ROLE = lazy_re(r"service[_-]?role", re.I)
+_CREATE_CLIENT = lazy_re(r"createClient\s*(?:<[^>]*>)?\s*\(([^;]{0,300}?)\)", re.S)
+_SERVICE_ROLE_LOW = lazy_re(r"service[_-]?role")
 # An environment read: bundlers inline only public-prefixed names, any other name is undefined in the browser.
-_ENV_READ = re.compile(r"(?:process\.env|import\.meta\.env)(?:\s*\.\s*|\[\s*['\"`])([A-Za-z_][A-Za-z0-9_]*)"
+_ENV_READ = lazy_re(r"(?:process\.env|import\.meta\.env)(?:\s*\.\s*|\[\s*['\"`])([A-Za-z_][A-Za-z0-9_]*)"
                        r"|Deno\.env\.get\(\s*['\"]([A-Za-z_][A-Za-z0-9_]*)")
 
 
@@ -415,7 +416,7 @@ def client_frameworks(project: Project) -> set[str]:
 
 # --- the check ---------------------------------------------------------------------------------
 
-_PAT_NAME = re.compile(r"(?:^|_)PAT(?:_|$)|PERSONAL_?ACCESS_?TOKEN|PERSONAL_?TOKEN", re.I)
+_PAT_NAME = lazy_re(r"(?:^|_)PAT(?:_|$)|PERSONAL_?ACCESS_?TOKEN|PERSONAL_?TOKEN", re.I)
 # Words that may sit around PAT in a GitHub token's name; any other word names a vendor (CROWDIN_PERSONAL_TOKEN).
 _GITHUB_PAT_WORDS = frozenset({"GH", "GITHUB", "BOT", "REPO", "RELEASE", "ADMIN", "WORKFLOW", "WORKFLOWS", "MY", "CI",
                                "ACTIONS", "DEPLOY", "PUSH", "ORG", "CLASSIC", "FINE", "GRAINED", "TOKEN", "ACCESS",
@@ -427,20 +428,20 @@ def github_pat_name(name: str) -> bool:
     if not _PAT_NAME.search(name):
         return False
     return all(w in _GITHUB_PAT_WORDS or w.isdigit() for w in name.upper().split("_") if w)
-_HEAD_REF = re.compile(
+_HEAD_REF = lazy_re(
     r"github\.event\.pull_request\.head\.(?:sha|ref)|github\.head_ref|refs/pull/|pull_request\.merge_commit_sha|"
     r"github\.event\.workflow_run\.head_(?:sha|branch|commit)|github\.event\.number|"
     r"github\.event\.pull_request\.number")
-_HEAD_CHECKOUT_RUN = re.compile(r"\bgh\s+pr\s+checkout\b|\bgit\s+(?:fetch|checkout|switch|pull)\b[^\n]*"
+_HEAD_CHECKOUT_RUN = lazy_re(r"\bgh\s+pr\s+checkout\b|\bgit\s+(?:fetch|checkout|switch|pull)\b[^\n]*"
                                 r"(?:head_ref|pull_request\.head|refs/pull/|workflow_run\.head|pull/\$)")
-_TRUSTED_EVENT = re.compile(r"workflow_run\.event\s*==\s*'push'|workflow_run\.event\s*!=\s*'pull_request'|"
+_TRUSTED_EVENT = lazy_re(r"workflow_run\.event\s*==\s*'push'|workflow_run\.event\s*!=\s*'pull_request'|"
                             r"head_repository\.full_name\s*==\s*github\.repository|head_repository\.fork\s*==\s*false|"
                             r"pull_request\.head\.repo\.full_name\s*==\s*github\.repository")
-_GATE = re.compile(r"labels|author_association|github\.actor\s*==|github\.triggering_actor\s*==")
-_GITLAB_SECRET = re.compile(r"TOKEN|SECRET|PASSWORD|PASSWD|_KEY$|KEY_|PRIVATE|CREDENTIAL|DSN|DATABASE_URL|AUTH|"
+_GATE = lazy_re(r"labels|author_association|github\.actor\s*==|github\.triggering_actor\s*==")
+_GITLAB_SECRET = lazy_re(r"TOKEN|SECRET|PASSWORD|PASSWD|_KEY$|KEY_|PRIVATE|CREDENTIAL|DSN|DATABASE_URL|AUTH|"
                             r"API_KEY|WEBHOOK|SSH", re.I)
 # Credentials that deploy or reach production: outside a deploy job they still deserve an environment.
-_DEPLOY_GRADE = re.compile(
+_DEPLOY_GRADE = lazy_re(
     r"^(?:VERCEL|NETLIFY|FLY|FLY_API|HEROKU|RAILWAY|RENDER|CLOUDFLARE|DIGITALOCEAN|SUPABASE)_(?:API_|AUTH_|ACCESS_|"
     r"DEPLOY_)?(?:TOKEN|KEY)$|AWS_SECRET_ACCESS_KEY|AZURE_CREDENTIALS|GCP_(?:SA_)?(?:KEY|CREDENTIALS)|"
     r"GOOGLE_(?:APPLICATION_)?CREDENTIALS|SERVICE_ACCOUNT_KEY|(?:^|_)SSH_(?:PRIVATE_)?KEY$|^DEPLOY_(?:KEY|TOKEN)$|"

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 
 from handrail.checks.base import Check, Rule, add_note, unparsed_ci, unparsed_note
 from handrail.core.finding import Confidence, Finding, Location, Severity, Status
+from handrail.core.lazyre import lazy_re
 from handrail.pipeline.model import Job, PipelineModel, PlatformFacts, Step, StepKind, Workflow
 from handrail.pipeline.platforms._util import image_tag_kind, short
 from handrail.pipeline.platforms.compose import THIRD_PARTY_MARK
@@ -73,8 +74,8 @@ OPAQUE_TOOLS = frozenset({"deploy-hook", "forge", "coolify", "dokploy", "caprove
 PLATFORM_TOOL = {"fly": "flyctl", "kubernetes": "kubectl"}
 IMAGE_PLATFORMS = frozenset({"docker-compose", "kubernetes", "fly"})
 IMAGE_TOOLS = frozenset({"docker", "docker-swarm", "kubectl", "helm", "flyctl", "aws-ecs", "gcloud", "azure", "ssh"})
-_RETENTION = re.compile(r"keep_releases|revisionHistoryLimit|retain_containers")
-_ROLLBACK_NAME = re.compile(r"roll[\s_-]?back|revert", re.I)
+_RETENTION = lazy_re(r"keep_releases|revisionHistoryLimit|retain_containers")
+_ROLLBACK_NAME = lazy_re(r"roll[\s_-]?back|revert", re.I)
 
 
 @dataclass

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 
 from handrail.checks.base import Check, Rule, unparsed_ci, unparsed_note
 from handrail.core.finding import CheckResult, Confidence, Finding, Location, Severity, Status
+from handrail.core.lazyre import lazy_re
 from handrail.pipeline.classify import (
     DeployPath,
     Hit,
@@ -162,14 +163,14 @@ class SmokeAfterDeploy(Check):
                             "check of the deployed URL (or a deployment_status workflow) would decide this" + note)
 
 
-_BACKING_SERVICE = re.compile(r"(?i)^(?:[\w.\-]*[-_])?(?:db|database|postgres(?:ql)?|postgis|pg|mysql|mariadb|redis|"
+_BACKING_SERVICE = lazy_re(r"(?i)^(?:[\w.\-]*[-_])?(?:db|database|postgres(?:ql)?|postgis|pg|mysql|mariadb|redis|"
                               r"valkey|rabbitmq|rabbit|mongo(?:db)?|memcached?|elasticsearch|elastic|opensearch|"
                               r"meilisearch|typesense|minio|mailhog|mailpit|smtp|kafka|zookeeper|localstack|"
                               r"clickhouse|nats|queue|cache|search|selenium|chrome)(?:[-_][\w.\-]*)?:")
 
 
-_DEV_PATH = re.compile(r"(?i)(?:^|/)(?:dev|devel|development|local|test|tests|testing|e2e|examples?|\.devcontainer)/")
-_DEV_FILE = re.compile(r"(?i)[._-](?:dev|development|local|test|testing|e2e|ci|override)\.ya?ml$")
+_DEV_PATH = lazy_re(r"(?i)(?:^|/)(?:dev|devel|development|local|test|tests|testing|e2e|examples?|\.devcontainer)/")
+_DEV_FILE = lazy_re(r"(?i)[._-](?:dev|development|local|test|testing|e2e|ci|override)\.ya?ml$")
 
 
 def app_health_gates(model: PipelineModel) -> list[Location]:

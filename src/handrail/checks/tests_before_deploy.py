@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 
 from handrail.checks.base import Check, Rule, unparsed_ci, unparsed_note
 from handrail.core.finding import CheckResult, Confidence, Finding, Location, Severity, Status
+from handrail.core.lazyre import lazy_re
 from handrail.core.yamlload import LMap
 from handrail.pipeline.classify import (
     GIT_PLATFORMS,
@@ -35,9 +36,9 @@ from handrail.pipeline.model import Job, PipelineModel, Step, StepKind, Workflow
 if TYPE_CHECKING:
     from handrail.core.project import Project
 
-_SUCCESS_CONCLUSION = re.compile(r"workflow_run\.conclusion\s*==\s*['\"]success['\"]")
-_RUNS_ANYWAY = re.compile(r"\balways\(\)|!\s*cancelled\(\)|\bfailure\(\)")
-_REQUIRES_SUCCESS = re.compile(r"\.result\s*==\s*['\"]success['\"]|\bsuccess\(\)\s*&&|&&\s*success\(\)")
+_SUCCESS_CONCLUSION = lazy_re(r"workflow_run\.conclusion\s*==\s*['\"]success['\"]")
+_RUNS_ANYWAY = lazy_re(r"\balways\(\)|!\s*cancelled\(\)|\bfailure\(\)")
+_REQUIRES_SUCCESS = lazy_re(r"\.result\s*==\s*['\"]success['\"]|\bsuccess\(\)\s*&&|&&\s*success\(\)")
 
 
 @dataclass
@@ -219,8 +220,8 @@ jobs:
         return self.unknown(summary + unparsed_note(unparsed_ci(model)), evidence, invalid)
 
 
-_CI_RB_STEP = re.compile(r"""^\s*step\s*\(?\s*["']([^"']*)["']\s*,\s*["']([^"']+)["']""")
-_DEPLOYISH_FILE = re.compile(r"(?i)deploy|release|publish|ship|\bcd\b|production|prod\b")
+_CI_RB_STEP = lazy_re(r"""^\s*step\s*\(?\s*["']([^"']*)["']\s*,\s*["']([^"']+)["']""")
+_DEPLOYISH_FILE = lazy_re(r"(?i)deploy|release|publish|ship|\bcd\b|production|prod\b")
 
 
 def _local_ci(project: Project) -> list[Location]:

@@ -10,95 +10,52 @@ from __future__ import annotations
 import re
 import tomllib
 from pathlib import Path
-from typing import Annotated, Literal
-
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from typing import TYPE_CHECKING, Any
 
 from handrail.core.finding import Severity
+from handrail.core.lazyre import lazy_re
+
+if TYPE_CHECKING:
+    from handrail.core.config_model import Config
 
 CONFIG_FILE = "handrail.toml"
-ENV_NAME_RX = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
-SeverityName = Literal["critical", "high", "medium", "low", "info"]
+ENV_NAME_RX = lazy_re(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
 class ConfigError(Exception):
     """One line: file:line: key: problem."""
 
 
-class _Strict(BaseModel):
-    # strict: TOML already has real types, so "no" for a bool or "3" for an int is a mistake to report
-    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
+class _DefaultRoutes:
+    __slots__ = ("public",)
+
+    def __init__(self) -> None:
+        self.public: list[str] = []
 
 
-class Environment(_Strict):
-    """One deploy environment. URLs of the app are public; credentials are env var names."""
+class _DefaultBackups:
+    __slots__ = ("dir", "keep")
 
-    url: str | None = None
-    url_env: Annotated[str | None, Field(description="env var holding the app URL")] = None
-    database_url_env: str | None = None
-    branch: str | None = None
-    protected: bool | None = None
-
-    @field_validator("url")
-    @classmethod
-    def _public_url(cls, v: str | None) -> str | None:
-        if v is None:
-            return v
-        if not re.match(r"^https?://", v):
-            raise ValueError("must start with http:// or https://")
-        if "@" in v.split("://", 1)[1].split("/", 1)[0]:
-            raise ValueError("must not contain credentials; put them in an environment variable")
-        return v
-
-    @field_validator("url_env", "database_url_env")
-    @classmethod
-    def _env_name(cls, v: str | None) -> str | None:
-        if v is not None and not ENV_NAME_RX.match(v):
-            raise ValueError("must be the name of an environment variable (e.g. DATABASE_URL), "
-                             "never a literal URL or secret")
-        return v
+    def __init__(self) -> None:
+        self.dir: str | None = None
+        self.keep: int | None = None
 
 
-class Routes(_Strict):
-    public: list[str] = Field(default_factory=list)
+class DefaultConfig:
+    """Config() without pydantic: what every run without a config file gets, at no import cost.
 
+    Same attributes and methods as Config; compares equal to Config().
+    """
 
-class Backups(_Strict):
-    dir: str | None = None
-    keep: int | None = Field(default=None, ge=1)
-
-
-class Config(_Strict):
-    exclude: list[str] = Field(default_factory=list)
-    fail_on: SeverityName = "high"
-    checks: dict[str, bool] = Field(default_factory=dict)
-    severity: dict[str, SeverityName] = Field(default_factory=dict)
-    environments: dict[str, Environment] = Field(default_factory=dict)
-    routes: Routes = Field(default_factory=Routes)
-    backups: Backups = Field(default_factory=Backups)
-    source: str | None = Field(default=None, exclude=True)
-
-    @field_validator("checks")
-    @classmethod
-    def _known_checks(cls, v: dict[str, bool]) -> dict[str, bool]:
-        from handrail.checks import CHECK_IDS
-
-        for name in v:
-            if name not in CHECK_IDS:
-                raise ValueError(f"unknown check {name!r} (known: {', '.join(CHECK_IDS)})")
-        return v
-
-    @model_validator(mode="after")
-    def _known_rules(self) -> Config:
-        if not self.severity:
-            return self
-        from handrail.checks import CHECK_IDS, all_rules
-
-        rules = all_rules()
-        for name in self.severity:
-            if name not in rules and name not in CHECK_IDS:
-                raise ValueError(f"severity: unknown rule or check {name!r}")
-        return self
+    def __init__(self) -> None:
+        self.exclude: list[str] = []
+        self.fail_on = "high"
+        self.checks: dict[str, bool] = {}
+        self.severity: dict[str, str] = {}
+        self.environments: dict[str, Any] = {}
+        self.routes = _DefaultRoutes()
+        self.backups = _DefaultBackups()
+        self.source: str | None = None
 
     def enabled(self, check_id: str) -> bool:
         return self.checks.get(check_id, True)
@@ -107,8 +64,36 @@ class Config(_Strict):
         name = self.severity.get(rule) or self.severity.get(check)
         return Severity(name) if name else None
 
+    def _key(self) -> tuple:
+        return (self.exclude, self.fail_on, self.checks, self.severity, self.environments,
+                self.routes.public, self.backups.dir, self.backups.keep, self.source)
 
-def load_config(root: Path, explicit: Path | None = None) -> Config:
+    def __eq__(self, other: object) -> bool:
+        if not hasattr(other, "routes") or not hasattr(other, "backups"):
+            return NotImplemented
+        try:
+            theirs = (other.exclude, other.fail_on, other.checks, other.severity, other.environments,  # type: ignore[attr-defined]
+                      other.routes.public, other.backups.dir, other.backups.keep, other.source)  # type: ignore[attr-defined]
+        except AttributeError:
+            return NotImplemented
+        return self._key() == theirs
+
+    __hash__ = None  # type: ignore[assignment]
+
+
+_LAZY = {"Config", "Environment", "Routes", "Backups", "SeverityName"}
+
+
+def __getattr__(name: str) -> Any:
+    # the pydantic models load on first use, so runs without a config file never import pydantic
+    if name in _LAZY:
+        from handrail.core import config_model
+
+        return getattr(config_model, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def load_config(root: Path, explicit: Path | None = None) -> Config | DefaultConfig:
     """handrail.toml at the root, else [tool.handrail] in pyproject.toml, else defaults."""
     if explicit is not None:
         return _load_file(explicit, None)
@@ -120,10 +105,10 @@ def load_config(root: Path, explicit: Path | None = None) -> Config:
         try:
             data = tomllib.loads(pyproject.read_text("utf-8", "replace"))
         except tomllib.TOMLDecodeError:
-            return Config()  # a broken pyproject is the project's business, not our config
+            return DefaultConfig()  # a broken pyproject is the project's business, not our config
         if isinstance(data.get("tool"), dict) and "handrail" in data["tool"]:
             return _load_file(pyproject, ("tool", "handrail"))
-    return Config()
+    return DefaultConfig()
 
 
 def _load_file(path: Path, section: tuple[str, ...] | None) -> Config:
@@ -156,6 +141,10 @@ def _load_file(path: Path, section: tuple[str, ...] | None) -> Config:
         loc, msg = problem
         loc = prefix + loc
         raise ConfigError(f"{path}:{toml_line(text, loc) or 1}: {'.'.join(loc)}: {msg}")
+    from pydantic import ValidationError
+
+    from handrail.core.config_model import Config
+
     try:
         return Config.model_validate({**data, "source": str(path)})
     except ValidationError as exc:

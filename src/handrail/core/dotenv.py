@@ -5,11 +5,12 @@ One reader so that every check agrees on what a .env line means (export prefix, 
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 
+from handrail.core.lazyre import lazy_re
+
 TEMPLATE_SUFFIXES = ("example", "sample", "template", "dist", "defaults", "tmpl", "tpl")
-ENV_LINE = re.compile(r"^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_.]*)\s*=\s*(.*?)\s*$")
+ENV_LINE = lazy_re(r"^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_.]*)\s*=\s*(.*?)\s*$")
 
 
 def is_env_file(path: str) -> bool:

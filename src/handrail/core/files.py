@@ -122,19 +122,25 @@ class FileIndex:
             return []
         hit = self._glob_cache.get(patterns)
         if hit is None:  # the index never changes, so each pattern set is matched once per run
-            match = _glob_regex(patterns).match
-            candidates: set[str] = set()
+            candidates: set[str] | None = set()
             for pat in patterns:
                 for variant in (pat, pat[3:]) if pat.startswith("**/") else (pat,):
                     found = self._glob_candidates(variant)
                     if found is None:  # no cheaper way than trying every path
-                        hit = [p for p in self._sorted if match(p)]
+                        candidates = None
                         break
                     candidates.update(found)
-                if hit is not None:
+                if candidates is None:
                     break
-            if hit is None:
+            # the regex is built only when some path must be tried: most pattern sets find no candidate
+            if candidates is None:
+                match = _glob_regex(patterns).match
+                hit = [p for p in self._sorted if match(p)]
+            elif candidates:
+                match = _glob_regex(patterns).match
                 hit = sorted(p for p in candidates if match(p))
+            else:
+                hit = []
             self._glob_cache[patterns] = hit
         return list(hit)
 

@@ -47,6 +47,8 @@ def git_env() -> dict[str, str]:
 class GitReader:
     def __init__(self, root: Path) -> None:
         self.root = root
+        self._prefix = ""  # set with toplevel: root's path below the top level, "" at the top
+        self._shallow = False
 
     def run(self, *args: str, timeout: float = 60, check: bool = True) -> bytes:
         try:
@@ -68,10 +70,15 @@ class GitReader:
 
     @cached_property
     def toplevel(self) -> Path | None:
+        # One rev-parse answers three questions (each git process costs a few ms on every run).
         try:
-            out = self.text("rev-parse", "--show-toplevel")
+            raw = self.run("rev-parse", "--show-toplevel", "--show-prefix", "--is-shallow-repository")
         except GitError:
             return None
+        lines = raw.decode("utf-8", "surrogateescape").split("\n")
+        out = lines[0].strip()
+        self._prefix = lines[1].strip() if len(lines) > 1 else ""
+        self._shallow = len(lines) > 2 and lines[2].strip() == "true"
         return Path(out) if out else None
 
     @cached_property
@@ -96,7 +103,7 @@ class GitReader:
         try:
             # Porcelain paths are relative to the repository's top level; the file index is
             # relative to `root`, which may be a subfolder (a monorepo app): keep the two aligned.
-            prefix = self.run("rev-parse", "--show-prefix").decode("utf-8", "surrogateescape").strip()
+            prefix = self._prefix
             raw = self.run("status", "--porcelain=v1", "-z", "--untracked-files=normal", "--", ".")
             dirty = [p[len(prefix):] for p in parse_porcelain_z(raw) if p.startswith(prefix)]
         except GitError:
@@ -106,8 +113,7 @@ class GitReader:
             parts = line.split()
             if len(parts) >= 2 and parts[0] not in remotes:
                 remotes[parts[0]] = Remote(parts[0], redact_url(parts[1]))
-        shallow = self.text("rev-parse", "--is-shallow-repository", check=False) == "true"
-        return GitFacts(True, head, branch, dirty, list(remotes.values()), shallow)
+        return GitFacts(True, head, branch, dirty, list(remotes.values()), self._shallow)
 
 
 def parse_porcelain_z(raw: bytes) -> list[str]:

@@ -8,11 +8,12 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-import re
 from typing import Any
 
+from handrail.core.lazyre import lazy_re
+
 # header.payload.signature, both header and payload base64url JSON objects (so they start with eyJ).
-JWT_RX = re.compile(r"\beyJ[A-Za-z0-9_-]{8,}\.(eyJ[A-Za-z0-9_-]{8,})\.[A-Za-z0-9_-]{8,}")
+JWT_RX = lazy_re(r"\beyJ[A-Za-z0-9_-]{8,}\.(eyJ[A-Za-z0-9_-]{8,})\.[A-Za-z0-9_-]{8,}")
 
 
 def jwt_payload(token: str) -> dict[str, Any] | None:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import tomllib
 from collections.abc import Callable
 from functools import cached_property
@@ -19,15 +18,16 @@ from typing import TYPE_CHECKING, Any
 
 from handrail.core.files import BINARY_SNIFF, FileIndex
 from handrail.core.git import GitFacts, GitReader
+from handrail.core.lazyre import lazy_re
 from handrail.core.yamlload import YamlError, load_yaml, load_yaml_all
 
 if TYPE_CHECKING:
-    from handrail.core.config import Config
+    from handrail.core.config import Config, DefaultConfig
     from handrail.core.stacks import Stacks
     from handrail.pipeline.model import PipelineModel
 
 
-_AT_LINE = re.compile(r"\bat line (\d+)")
+_AT_LINE = lazy_re(r"\bat line (\d+)")
 
 
 class ProjectError(Exception):
@@ -45,16 +45,16 @@ class ParseError(Exception):
 
 
 class Project:
-    def __init__(self, root: Path, config: Config | None = None) -> None:
+    def __init__(self, root: Path, config: Config | DefaultConfig | None = None) -> None:
         root = Path(root)
         if not root.exists():
             raise ProjectError(f"{root}: no such file or directory")
         if not root.is_dir():
             raise ProjectError(f"{root}: not a directory")
         self.root = root.resolve()
-        from handrail.core.config import Config
+        from handrail.core.config import DefaultConfig
 
-        self.config = config or Config()
+        self.config = config or DefaultConfig()
         self.git = GitReader(self.root)
         self._text: dict[str, str | None] = {}
         self._parsed: dict[tuple[str, str], Any] = {}

@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import re
 
-_USERINFO = re.compile(r"(?i)\b([a-z][a-z0-9+.\-]*://)[^/\s?#'\"`]*@")
-_QUERY_SECRET = re.compile(r"(?i)((?:key|token|secret|password|passwd|pwd|sig|signature|auth)=)([^&\s'\"]{4})"
+from handrail.core.lazyre import lazy_re
+
+_USERINFO = lazy_re(r"(?i)\b([a-z][a-z0-9+.\-]*://)[^/\s?#'\"`]*@")
+_QUERY_SECRET = lazy_re(r"(?i)((?:key|token|secret|password|passwd|pwd|sig|signature|auth)=)([^&\s'\"]{4})"
                            r"[^&\s'\"]*")
-_LONG_WORD = re.compile(r"\b([A-Za-z0-9_\-]{4})[A-Za-z0-9_\-]{28,}")
-_LONG_TOKEN = re.compile(r"(?<![A-Za-z0-9_\-.+/=])[A-Za-z0-9_\-.+/=]{24,}")
+_LONG_WORD = lazy_re(r"\b([A-Za-z0-9_\-]{4})[A-Za-z0-9_\-]{28,}")
+_LONG_TOKEN = lazy_re(r"(?<![A-Za-z0-9_\-.+/=])[A-Za-z0-9_\-.+/=]{24,}")
 
 
 def redact(value: str) -> str:

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from handrail.core.dotenv import env_assignments
 from handrail.core.finding import Location
+from handrail.core.lazyre import lazy_re
 
 if TYPE_CHECKING:
     from handrail.core.project import Project
@@ -149,9 +150,9 @@ _PY_MANIFESTS = ("requirements*.txt", "**/requirements*.txt", "requirements/*.tx
                  "requirements*.in", "**/pyproject.toml", "pyproject.toml", "**/Pipfile", "Pipfile", "setup.py",
                  "setup.cfg")
 # Source fallback for apps without a manifest (a lone app.py): the import is the evidence.
-_PY_IMPORTS = (("fastapi", re.compile(r"^\s*(from\s+fastapi\s+import|import\s+fastapi)\b")),
-               ("flask", re.compile(r"^\s*(from\s+flask\s+import|import\s+flask)\b")),
-               ("django", re.compile(r"^\s*(from\s+django[.\s]|import\s+django)\b")))
+_PY_IMPORTS = (("fastapi", lazy_re(r"^\s*(from\s+fastapi\s+import|import\s+fastapi)\b")),
+               ("flask", lazy_re(r"^\s*(from\s+flask\s+import|import\s+flask)\b")),
+               ("django", lazy_re(r"^\s*(from\s+django[.\s]|import\s+django)\b")))
 _PY_SOURCE_SCAN_LIMIT = 300
 
 
@@ -253,15 +254,15 @@ _DEPLOY_FILES = (
 )
 # Generic names that only count when their content says which tool they belong to.
 _DEPLOY_CONTENT = {
-    ("kamal", "config/deploy.yml"): re.compile(r"^service:", re.M),
-    ("heroku", "app.json"): re.compile(r'"(buildpacks|formation|addons|stack)"\s*:|heroku', re.I),
-    ("deployer", "deploy.php"): re.compile(r"namespace\s+Deployer|Deployer\\|recipe/"),
-    ("deployer", "deploy.yaml"): re.compile(r"^\s*-?\s*recipe/|^import:", re.M),
-    ("deployer", "deploy.yml"): re.compile(r"^\s*-?\s*recipe/|^import:", re.M),
-    ("capistrano", "config/deploy.rb"): re.compile(r"^\s*lock\s+[\"']|capistrano", re.M | re.I),
+    ("kamal", "config/deploy.yml"): lazy_re(r"^service:", re.M),
+    ("heroku", "app.json"): lazy_re(r'"(buildpacks|formation|addons|stack)"\s*:|heroku', re.I),
+    ("deployer", "deploy.php"): lazy_re(r"namespace\s+Deployer|Deployer\\|recipe/"),
+    ("deployer", "deploy.yaml"): lazy_re(r"^\s*-?\s*recipe/|^import:", re.M),
+    ("deployer", "deploy.yml"): lazy_re(r"^\s*-?\s*recipe/|^import:", re.M),
+    ("capistrano", "config/deploy.rb"): lazy_re(r"^\s*lock\s+[\"']|capistrano", re.M | re.I),
 }
-_FORGE_RX = re.compile(r"/home/forge/|\$FORGE_|FORGE_SITE_PATH|envoyer", re.I)
-_COMPOSE_DB_RX = re.compile(r"^\s*image:\s*[\"']?(?:[\w./-]*/)?(postgres|postgis|mysql|mariadb|mongo)\b", re.M)
+_FORGE_RX = lazy_re(r"/home/forge/|\$FORGE_|FORGE_SITE_PATH|envoyer", re.I)
+_COMPOSE_DB_RX = lazy_re(r"^\s*image:\s*[\"']?(?:[\w./-]*/)?(postgres|postgis|mysql|mariadb|mongo)\b", re.M)
 
 
 def _detect_deploy(project: Project, st: Stacks) -> None:

@@ -8,10 +8,11 @@ Unknown tags (GitLab's `!reference`) load as their plain value.
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 import yaml
+
+from handrail.core.lazyre import lazy_re
 
 try:  # the C parser is several times faster on big workflow trees
     from yaml import CSafeLoader as _BaseLoader
@@ -55,7 +56,7 @@ _LineLoader.yaml_implicit_resolvers = {
     first: [(tag, rx) for tag, rx in resolvers if tag not in _DROPPED_TAGS]
     for first, resolvers in _BaseLoader.yaml_implicit_resolvers.items()
 }
-_BOOL_RX = re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$")
+_BOOL_RX = lazy_re(r"^(?:true|True|TRUE|false|False|FALSE)$")
 for _first in "tTfF":
     _LineLoader.yaml_implicit_resolvers.setdefault(_first, []).insert(0, ("tag:yaml.org,2002:bool", _BOOL_RX))
 

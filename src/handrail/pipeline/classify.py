@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from handrail.core.finding import Location
+from handrail.core.lazyre import lazy_re
 from handrail.core.redact import redact_command
 from handrail.pipeline.model import Job, PipelineModel, Step, StepKind, Workflow
 from handrail.pipeline.scripts import NPM_BUILTINS, canonical
@@ -132,7 +133,7 @@ def _deploy_runner(wf: Workflow, job: Job) -> bool:
     return bool(job.environment) or bool(re.search(r"deploy|release|prod", names, re.I))
 
 
-_DEPLOY_WORD = re.compile(r"(?i)deploy|\bship\b|\bgo[-_ ]?live\b")
+_DEPLOY_WORD = lazy_re(r"(?i)deploy|\bship\b|\bgo[-_ ]?live\b")
 
 
 def _deploy_named(*holders: Workflow | Job | Step) -> bool:
@@ -177,7 +178,7 @@ def first_hit(step: Step, kind: StepKind) -> Hit | None:
 # --------------------------------------------------------------------------------------
 # shell text -> commands
 # --------------------------------------------------------------------------------------
-_GH_EXPR = re.compile(r"\$\{\{\s*(.*?)\s*\}\}")
+_GH_EXPR = lazy_re(r"\$\{\{\s*(.*?)\s*\}\}")
 
 
 def logical_lines(script: str) -> list[tuple[int, str]]:
@@ -259,7 +260,7 @@ def tokens(command: str) -> list[str]:
 # --------------------------------------------------------------------------------------
 # wrappers
 # --------------------------------------------------------------------------------------
-_ASSIGN = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*=")
+_ASSIGN = lazy_re(r"^[A-Za-z_][A-Za-z0-9_]*=")
 _SHELL_KEYWORDS = {"if", "then", "else", "elif", "do", "while", "until", "!", "{", "(", "time", "exec",
                    "nohup", "command", "builtin", "eval"}
 _RUN_WRAPPERS = {("poetry", "run"), ("uv", "run"), ("pipenv", "run"), ("pdm", "run"), ("hatch", "run"),
@@ -395,7 +396,7 @@ def _compose_inner(argv: list[str]) -> list[str] | None:
 # --------------------------------------------------------------------------------------
 # one logical line
 # --------------------------------------------------------------------------------------
-_SUBST = re.compile(r"\$\(([^()]*)\)|`([^`]*)`")
+_SUBST = lazy_re(r"\$\(([^()]*)\)|`([^`]*)`")
 
 
 def _classify_line(text: str, line: int, ctx: _Ctx, hits: list[Hit], cands: list[_Candidate]) -> None:
@@ -562,13 +563,13 @@ def _dry_run(args: list[str]) -> bool:
 # --------------------------------------------------------------------------------------
 _PM = ("npm", "pnpm", "yarn", "bun")
 _PM_VALUE_OPTS = {"--prefix", "-C", "--dir", "--filter", "-F", "-w", "--workspace", "--cwd"}
-_TESTISH = re.compile(r"^(?:test|tests|spec|specs|e2e|unit|integration|check:test|ci:test)(?:[:\-_].*)?$|"
+_TESTISH = lazy_re(r"^(?:test|tests|spec|specs|e2e|unit|integration|check:test|ci:test)(?:[:\-_].*)?$|"
                       r"^.*[:\-_](?:test|tests|spec|e2e)$")
-_SMOKEISH = re.compile(r"^(?:smoke|smoke[-_:]?tests?|test[-_:]smoke|health|healthcheck|health[-_:]check|"
+_SMOKEISH = lazy_re(r"^(?:smoke|smoke[-_:]?tests?|test[-_:]smoke|health|healthcheck|health[-_:]check|"
                        r"verify[-_:]deploy(?:ment)?|check[-_:](?:prod|production|deploy|live))$")
-_SMOKE_SCRIPT = re.compile(r"(?:post[-_]?deploy[-_])?(?:smoke(?:[-_]?tests?)?|health[-_]?check|check[-_]health|"
+_SMOKE_SCRIPT = lazy_re(r"(?:post[-_]?deploy[-_])?(?:smoke(?:[-_]?tests?)?|health[-_]?check|check[-_]health|"
                            r"verify[-_]deploy(?:ment)?)(?:\.(?:sh|js|mjs|cjs|ts|py|rb))?")
-_DEPLOYISH = re.compile(r"^(?:deploy|release:deploy|ship)(?:[:\-_].*)?$")
+_DEPLOYISH = lazy_re(r"^(?:deploy|release:deploy|ship)(?:[:\-_].*)?$")
 
 
 def _alias_call(base: str, args: list[str], ctx: _Ctx) -> tuple[str, str, str] | None:
@@ -744,7 +745,7 @@ def _test_command(base: str, args: list[str]) -> str | None:
     return None
 
 
-_TEST_SCRIPT = re.compile(r"(?:run[-_])?tests?(?:[-_][\w\-]*)?(?:\.sh)?|(?:unit|e2e|integration)[-_]tests?(?:\.sh)?")
+_TEST_SCRIPT = lazy_re(r"(?:run[-_])?tests?(?:[-_][\w\-]*)?(?:\.sh)?|(?:unit|e2e|integration)[-_]tests?(?:\.sh)?")
 
 
 def _test_script(head: str) -> bool:
@@ -753,7 +754,7 @@ def _test_script(head: str) -> bool:
     return ("/" in head or base.endswith(".sh")) and bool(_TEST_SCRIPT.fullmatch(base))
 
 
-_HOST_ARG = re.compile(r"^(?:[\w.\-${}]+@)?[\w.\-${}]+:(?!//)")
+_HOST_ARG = lazy_re(r"^(?:[\w.\-${}]+@)?[\w.\-${}]+:(?!//)")
 _SSH_VALUE_OPTS = {"-i", "-p", "-o", "-l", "-F", "-J", "-L", "-R", "-D", "-b", "-c", "-e", "-m", "-S", "-W", "-E",
                    "-Q", "-O", "-w", "-B", "-I", "-P"}
 _HOOK_HOSTS = (("api.render.com/deploy", "render"), ("forge.laravel.com", "forge"), ("envoyer.io/deploy", "envoyer"),
@@ -762,7 +763,7 @@ _HOOK_HOSTS = (("api.render.com/deploy", "render"), ("forge.laravel.com", "forge
                ("/hooks/deploy", "deploy-hook"))
 _HOOK_NAME_PLATFORMS = ("DEPLOY", "ENVOYER", "FORGE", "RENDER", "VERCEL", "NETLIFY", "COOLIFY", "DOKPLOY", "RAILWAY",
                         "CAPROVER", "RELEASE")
-_VAR_NAMES = re.compile(r"(?:secrets|vars|env)\.([A-Za-z0-9_]+)|\$\{?([A-Za-z_][A-Za-z0-9_]*)")
+_VAR_NAMES = lazy_re(r"(?:secrets|vars|env)\.([A-Za-z0-9_]+)|\$\{?([A-Za-z_][A-Za-z0-9_]*)")
 
 
 def _var_names(token: str) -> list[str]:
@@ -950,9 +951,9 @@ def _deploy_command(base: str, args: list[str], ctx: _Ctx, text: str,
     return None
 
 
-_PLATFORM_BRANCH = re.compile(r"(?i)production|prod|live|deploy(?:ment)?|heroku|dokku|deploy[-_/][\w.\-]+")
-_NAMED_BRANCH = re.compile(r"(?i)release|releases|staging|nightly|stable|main-deploy|gh-pages|[\w.\-]*deploy[\w.\-]*")
-_SITE_DIR = re.compile(r"^(?:\./)?(?:[\w.\-]+/)*(?:dist|build|out|public|_site|www|site|\.next|\.output|"
+_PLATFORM_BRANCH = lazy_re(r"(?i)production|prod|live|deploy(?:ment)?|heroku|dokku|deploy[-_/][\w.\-]+")
+_NAMED_BRANCH = lazy_re(r"(?i)release|releases|staging|nightly|stable|main-deploy|gh-pages|[\w.\-]*deploy[\w.\-]*")
+_SITE_DIR = lazy_re(r"^(?:\./)?(?:[\w.\-]+/)*(?:dist|build|out|public|_site|www|site|\.next|\.output|"
                        r"storybook-static)/?$")
 
 
@@ -1113,7 +1114,7 @@ def _rollback_command(base: str, args: list[str], sub: str) -> str | None:
 # --------------------------------------------------------------------------------------
 # smoke candidates
 # --------------------------------------------------------------------------------------
-_URLISH = re.compile(r"^(?:https?://|\$\{\{|\$\{?[A-Za-z_]|[\w\-]+(?:\.[\w\-]+)+(?:[:/]|$)|localhost[:/])")
+_URLISH = lazy_re(r"^(?:https?://|\$\{\{|\$\{?[A-Za-z_]|[\w\-]+(?:\.[\w\-]+)+(?:[:/]|$)|localhost[:/])")
 _NOT_SMOKE_HOSTS = ("api.github.com", "hooks.slack.com", "discord.com/api/webhooks", "discordapp.com/api/webhooks",
                     "sentry.io", "codecov.io", "api.cloudflare.com", "uploads.github.com", "api.telegram.org",
                     "raw.githubusercontent.com", "github.com/", "objects.githubusercontent.com", "get.",
@@ -1386,8 +1387,8 @@ def _script_in_with(script: str, line: int, ctx: _Ctx, hits: list[Hit], cands: l
 # --------------------------------------------------------------------------------------
 # second pass: smoke needs a deploy before it
 # --------------------------------------------------------------------------------------
-_URL_KEY = re.compile(r"(?i)(?:base_?url|_url$|^url$|host$|baseurl|environment_url|target_url|deploy.*url|site)")
-_DEPLOYED_REF = re.compile(r"(?i)deployment_status\.(?:target_url|environment_url)|deployment\.payload|"
+_URL_KEY = lazy_re(r"(?i)(?:base_?url|_url$|^url$|host$|baseurl|environment_url|target_url|deploy.*url|site)")
+_DEPLOYED_REF = lazy_re(r"(?i)deployment_status\.(?:target_url|environment_url)|deployment\.payload|"
                            r"steps\.[\w\-]+\.outputs|needs\.[\w\-]+\.outputs|secrets\.|vars\.|https?://(?!localhost|127\.)")
 
 

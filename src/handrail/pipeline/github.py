@@ -16,6 +16,7 @@ import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from handrail.core.lazyre import lazy_re
 from handrail.core.project import ParseError
 from handrail.core.yamlload import LList, LMap
 from handrail.pipeline.model import InvalidFile, Job, Permissions, SecretUse, Step, Trigger, Workflow
@@ -24,18 +25,18 @@ if TYPE_CHECKING:
     from handrail.core.project import Project
 
 WORKFLOW_DIR = ".github/workflows"
-JOB_ID_RX = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]*$")
+JOB_ID_RX = lazy_re(r"^[A-Za-z_][A-Za-z0-9_-]*$")
 PERMISSION_VALUES = frozenset({"read", "write", "none"})
 # Walking a value tree is bounded: YAML aliases can make a small file describe a huge tree.
 WALK_BUDGET = 50_000
 
-_EXPR_RX = re.compile(r"\$\{\{(.*?)\}\}", re.S)
-_SECRET_RX = re.compile(
+_EXPR_RX = lazy_re(r"\$\{\{(.*?)\}\}", re.S)
+_SECRET_RX = lazy_re(
     r"(?<![\w.])secrets\s*(?:\.\s*(?P<dot>[A-Za-z_][A-Za-z0-9_-]*)|\[\s*(?P<q>['\"])(?P<idx>[^'\"]+)(?P=q)\s*\])",
     re.I,
 )
-_TOKEN_RX = re.compile(r"(?<![\w.])github\s*(?:\.\s*token\b|\[\s*['\"]token['\"]\s*\])", re.I)
-_ALL_SECRETS_RX = re.compile(r"\btojson\s*\(\s*secrets\s*\)", re.I)
+_TOKEN_RX = lazy_re(r"(?<![\w.])github\s*(?:\.\s*token\b|\[\s*['\"]token['\"]\s*\])", re.I)
+_ALL_SECRETS_RX = lazy_re(r"\btojson\s*\(\s*secrets\s*\)", re.I)
 
 
 class _Invalid(Exception):

@@ -18,6 +18,7 @@ import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from handrail.core.lazyre import lazy_re
 from handrail.core.yamlload import LList, LMap
 from handrail.pipeline.github import (
     _Invalid,
@@ -59,10 +60,10 @@ PREDEFINED = frozenset({
 # Predefined variables that are credentials: recorded like GitHub's GITHUB_TOKEN.
 TOKEN_VARS = frozenset({"CI_JOB_TOKEN", "CI_REGISTRY_PASSWORD", "CI_DEPLOY_PASSWORD",
                         "CI_DEPENDENCY_PROXY_PASSWORD", "CI_JOB_JWT", "CI_JOB_JWT_V2"})
-_VAR_RX = re.compile(r"(?<!\$)\$(?:\{(?P<b>[A-Za-z_][A-Za-z0-9_]*)|(?P<p>[A-Za-z_][A-Za-z0-9_]*))")
-_ASSIGN_RX = re.compile(r"(?:^|[\s;&|(])(?:export\s+|local\s+|declare\s+(?:-\w+\s+)*)?([A-Za-z_][A-Za-z0-9_]*)=")
-_LOOP_RX = re.compile(r"\b(?:for|read(?:\s+-\w+)*)\s+([A-Za-z_][A-Za-z0-9_]*)")
-_UPPER_RX = re.compile(r"^[A-Z][A-Z0-9_]*$")
+_VAR_RX = lazy_re(r"(?<!\$)\$(?:\{(?P<b>[A-Za-z_][A-Za-z0-9_]*)|(?P<p>[A-Za-z_][A-Za-z0-9_]*))")
+_ASSIGN_RX = lazy_re(r"(?:^|[\s;&|(])(?:export\s+|local\s+|declare\s+(?:-\w+\s+)*)?([A-Za-z_][A-Za-z0-9_]*)=")
+_LOOP_RX = lazy_re(r"\b(?:for|read(?:\s+-\w+)*)\s+([A-Za-z_][A-Za-z0-9_]*)")
+_UPPER_RX = lazy_re(r"^[A-Z][A-Z0-9_]*$")
 
 
 @dataclass
@@ -597,9 +598,9 @@ def _compact(value: Any, depth: int = 0) -> str:
 # --- triggers ------------------------------------------------------------------------------
 
 _SOURCE_PATTERNS = (
-    ("merge_request_event", re.compile(r"merge_request_event|CI_MERGE_REQUEST_I", re.I), {"merge_requests"}),
-    ("schedule", re.compile(r"CI_PIPELINE_SOURCE\s*[=!]=\s*[\"']schedule[\"']", re.I), {"schedules"}),
-    ("tag", re.compile(r"CI_COMMIT_TAG\b"), {"tags"}),
+    ("merge_request_event", lazy_re(r"merge_request_event|CI_MERGE_REQUEST_I", re.I), {"merge_requests"}),
+    ("schedule", lazy_re(r"CI_PIPELINE_SOURCE\s*[=!]=\s*[\"']schedule[\"']", re.I), {"schedules"}),
+    ("tag", lazy_re(r"CI_COMMIT_TAG\b"), {"tags"}),
 )
 
 

@@ -19,6 +19,7 @@ import json
 import re
 from typing import TYPE_CHECKING, Any
 
+from handrail.core.lazyre import lazy_re
 from handrail.core.project import ParseError
 
 if TYPE_CHECKING:
@@ -28,11 +29,11 @@ MAX_DEPTH = 5
 MAX_TEXT = 4000  # an expansion longer than this is cut: it is only ever scanned for commands
 
 # Invocations of another alias inside a script body, normalised to a canonical key.
-_NPM_RUN = re.compile(r"\b(?:npm|pnpm|yarn|bun)\s+(?P<run>run(?:-script)?\s+)?(?:--silent\s+|-s\s+)?"
+_NPM_RUN = lazy_re(r"\b(?:npm|pnpm|yarn|bun)\s+(?P<run>run(?:-script)?\s+)?(?:--silent\s+|-s\s+)?"
                       r"(?P<name>[A-Za-z0-9_:.\-/]+)")
-_COMPOSER_REF = re.compile(r"(?P<pre>^|\s)@(?P<name>[A-Za-z0-9_:.\-]+)")
-_MAKE_REF = re.compile(r"(?:\bmake|\$\(MAKE\)|\$\{MAKE\})\s+(?:-\S+\s+)*(?P<name>[A-Za-z0-9_.\-/]+)")
-_JUST_REF = re.compile(r"\bjust\s+(?P<name>[A-Za-z0-9_\-]+)")
+_COMPOSER_REF = lazy_re(r"(?P<pre>^|\s)@(?P<name>[A-Za-z0-9_:.\-]+)")
+_MAKE_REF = lazy_re(r"(?:\bmake|\$\(MAKE\)|\$\{MAKE\})\s+(?:-\S+\s+)*(?P<name>[A-Za-z0-9_.\-/]+)")
+_JUST_REF = lazy_re(r"\bjust\s+(?P<name>[A-Za-z0-9_\-]+)")
 
 # npm's own subcommands: `npm ci` is not `npm run ci`.
 NPM_BUILTINS = frozenset({
@@ -156,7 +157,7 @@ def _json(project: Project, path: str) -> Any:
         return None
 
 
-_MAKE_TARGET = re.compile(r"^(?P<names>[A-Za-z0-9_.\-/ ]+?)\s*:(?![=:])(?P<deps>[^=#]*?)(?:\s*#.*)?$")
+_MAKE_TARGET = lazy_re(r"^(?P<names>[A-Za-z0-9_.\-/ ]+?)\s*:(?![=:])(?P<deps>[^=#]*?)(?:\s*#.*)?$")
 
 
 def _make_targets(project: Project, path: str) -> dict[str, str]:
@@ -181,7 +182,7 @@ def _make_targets(project: Project, path: str) -> dict[str, str]:
     return {name: " && ".join(cmds) for name, cmds in out.items()}
 
 
-_JUST_RECIPE = re.compile(r"^@?(?P<name>[A-Za-z0-9_\-]+)(?P<params>[^:=]*):(?!=)(?P<deps>[^#]*)")
+_JUST_RECIPE = lazy_re(r"^@?(?P<name>[A-Za-z0-9_\-]+)(?P<params>[^:=]*):(?!=)(?P<deps>[^#]*)")
 
 
 def _just_recipes(project: Project, path: str) -> dict[str, str]:

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 from handrail.core.files import display_path
 from handrail.core.finding import CheckResult, Finding, Location, Status
+from handrail.core.lazyre import lazy_re
 
 if TYPE_CHECKING:
     from handrail.core.runner import Report
@@ -20,7 +21,7 @@ if TYPE_CHECKING:
 # Worst first: the order checks and findings are listed in.
 STATUS_ORDER = {Status.FAIL: 0, Status.WARN: 1, Status.UNKNOWN: 2, Status.PASS: 3}
 # C0/C1 controls (ANSI escapes, carriage returns) and bidi overrides (reordered "Trojan source" text).
-_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+_CONTROL = lazy_re("[\x00-\x08\x0b-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 
 
 def clean(text: object, *, newlines: bool = True) -> str:

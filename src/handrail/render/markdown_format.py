@@ -13,6 +13,7 @@ import re
 from typing import TYPE_CHECKING
 
 from handrail.core.finding import CheckResult, Finding, Status
+from handrail.core.lazyre import lazy_re
 from handrail.render.common import clean, location_text, shorten, sorted_findings, sorted_results, verdict, where
 
 if TYPE_CHECKING:
@@ -104,7 +105,7 @@ def _finding(f: Finding) -> str:
 
 
 # --- escaping ---------------------------------------------------------------------------
-_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]#+|~>])")
+_MD_SPECIAL = lazy_re(r"([\\`*_{}\[\]#+|~>])")
 
 
 def inline(text: str) -> str:

@@ -10,6 +10,7 @@ import re
 from typing import TYPE_CHECKING, Any
 
 from handrail.core.finding import Location
+from handrail.core.lazyre import lazy_re
 from handrail.core.project import ParseError
 from handrail.core.redact import redact_command
 from handrail.pipeline.model import InvalidFile, PlatformFacts
@@ -55,7 +56,7 @@ def short(text: Any, limit: int = 120) -> str:
 
 
 # --- TOML lines ----------------------------------------------------------------------------
-_HEADER = re.compile(r"^\s*\[\[?\s*([^\]]+?)\s*\]\]?\s*(?:#.*)?$")
+_HEADER = lazy_re(r"^\s*\[\[?\s*([^\]]+?)\s*\]\]?\s*(?:#.*)?$")
 
 
 def toml_headers(project: Project, path: str) -> list[tuple[int, str]]:
@@ -129,13 +130,13 @@ def first_line(project: Project, path: str) -> int:
 
 
 # --- image references ----------------------------------------------------------------------
-_IMMUTABLE_HINT = re.compile(
+_IMMUTABLE_HINT = lazy_re(
     r"sha|SHA|commit|COMMIT|github\.ref_name|GITHUB_REF_NAME|CI_COMMIT_TAG|version|VERSION|"
     r"release|RELEASE|build_?id|BUILD_?ID|run_number|RUN_NUMBER|rev-parse")
 _MUTABLE_TAGS = frozenset({"latest", "main", "master", "prod", "production", "staging", "stable", "dev",
                            "develop", "edge", "nightly", "live", "current"})
-_VERSION_TAG = re.compile(r"^v?\d+(\.\d+)*([.-][0-9A-Za-z.]+)?$")
-_HEX_TAG = re.compile(r"^[0-9a-f]{7,64}$")
+_VERSION_TAG = lazy_re(r"^v?\d+(\.\d+)*([.-][0-9A-Za-z.]+)?$")
+_HEX_TAG = lazy_re(r"^[0-9a-f]{7,64}$")
 
 
 def image_tag_kind(ref: str) -> str:

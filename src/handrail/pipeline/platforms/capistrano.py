@@ -6,10 +6,10 @@ re-points the symlink. keep_releases 1 leaves nothing to go back to.
 
 from __future__ import annotations
 
-import re
 from typing import TYPE_CHECKING
 
 from handrail.core.finding import Location
+from handrail.core.lazyre import lazy_re
 from handrail.pipeline.model import PlatformFacts
 from handrail.pipeline.platforms._util import first_line, keep_releases, regex_line, register
 
@@ -18,8 +18,8 @@ if TYPE_CHECKING:
 
 CAPISTRANO_DEFAULT = 5
 
-_RB_KEEP = re.compile(r"""set\s+:keep_releases\s*,\s*(-?\d+)""")
-_RB_APP = re.compile(r"""set\s+:application\s*,\s*['"]([^'"]+)['"]""")
+_RB_KEEP = lazy_re(r"""set\s+:keep_releases\s*,\s*(-?\d+)""")
+_RB_APP = lazy_re(r"""set\s+:application\s*,\s*['"]([^'"]+)['"]""")
 
 
 def read(project: Project, facts: PlatformFacts) -> None:

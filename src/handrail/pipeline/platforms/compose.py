@@ -7,10 +7,10 @@ for deploying is therefore a mutable tag; a dev compose file is not a deploy pat
 
 from __future__ import annotations
 
-import re
 from typing import TYPE_CHECKING, Any
 
 from handrail.core.finding import Location
+from handrail.core.lazyre import lazy_re
 from handrail.core.yamlload import line_of
 from handrail.pipeline.model import PlatformFacts
 from handrail.pipeline.platforms._util import add, image_tag_kind, parsed, register
@@ -20,7 +20,7 @@ if TYPE_CHECKING:
 
 BASE_NAMES = ("compose.yml", "compose.yaml", "docker-compose.yml", "docker-compose.yaml")
 THIRD_PARTY_MARK = " (third-party image, not built in this repository)"
-_DEPLOY_NAME = re.compile(r"(^|[._/-])(prod|production|deploy|deployment|live|release|stack|swarm)([._/-]|$)")
+_DEPLOY_NAME = lazy_re(r"(^|[._/-])(prod|production|deploy|deployment|live|release|stack|swarm)([._/-]|$)")
 
 
 def files(project: Project) -> list[str]:

@@ -13,36 +13,37 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from handrail.core.finding import Location
+from handrail.core.lazyre import lazy_re
 from handrail.pipeline.model import PlatformFacts
 from handrail.pipeline.platforms._util import add, first_line, image_tag_kind, register, short
 
 if TYPE_CHECKING:
     from handrail.core.project import Project
 
-_RELEASES = re.compile(r"releases/|\breleases\b|RELEASES?_DIR|release_dir|\$\{?RELEASE\b", re.I)
-_SWITCH = re.compile(r"\bln\s+-[a-zA-Z]*s[a-zA-Z]*\b.*\bcurrent\b|\bmv\s+-[a-zA-Z]*T[a-zA-Z]*\b.*\bcurrent\b")
-_IN_PLACE = re.compile(r"\bgit\s+pull\b|\bgit\s+reset\s+--hard\s+origin|\bgit\s+merge\s+origin/")
-_RSYNC_LIVE = re.compile(r"\b(?:rsync|scp\s+(?:-\w+\s+)*-\w*r)\b[^\n]*\s(?:[\w.-]+@)?[\w.-]+:\S+")
-ROLLBACK_CMD = re.compile(
+_RELEASES = lazy_re(r"releases/|\breleases\b|RELEASES?_DIR|release_dir|\$\{?RELEASE\b", re.I)
+_SWITCH = lazy_re(r"\bln\s+-[a-zA-Z]*s[a-zA-Z]*\b.*\bcurrent\b|\bmv\s+-[a-zA-Z]*T[a-zA-Z]*\b.*\bcurrent\b")
+_IN_PLACE = lazy_re(r"\bgit\s+pull\b|\bgit\s+reset\s+--hard\s+origin|\bgit\s+merge\s+origin/")
+_RSYNC_LIVE = lazy_re(r"\b(?:rsync|scp\s+(?:-\w+\s+)*-\w*r)\b[^\n]*\s(?:[\w.-]+@)?[\w.-]+:\S+")
+ROLLBACK_CMD = lazy_re(
     r"\b(?:kamal\s+rollback|dep\s+rollback|cap\s+\S+\s+deploy:rollback|heroku\s+(?:releases:)?rollback|"
     r"vercel\s+rollback|kubectl\s+(?:argo\s+)?rollouts?\s+undo|helm\s+rollback|fly(?:ctl)?\s+deploy\b[^\n]*--image|"
     r"npx\s+vercel\s+rollback|envoy\s+run\s+rollback)")
-_SSH = re.compile(r"(?:^|[\s;&|(])ssh\s")
-_HEREDOC = re.compile(r"<<-?\s*['\"]?(\w+)['\"]?")
-_GHA_EXPR = re.compile(r"\$\{\{\s*(.*?)\s*\}\}")
-_BUILD_CMD = re.compile(r"\b(?:docker|podman|buildah|nerdctl)\b[^\n]*\b(?:build|buildx|bake)\b")
-_TAG_FLAG = re.compile(r"(?:-t|--tag)[ =]([\w.${}/:@-]+)")
+_SSH = lazy_re(r"(?:^|[\s;&|(])ssh\s")
+_HEREDOC = lazy_re(r"<<-?\s*['\"]?(\w+)['\"]?")
+_GHA_EXPR = lazy_re(r"\$\{\{\s*(.*?)\s*\}\}")
+_BUILD_CMD = lazy_re(r"\b(?:docker|podman|buildah|nerdctl)\b[^\n]*\b(?:build|buildx|bake)\b")
+_TAG_FLAG = lazy_re(r"(?:-t|--tag)[ =]([\w.${}/:@-]+)")
 
 TOOL_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
-    ("fly", re.compile(r"\bfly(?:ctl)?\s+deploy\b")),
-    ("kamal", re.compile(r"\bkamal\s+deploy\b")),
-    ("vercel", re.compile(r"\bvercel\b[^\n]*--prod|\bvercel\s+deploy\b")),
-    ("heroku", re.compile(r"\bgit\s+push\s+heroku\b|\bheroku\s+container:release\b")),
-    ("deployer", re.compile(r"\bdep\s+deploy\b|vendor/bin/dep\s+deploy")),
-    ("capistrano", re.compile(r"\bcap\s+\S+\s+deploy\b")),
-    ("kubernetes", re.compile(r"\bkubectl\s+(?:apply|set\s+image|rollout)\b|\bhelm\s+upgrade\b")),
-    ("netlify", re.compile(r"\bnetlify\s+deploy\b")),
-    ("railway", re.compile(r"\brailway\s+up\b")),
+    ("fly", lazy_re(r"\bfly(?:ctl)?\s+deploy\b")),
+    ("kamal", lazy_re(r"\bkamal\s+deploy\b")),
+    ("vercel", lazy_re(r"\bvercel\b[^\n]*--prod|\bvercel\s+deploy\b")),
+    ("heroku", lazy_re(r"\bgit\s+push\s+heroku\b|\bheroku\s+container:release\b")),
+    ("deployer", lazy_re(r"\bdep\s+deploy\b|vendor/bin/dep\s+deploy")),
+    ("capistrano", lazy_re(r"\bcap\s+\S+\s+deploy\b")),
+    ("kubernetes", lazy_re(r"\bkubectl\s+(?:apply|set\s+image|rollout)\b|\bhelm\s+upgrade\b")),
+    ("netlify", lazy_re(r"\bnetlify\s+deploy\b")),
+    ("railway", lazy_re(r"\brailway\s+up\b")),
 )
 
 

@@ -8,10 +8,10 @@ the new schema (the migration half of this question).
 
 from __future__ import annotations
 
-import re
 from typing import TYPE_CHECKING, Any
 
 from handrail.core.finding import Location
+from handrail.core.lazyre import lazy_re
 from handrail.core.yamlload import line_of
 from handrail.pipeline.model import PlatformFacts
 from handrail.pipeline.platforms._util import first_line, keep_releases, parsed, regex_line, register
@@ -21,9 +21,9 @@ if TYPE_CHECKING:
 
 DEPLOYER_DEFAULT = 10
 
-_PHP_RECIPE = re.compile(r"""require\s*\(?\s*['"](?:recipe/)?([\w/-]+)\.php['"]""")
-_PHP_KEEP = re.compile(r"""set\s*\(\s*['"]keep_releases['"]\s*,\s*(-?\d+)""")
-_PHP_HOST = re.compile(r"""\bhost\s*\(\s*['"]([^'"]+)['"]""")
+_PHP_RECIPE = lazy_re(r"""require\s*\(?\s*['"](?:recipe/)?([\w/-]+)\.php['"]""")
+_PHP_KEEP = lazy_re(r"""set\s*\(\s*['"]keep_releases['"]\s*,\s*(-?\d+)""")
+_PHP_HOST = lazy_re(r"""\bhost\s*\(\s*['"]([^'"]+)['"]""")
 
 
 def read(project: Project, facts: PlatformFacts) -> None:

@@ -10,13 +10,14 @@ import re
 from typing import TYPE_CHECKING
 
 from handrail.core.finding import Location
+from handrail.core.lazyre import lazy_re
 from handrail.pipeline.model import PlatformFacts
 from handrail.pipeline.platforms._util import add, short
 
 if TYPE_CHECKING:
     from handrail.core.project import Project
 
-_INSTR = re.compile(r"^\s*([A-Za-z]+)\b\s*(.*)$")
+_INSTR = lazy_re(r"^\s*([A-Za-z]+)\b\s*(.*)$")
 
 
 def files(project: Project) -> list[str]:

@@ -12,6 +12,7 @@ import re
 from typing import TYPE_CHECKING
 
 from handrail.core.finding import Location
+from handrail.core.lazyre import lazy_re
 from handrail.pipeline.model import PlatformFacts
 from handrail.pipeline.platforms._util import add, short
 from handrail.pipeline.platforms.deploy_scripts import ROLLBACK_CMD
@@ -19,14 +20,14 @@ from handrail.pipeline.platforms.deploy_scripts import ROLLBACK_CMD
 if TYPE_CHECKING:
     from handrail.core.project import Project
 
-_TOPIC = re.compile(r"roll[\s-]?back|rolling\s+back|revert(?:ing)?\s+(?:a|the|to\s+(?:a|the)\s+previous)\s+"
+_TOPIC = lazy_re(r"roll[\s-]?back|rolling\s+back|revert(?:ing)?\s+(?:a|the|to\s+(?:a|the)\s+previous)\s+"
                     r"(?:deploy|release|version)", re.I)
-_DEPLOY_WORDS = re.compile(r"deploy|release|version|image|production|current|symlink", re.I)
-_HEADING = re.compile(r"^(#{1,6})\s+(.*)$")
-_INLINE_CODE = re.compile(r"`([^`\n]{3,})`")
-_COMMANDISH = re.compile(r"^\s*(?:\$\s*)?[\w./-]+(?:\s+[-\w./:=@${}\"'<>]+)+")
+_DEPLOY_WORDS = lazy_re(r"deploy|release|version|image|production|current|symlink", re.I)
+_HEADING = lazy_re(r"^(#{1,6})\s+(.*)$")
+_INLINE_CODE = lazy_re(r"`([^`\n]{3,})`")
+_COMMANDISH = lazy_re(r"^\s*(?:\$\s*)?[\w./-]+(?:\s+[-\w./:=@${}\"'<>]+)+")
 # Rolling back a migration batch is not rolling back a deploy (that is the migration half of the question).
-_MIGRATION_ONLY = re.compile(r"migrate:rollback|db:rollback|migrate\s+down|alembic\s+downgrade|migrate:reset|"
+_MIGRATION_ONLY = lazy_re(r"migrate:rollback|db:rollback|migrate\s+down|alembic\s+downgrade|migrate:reset|"
                              r"manage\.py\s+migrate\s+\w+\s+\d{4}|prisma\s+migrate\s+resolve", re.I)
 NEAR = 6
 SECTION_MAX = 60

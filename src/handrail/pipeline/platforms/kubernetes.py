@@ -12,6 +12,7 @@ import re
 from typing import TYPE_CHECKING, Any
 
 from handrail.core.finding import Location
+from handrail.core.lazyre import lazy_re
 from handrail.core.yamlload import line_of
 from handrail.pipeline.model import PlatformFacts
 from handrail.pipeline.platforms._util import add, image_tag_kind, parsed, register
@@ -20,7 +21,7 @@ if TYPE_CHECKING:
     from handrail.core.project import Project
 
 WORKLOADS = ("Deployment", "StatefulSet", "DaemonSet", "Rollout")
-_KIND = re.compile(r"^kind:\s*[\"']?(Deployment|StatefulSet|DaemonSet|Rollout)[\"']?\s*$", re.M)
+_KIND = lazy_re(r"^kind:\s*[\"']?(Deployment|StatefulSet|DaemonSet|Rollout)[\"']?\s*$", re.M)
 _SKIP_PREFIXES = (".github/", ".gitlab", ".circleci/")
 
 

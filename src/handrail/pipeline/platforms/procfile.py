@@ -9,17 +9,17 @@ release takes traffic and is not a smoke test of the deployed app.
 
 from __future__ import annotations
 
-import re
 from typing import TYPE_CHECKING
 
 from handrail.core.finding import Location
+from handrail.core.lazyre import lazy_re
 from handrail.pipeline.model import PlatformFacts
 from handrail.pipeline.platforms._util import add, by_depth, json_key_line, parsed, register, short
 
 if TYPE_CHECKING:
     from handrail.core.project import Project
 
-_PROCESS = re.compile(r"^([A-Za-z0-9_-]+)\s*:\s*(.+?)\s*$")
+_PROCESS = lazy_re(r"^([A-Za-z0-9_-]+)\s*:\s*(.+?)\s*$")
 
 
 def read(project: Project, facts: PlatformFacts) -> None:
