@@ -2,44 +2,13 @@
 
 from __future__ import annotations
 
+from platform_samples import DEPLOY_PHP, KAMAL, OPENCAL_FLY
+
 from handrail.core.finding import Location
 from handrail.pipeline.platforms import read_platforms
 from handrail.pipeline.platforms._util import image_tag_kind
 from handrail.pipeline.platforms.deploy_scripts import analyse
 from handrail.pipeline.platforms.docs import procedures
-
-OPENCAL_FLY = """\
-app = "opencal"
-primary_region = "sea"
-kill_signal = "SIGINT"
-kill_timeout = 10
-
-[experimental]
-  auto_rollback = true
-
-[deploy]
-  release_command = "bin/release"
-  strategy = "bluegreen"
-
-[env]
-  RAILS_DEFAULT_URL = "https://opencal.me"
-
-[[services]]
-  protocol = "tcp"
-  internal_port = 3000
-  processes = ["app"]
-
-[[services.ports]]
-  port = 443
-  handlers = ["tls", "http"]
-
-[[services.http_checks]]
-  interval = "15s"
-  timeout = "2s"
-  method = "get"
-  path = "/status"
-  protocol = "http"
-"""
 
 
 def _lines(locs: list[Location]) -> list[tuple[str | None, int | None]]:
@@ -172,24 +141,6 @@ def test_expo_app_json_and_broken_package_json(project_of):
 
 
 # --- Kamal -------------------------------------------------------------------------------------------
-KAMAL = """\
-service: campfire
-image: basecamp/campfire
-
-servers:
-  web:
-    - 192.168.0.1
-
-proxy:
-  ssl: true
-  host: campfire.example.com
-  healthcheck:
-    path: /up
-    interval: 3
-
-registry:
-  username: deploy
-"""
 
 
 def test_kamal_explicit_healthcheck_and_default_retention(project_of):
@@ -226,19 +177,6 @@ def test_config_deploy_yml_without_kamal_keys_is_ignored(project_of):
 
 
 # --- Deployer / Capistrano -------------------------------------------------------------------------------
-DEPLOY_PHP = """\
-<?php
-namespace Deployer;
-
-require 'recipe/laravel.php';
-
-set('repository', 'git@github.com:acme/app.git');
-set('keep_releases', 1);
-
-host('prod.example.com')
-    ->set('remote_user', 'deployer')
-    ->set('deploy_path', '/var/www/app');
-"""
 
 
 def test_deployer_php_keep_releases_one_means_no_rollback(project_of):
