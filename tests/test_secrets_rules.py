@@ -15,7 +15,7 @@ _NOT = [pytest.param(r, line, id=f"{r.id}-{i}") for r in RULES for i, line in en
 
 @pytest.mark.parametrize(("rule", "line"), _MATCH)
 def test_must_match(rule: SecretRule, line: str) -> None:
-    assert any(k in line.lower() for k in rule.keywords), "keyword prefilter would skip this line"
+    assert not rule.keywords or any(k in line.lower() for k in rule.keywords), "keyword prefilter would skip it"
     found = match_line(rule, line)
     assert found, f"{rule.id} missed its example"
     for value in found:
@@ -38,7 +38,8 @@ def test_ids_unique_and_kebab_case() -> None:
 @pytest.mark.parametrize("rule", RULES, ids=lambda r: r.id)
 def test_rule_shape(rule: SecretRule) -> None:
     assert len(rule.must_match) >= 2 and len(rule.must_not_match) >= 2
-    assert rule.keywords and all(k == k.lower() and k for k in rule.keywords)
+    # Only a path-scoped rule may go without keywords (its path is the gate).
+    assert (rule.keywords or rule.paths) and all(k == k.lower() and k for k in rule.keywords)
     assert "secret" in re.compile(rule.pattern).groupindex
     assert isinstance(rule.severity, Severity)
     # Public-by-design values are information, never leaks.

@@ -41,6 +41,16 @@ class _DefaultBackups:
         self.keep: int | None = None
 
 
+class _DefaultSecrets:
+    __slots__ = ("exclude", "gitleaks", "history", "rules")
+
+    def __init__(self) -> None:
+        self.history = True
+        self.rules: list[Any] = []
+        self.gitleaks: list[str] = []
+        self.exclude: list[str] = []
+
+
 class DefaultConfig:
     """Config() without pydantic: what every run without a config file gets, at no import cost.
 
@@ -55,6 +65,7 @@ class DefaultConfig:
         self.environments: dict[str, Any] = {}
         self.routes = _DefaultRoutes()
         self.backups = _DefaultBackups()
+        self.secrets = _DefaultSecrets()
         self.source: str | None = None
 
     def enabled(self, check_id: str) -> bool:
@@ -64,16 +75,20 @@ class DefaultConfig:
         name = self.severity.get(rule) or self.severity.get(check)
         return Severity(name) if name else None
 
+    @staticmethod
+    def _key_of(cfg: Any) -> tuple:
+        s = cfg.secrets
+        return (cfg.exclude, cfg.fail_on, cfg.checks, cfg.severity, cfg.environments, cfg.routes.public,
+                cfg.backups.dir, cfg.backups.keep, s.history, list(s.rules), s.gitleaks, s.exclude, cfg.source)
+
     def _key(self) -> tuple:
-        return (self.exclude, self.fail_on, self.checks, self.severity, self.environments,
-                self.routes.public, self.backups.dir, self.backups.keep, self.source)
+        return self._key_of(self)
 
     def __eq__(self, other: object) -> bool:
         if not hasattr(other, "routes") or not hasattr(other, "backups"):
             return NotImplemented
         try:
-            theirs = (other.exclude, other.fail_on, other.checks, other.severity, other.environments,  # type: ignore[attr-defined]
-                      other.routes.public, other.backups.dir, other.backups.keep, other.source)  # type: ignore[attr-defined]
+            theirs = self._key_of(other)
         except AttributeError:
             return NotImplemented
         return self._key() == theirs
@@ -81,7 +96,7 @@ class DefaultConfig:
     __hash__ = None  # type: ignore[assignment]
 
 
-_LAZY = {"Config", "Environment", "Routes", "Backups", "SeverityName"}
+_LAZY = {"Config", "Environment", "Routes", "Backups", "Secrets", "SecretRuleEntry", "SeverityName"}
 
 
 def __getattr__(name: str) -> Any:

@@ -56,6 +56,49 @@ class Backups(_Strict):
     keep: int | None = Field(default=None, ge=1)
 
 
+class SecretRuleEntry(_Strict):
+    """One `[[secrets.rules]]` table; handrail.secrets.custom turns it into a SecretRule and runs its examples."""
+
+    id: str
+    description: str = ""
+    pattern: Annotated[str, Field(description="Python regex; the (?P<secret>...) group is the value, else the "
+                                              "whole match")]
+    keywords: list[str] = Field(default_factory=list)
+    severity: SeverityName = "high"
+    entropy: float | None = Field(default=None, ge=0, le=8)
+    paths: list[str] = Field(default_factory=list)
+    allow: list[str] = Field(default_factory=list)
+    stopwords: list[str] = Field(default_factory=list)
+    must_match: list[str] = Field(default_factory=list)
+    must_not_match: list[str] = Field(default_factory=list)
+
+    @field_validator("id")
+    @classmethod
+    def _rule_id(cls, v: str) -> str:
+        if not re.fullmatch(r"[a-z0-9][a-z0-9_.-]{0,79}", v):
+            raise ValueError("must be lowercase letters, digits, '-', '_' or '.' (e.g. acme-api-token)")
+        return v
+
+    @field_validator("pattern", "allow")
+    @classmethod
+    def _regex(cls, v: str | list[str]) -> str | list[str]:
+        for rx in [v] if isinstance(v, str) else v:
+            try:
+                re.compile(rx, re.ASCII)
+            except (re.error, RecursionError) as exc:
+                raise ValueError(f"invalid regex {rx!r}: {exc or 'nested too deeply'}") from None
+        return v
+
+
+class Secrets(_Strict):
+    history: Annotated[bool, Field(description="`handrail check` also scans git history")] = True
+    rules: list[SecretRuleEntry] = Field(default_factory=list)
+    gitleaks: Annotated[list[str], Field(description="gitleaks-format rule files to import, relative to the "
+                                                     "project root")] = Field(default_factory=list)
+    exclude: Annotated[list[str], Field(description="extra path globs the secret scanner skips")] = Field(
+        default_factory=list)
+
+
 class Config(_Strict):
     exclude: list[str] = Field(default_factory=list)
     fail_on: SeverityName = "high"
@@ -64,6 +107,7 @@ class Config(_Strict):
     environments: dict[str, Environment] = Field(default_factory=dict)
     routes: Routes = Field(default_factory=Routes)
     backups: Backups = Field(default_factory=Backups)
+    secrets: Secrets = Field(default_factory=Secrets)
     source: str | None = Field(default=None, exclude=True)
 
     @field_validator("checks")

@@ -31,6 +31,18 @@ class SecretRule:
     must_not_match: tuple[str, ...] = ()
     # Extra confirmation the format alone cannot give (e.g. a JWT's role claim).
     confirm: Callable[[str], bool] | None = field(default=None, compare=False)
+    # Regex on the POSIX path: the rule applies only to matching files (config-file rules, .npmrc, .env).
+    paths: str | None = None
+    # A Hyperscan-compatible superset of `pattern` for the multi-pattern pass; None derives it from `pattern`,
+    # and when that fails to compile the keywords are the prefilter.
+    prefilter: str | None = None
+    # Regexes on the value, and lowercase substrings of it, that mark a match as not a secret.
+    allow: tuple[str, ...] = ()
+    stopwords: tuple[str, ...] = ()
+    # Where the rule comes from: "handrail", "config" (handrail.toml) or "gitleaks:<file>".
+    origin: str = "handrail"
+    # Private keys: the value runs from the match to this marker on a later line.
+    multiline_end: str | None = None
 
 
 def shannon_entropy(s: str) -> float:
@@ -75,22 +87,37 @@ def is_placeholder(value: str) -> bool:
 
 @cache
 def _compiled(pattern: str) -> re.Pattern[str]:
-    return re.compile(pattern)
+    # ASCII classes (\w, \s, \b) as in RE2 and Hyperscan, so every backend agrees on what a match is.
+    return re.compile(pattern, re.ASCII)
+
+
+def rule_applies(rule: SecretRule, path: str | None) -> bool:
+    return rule.paths is None or (path is not None and _compiled(rule.paths).search(path) is not None)
 
 
 def match_line(rule: SecretRule, line: str) -> list[str]:
     """The secret values `rule` confirms on `line`: keyword gate, pattern, entropy floor, placeholder filter."""
-    lower = line.lower()
-    if not any(k in lower for k in rule.keywords):
-        return []
-    found: list[str] = []
+    return [m.group("secret") for m in match_spans(rule, line)]
+
+
+def match_spans(rule: SecretRule, line: str) -> list[re.Match[str]]:
+    """As `match_line`, keeping the match objects (the engine needs where the value starts)."""
+    if rule.keywords:
+        lower = line.lower()
+        if not any(k in lower for k in rule.keywords):
+            return []
+    found: list[re.Match[str]] = []
     for m in _compiled(rule.pattern).finditer(line):
         value = m.group("secret")
         if not value or (rule.entropy is not None and shannon_entropy(value) < rule.entropy):
             continue
         if is_placeholder(value) or (rule.confirm is not None and not rule.confirm(value)):
             continue
-        found.append(value)
+        if rule.stopwords and any(w in value.lower() for w in rule.stopwords):
+            continue
+        if rule.allow and any(_compiled(a).search(value) for a in rule.allow):
+            continue
+        found.append(m)
     return found
 
 
@@ -123,6 +150,7 @@ RULES: tuple[SecretRule, ...] = (
         description="AWS access key id (long-term AKIA, temporary ASIA)",
         severity=_H,
         keywords=("akia", "asia", "abia", "acca"),
+        prefilter='(AKIA|ASIA|ABIA|ACCA)[A-Z2-7]{16}',
         pattern=r"\b(?P<secret>(?:AKIA|ASIA|ABIA|ACCA)[A-Z2-7]{16})\b",
         must_match=("aws_access_key_id = AKIAFAKEP2EC6UK3GEQF", 'export AWS_ACCESS_KEY_ID="ASIAFAKENG274LOI25PH"'),
         must_not_match=(
@@ -136,6 +164,7 @@ RULES: tuple[SecretRule, ...] = (
         description="AWS secret access key assigned to an aws_secret_access_key-like name",
         severity=_C,
         keywords=("aws_secret", "secret_access_key", "secretaccesskey", "aws-secret"),
+        prefilter='(?i)(aws[_-]?secret([_-]?access)?[_-]?key|secret[_-]?access[_-]?key)',
         pattern=r"(?i)(?:aws[_-]?secret(?:[_-]?access)?[_-]?key|secret[_-]?access[_-]?key)[\"']?\s{0,5}(?:=|:|=>)"
         r"\s{0,5}[\"']?(?P<secret>[A-Za-z0-9/+]{40})(?![A-Za-z0-9/+=])",
         entropy=3.5,
@@ -154,6 +183,7 @@ RULES: tuple[SecretRule, ...] = (
         description="GCP service-account JSON key (type service_account with an inline private_key) on one line",
         severity=_C,
         keywords=("service_account",),
+        prefilter='"private_key"\\s{0,5}:\\s{0,5}"-----BEGIN',
         pattern=r"^(?=.{0,2000}\"type\"\s{0,5}:\s{0,5}\"service_account\").{0,20000}?\"private_key\"\s{0,5}:"
         r"\s{0,5}\"(?P<secret>-----BEGIN (?:RSA )?PRIVATE KEY-----[^\"]{16,})\"",
         must_match=(
@@ -172,6 +202,7 @@ RULES: tuple[SecretRule, ...] = (
         description="Google API key (AIza...) outside Firebase web config",
         severity=_H,
         keywords=("aiza",),
+        prefilter='AIza[0-9A-Za-z_-]{35}',
         pattern=r"^(?!.{0,500}(?:\bapiKey\s{0,5}:|firebase|FIREBASE|Firebase)).{0,20000}?\b"
         r"(?P<secret>AIza[0-9A-Za-z_-]{35})(?![0-9A-Za-z_-])",
         must_match=(f"GOOGLE_MAPS_KEY={_GOOGLE_KEY}", f'const key = "{_GOOGLE_KEY2}";'),
@@ -183,6 +214,7 @@ RULES: tuple[SecretRule, ...] = (
         severity=_I,
         public=True,
         keywords=("aiza",),
+        prefilter='AIza[0-9A-Za-z_-]{35}',
         pattern=r"^(?=.{0,500}(?:\bapiKey\s{0,5}:|firebase|FIREBASE|Firebase)).{0,20000}?\b"
         r"(?P<secret>AIza[0-9A-Za-z_-]{35})(?![0-9A-Za-z_-])",
         must_match=(f'  apiKey: "{_GOOGLE_KEY}",', f"NEXT_PUBLIC_FIREBASE_API_KEY={_GOOGLE_KEY2}"),
@@ -193,6 +225,7 @@ RULES: tuple[SecretRule, ...] = (
         description="Google AI Studio / Gemini API key (AIza... in a Gemini or generative-language context)",
         severity=_H,
         keywords=("gemini", "generativelanguage", "google_ai", "genai", "google_generative_ai"),
+        prefilter='AIza[0-9A-Za-z_-]{35}',
         pattern=r"(?i)^(?=.{0,500}(?:gemini|generativelanguage|google_ai|genai|google_generative_ai)).{0,20000}?\b"
         r"(?P<secret>AIza[0-9A-Za-z_-]{35})(?![0-9A-Za-z_-])",
         must_match=(f"GEMINI_API_KEY={_GOOGLE_KEY}", f'genai.configure(api_key="{_GOOGLE_KEY2}")'),
@@ -203,6 +236,7 @@ RULES: tuple[SecretRule, ...] = (
         description="Azure storage account key in a connection string (AccountKey=)",
         severity=_C,
         keywords=("accountkey",),
+        prefilter='(?i)accountkey\\s{0,3}=\\s{0,3}[A-Za-z0-9+/]{86}==',
         pattern=r"(?i)AccountKey\s{0,3}=\s{0,3}(?P<secret>[A-Za-z0-9+/]{86}==)",
         must_match=(
             f"DefaultEndpointsProtocol=https;AccountName=fakeacct;AccountKey={_AZ_KEY};EndpointSuffix=core.windows.net",
@@ -220,6 +254,7 @@ RULES: tuple[SecretRule, ...] = (
         " (ghr_)",
         severity=_C,
         keywords=("ghp_", "gho_", "ghu_", "ghs_", "ghr_"),
+        prefilter='gh[pousr]_[A-Za-z0-9]{36}',
         pattern=r"\b(?P<secret>gh[pousr]_[A-Za-z0-9]{36})\b",
         must_match=(
             "GITHUB_TOKEN=ghp_FAKEtP3fS2qHx6kwXoIIXGvOoNZYW2mZp0zV",
@@ -232,6 +267,7 @@ RULES: tuple[SecretRule, ...] = (
         description="GitHub fine-grained personal access token (github_pat_)",
         severity=_C,
         keywords=("github_pat_",),
+        prefilter='github_pat_[A-Za-z0-9]{22}_',
         pattern=r"\b(?P<secret>github_pat_[A-Za-z0-9]{22}_[A-Za-z0-9]{59})\b",
         must_match=(
             "GH_PAT=github_pat_FAKEgLKOmxgJTeKdNnFRIB_FAKEq3hDavJA76rNicHTp8hkqdlm7tOtHWnsCGRlrwZbqcabUGJmGEp7CgQ",
@@ -244,6 +280,7 @@ RULES: tuple[SecretRule, ...] = (
         description="GitLab personal/project/group access token (glpat-)",
         severity=_C,
         keywords=("glpat-",),
+        prefilter='glpat-[A-Za-z0-9_.-]{20}',
         pattern=r"\b(?P<secret>glpat-[A-Za-z0-9_.-]{20,80})",
         must_match=("GITLAB_TOKEN=glpat-FAKEBd0Kh8oOOL8dKLzd", "private_token: glpat-FakeocJ2isAjIhKtJ0Rl"),
         must_not_match=("GITLAB_TOKEN=glpat-xxxxxxxxxxxxxxxxxxxx", "GITLAB_TOKEN=glpat-short"),
@@ -253,6 +290,7 @@ RULES: tuple[SecretRule, ...] = (
         description="Stripe live secret key (sk_live_)",
         severity=_C,
         keywords=("sk_live_",),
+        prefilter='sk_live_[A-Za-z0-9]{24}',
         pattern=r"\b(?P<secret>sk_live_[A-Za-z0-9]{24,247})\b",
         must_match=(
             "STRIPE_SECRET_KEY=sk_live_FAKEF4vUCsMehGAkWvj7FAc9",
@@ -265,6 +303,7 @@ RULES: tuple[SecretRule, ...] = (
         description="Stripe test-mode secret key (sk_test_): no money moves, but it reads and writes test data",
         severity=_M,
         keywords=("sk_test_",),
+        prefilter='sk_test_[A-Za-z0-9]{24}',
         pattern=r"\b(?P<secret>sk_test_[A-Za-z0-9]{24,247})\b",
         must_match=("STRIPE_SECRET_KEY=sk_test_FAKEF4vUCsMehGAkWvj7FAc9", "key: sk_test_FakeQeWJKY40uvSwMFLZDe1f"),
         must_not_match=("STRIPE_SECRET_KEY=sk_test_000000000000000000000000", "sk_test_<your key>"),
@@ -274,6 +313,7 @@ RULES: tuple[SecretRule, ...] = (
         description="Stripe restricted key (rk_live_ / rk_test_)",
         severity=_H,
         keywords=("rk_live_", "rk_test_"),
+        prefilter='rk_(live|test)_[A-Za-z0-9]{24}',
         pattern=r"\b(?P<secret>rk_(?:live|test)_[A-Za-z0-9]{24,247})\b",
         must_match=("STRIPE_RK=rk_live_FAKEF4vUCsMehGAkWvj7FAc9", "rk_test_FakeQeWJKY40uvSwMFLZDe1f"),
         must_not_match=("STRIPE_RK=rk_live_xxxxxxxxxxxxxxxxxxxxxxxx", "rk_live_short"),
@@ -284,6 +324,7 @@ RULES: tuple[SecretRule, ...] = (
         severity=_I,
         public=True,
         keywords=("pk_live_", "pk_test_"),
+        prefilter='pk_(live|test)_[A-Za-z0-9]{24}',
         pattern=r"\b(?P<secret>pk_(?:live|test)_[A-Za-z0-9]{24,247})\b",
         must_match=("NEXT_PUBLIC_STRIPE_KEY=pk_live_FAKEF4vUCsMehGAkWvj7FAc9", "pk_test_FakeQeWJKY40uvSwMFLZDe1f"),
         must_not_match=("NEXT_PUBLIC_STRIPE_KEY=pk_live_xxxxxxxxxxxxxxxxxxxxxxxx", "pk_test_short"),
@@ -293,6 +334,7 @@ RULES: tuple[SecretRule, ...] = (
         description="OpenAI project, service-account or admin key (sk-proj-, sk-svcacct-, sk-admin-)",
         severity=_C,
         keywords=("sk-proj-", "sk-svcacct-", "sk-admin-"),
+        prefilter='sk-(proj|svcacct|admin)-[A-Za-z0-9_-]{40}',
         pattern=r"\b(?P<secret>sk-(?:proj|svcacct|admin)-[A-Za-z0-9_-]{40,300})",
         must_match=(
             "OPENAI_API_KEY=sk-proj-FAKEUPgHV7iB3m03nbqnsGpWLuqIA1id6Vw5DQL0T3BlbkFJFake5HA064GiIjHGb3CX",
@@ -305,6 +347,7 @@ RULES: tuple[SecretRule, ...] = (
         description="OpenAI legacy user key (sk- with the T3BlbkFJ marker)",
         severity=_C,
         keywords=("t3blbkfj",),
+        prefilter='T3BlbkFJ',
         pattern=r"\b(?P<secret>sk-[A-Za-z0-9]{20}T3BlbkFJ[A-Za-z0-9]{20})\b",
         must_match=(
             "OPENAI_API_KEY=sk-FAKEBd0Kh8oOOL8dKLzdT3BlbkFJFakeocJ2isAjIhKtJ0Rl",
@@ -317,6 +360,7 @@ RULES: tuple[SecretRule, ...] = (
         description="Anthropic API or admin key (sk-ant-api03-, sk-ant-admin01-)",
         severity=_C,
         keywords=("sk-ant-",),
+        prefilter='sk-ant-(api03|admin01)-[A-Za-z0-9_-]{80}',
         pattern=r"\b(?P<secret>sk-ant-(?:api03|admin01)-[A-Za-z0-9_-]{80,120})",
         must_match=(
             "ANTHROPIC_API_KEY=sk-ant-api03-FAKEezy3Lex7BWr2drgd1QsO7jprBGumXxY9B4bZWOz648JJnUfd7UACNWiP3sFd67Jik"
@@ -331,6 +375,7 @@ RULES: tuple[SecretRule, ...] = (
         description="Hugging Face user access token (hf_)",
         severity=_H,
         keywords=("hf_",),
+        prefilter='hf_[A-Za-z0-9]{34}',
         pattern=r"\b(?P<secret>hf_(?=[A-Za-z0-9]{0,40}[A-Z])[A-Za-z0-9]{34,40})\b",
         must_match=("HF_TOKEN=hf_FAKEwR4y9ojfljoQoaF1LlqsajAIxNKu8i", 'token="hf_FakeS2G8NPRVdD53X83RZJzzzzgEOzdmen"'),
         must_not_match=("from huggingface_hub import hf_hub_download", "x = hf_transformerscachedirectoryforthemodel"),
@@ -340,6 +385,7 @@ RULES: tuple[SecretRule, ...] = (
         description="Groq API key (gsk_)",
         severity=_H,
         keywords=("gsk_",),
+        prefilter='gsk_[A-Za-z0-9]{52}',
         pattern=r"\b(?P<secret>gsk_[A-Za-z0-9]{52})\b",
         must_match=(
             "GROQ_API_KEY=gsk_FAKEi9DoV8gz4FkQ1okTBGzvAmwufUxbvJDCTbyvHNsG9eh6Yo4g",
@@ -352,6 +398,7 @@ RULES: tuple[SecretRule, ...] = (
         description="Replicate API token (r8_)",
         severity=_H,
         keywords=("r8_",),
+        prefilter='r8_[A-Za-z0-9]{37}',
         pattern=r"\b(?P<secret>r8_[A-Za-z0-9]{37})\b",
         must_match=(
             "REPLICATE_API_TOKEN=r8_FAKEnEN5N1aE6PwZPf1Qh6yYTWmE4lBYOvfZ8",
@@ -364,6 +411,7 @@ RULES: tuple[SecretRule, ...] = (
         description="Slack bot, user, app, refresh or legacy token (xoxb-, xoxp-, xoxa-, xoxr-, xoxs-)",
         severity=_H,
         keywords=("xoxb-", "xoxp-", "xoxa-", "xoxr-", "xoxs-"),
+        prefilter='xox[baprs]-[0-9]{6}',
         pattern=r"\b(?P<secret>xox[baprs]-\d{6,15}-[0-9A-Za-z-]{8,200})",
         must_match=(
             "SLACK_BOT_TOKEN=xoxb-123456789012-1234567890123-FAKEBd0Kh8oOOL8dKLzd",
@@ -379,6 +427,7 @@ RULES: tuple[SecretRule, ...] = (
         description="Slack incoming webhook URL (anyone holding it can post to the channel)",
         severity=_M,
         keywords=("hooks.slack.com",),
+        prefilter='hooks\\.slack\\.com/(services|workflows|triggers)/T',
         pattern=r"(?P<secret>https://hooks\.slack\.com/(?:services|workflows|triggers)/T[A-Z0-9]{6,12}/[A-Z0-9]{6,14}"
         r"/[A-Za-z0-9]{20,40})",
         must_match=(
@@ -395,6 +444,7 @@ RULES: tuple[SecretRule, ...] = (
         description="Twilio API key SID (SK + 32 hex); its secret is usually nearby",
         severity=_M,
         keywords=("sk",),
+        prefilter='SK[0-9a-f]{32}',
         pattern=r"\b(?P<secret>SK[0-9a-f]{32})\b",
         entropy=3.0,
         must_match=(f"TWILIO_API_KEY=SK{_HEX32}", f'api_key_sid: "SK{_HEX32B}"'),
@@ -405,6 +455,7 @@ RULES: tuple[SecretRule, ...] = (
         description="Twilio auth token (32 hex) next to an auth-token name and a Twilio or AC account-sid context",
         severity=_C,
         keywords=("auth_token", "authtoken", "auth-token"),
+        prefilter='(?i)auth[_-]?token',
         pattern=r"(?i)^(?=.{0,500}(?:twilio|\bAC[0-9a-f]{32}\b)).{0,2000}?auth[_-]?token[\"']?\s{0,5}(?:=|:|=>|,)"
         r"\s{0,5}[\"']?(?P<secret>[0-9a-f]{32})\b",
         entropy=3.0,
@@ -416,6 +467,7 @@ RULES: tuple[SecretRule, ...] = (
         description="SendGrid API key (SG.<id>.<secret>)",
         severity=_H,
         keywords=("sg.",),
+        prefilter='SG\\.[A-Za-z0-9_-]{22}\\.',
         pattern=r"\b(?P<secret>SG\.[A-Za-z0-9_-]{22}\.[A-Za-z0-9_-]{43})(?![A-Za-z0-9_-])",
         must_match=(
             "SENDGRID_API_KEY=SG.FAKEgLKOmxgJTeKdNnFRIB.FAKEYXg4JdpmrcXgGCJbW56eCuNGMGmSrCGIZEG8pSH",
@@ -428,6 +480,7 @@ RULES: tuple[SecretRule, ...] = (
         description="Mailgun private API key (key- + 32 hex)",
         severity=_H,
         keywords=("key-",),
+        prefilter='key-[0-9a-f]{32}',
         pattern=r"\b(?P<secret>key-[0-9a-f]{32})\b",
         entropy=3.0,
         must_match=(f"MAILGUN_API_KEY=key-{_HEX32}", f'api_key: "key-{_HEX32B}"'),
@@ -438,6 +491,7 @@ RULES: tuple[SecretRule, ...] = (
         description="Postmark server or account token (a UUID next to postmark)",
         severity=_H,
         keywords=("postmark",),
+        prefilter='(?i)postmark',
         pattern=r"(?i)^(?=.{0,500}postmark).{0,2000}?\b(?P<secret>" + _UUID + r")\b",
         entropy=3.0,
         must_match=(
@@ -454,6 +508,7 @@ RULES: tuple[SecretRule, ...] = (
         description="npm access token (npm_)",
         severity=_C,
         keywords=("npm_",),
+        prefilter='npm_[A-Za-z0-9]{36}',
         pattern=r"\b(?P<secret>npm_[A-Za-z0-9]{36})\b",
         must_match=(
             "//registry.npmjs.org/:_authToken=npm_FAKEtP3fS2qHx6kwXoIIXGvOoNZYW2mZp0zV",
@@ -466,6 +521,7 @@ RULES: tuple[SecretRule, ...] = (
         description="PyPI or TestPyPI upload token (pypi-AgEIcHlwaS5vcmc..., a macaroon)",
         severity=_C,
         keywords=("pypi-ageichlwas5vcmc", "pypi-agendgvzdc5wexbplm9yzw"),
+        prefilter='pypi-Ag(EIcHlwaS5vcmc|ENdGVzdC5weXBpLm9yZw)',
         pattern=r"\b(?P<secret>pypi-Ag(?:EIcHlwaS5vcmc|ENdGVzdC5weXBpLm9yZw)[A-Za-z0-9_-]{50,300})",
         must_match=(
             "password = pypi-AgEIcHlwaS5vcmcFAKEqx9vJupc94tnwlavyfErGPmpGXafq0fjzLczbttOofL9H2WjQ5TY4MyW",
@@ -478,6 +534,7 @@ RULES: tuple[SecretRule, ...] = (
         description="RubyGems API key (rubygems_ + 48 hex)",
         severity=_C,
         keywords=("rubygems_",),
+        prefilter='rubygems_[0-9a-f]{48}',
         pattern=r"\b(?P<secret>rubygems_[0-9a-f]{48})\b",
         entropy=3.0,
         must_match=(
@@ -491,6 +548,7 @@ RULES: tuple[SecretRule, ...] = (
         description="Database or broker URL with an inline password",
         severity=_H,
         keywords=("postgres", "mysql", "mariadb", "mongodb", "redis", "amqp"),
+        prefilter='(?i)(postgres|mysql|mariadb|mongodb|redis|amqp)[a-z0-9+_]{0,25}://[^:/@\\s"\']{0,100}:[^@/\\s"\']{3,200}@',
         pattern=r"(?i)\b(?:postgres(?:ql)?|mysql|mariadb|mongodb(?:\+srv)?|rediss?|amqps?)(?:\+\w{1,20})?://"
         r"[^:/@\s\"']{0,100}:(?P<secret>[^@/\s\"']{3,200})@[\w.-]{1,253}",
         must_match=(
@@ -509,7 +567,9 @@ RULES: tuple[SecretRule, ...] = (
         id="private-key",
         description="PEM or OpenSSH private key (start marker; the engine reads the body that follows)",
         severity=_C,
+        multiline_end="-----END",
         keywords=("private key-----",),
+        prefilter='-----BEGIN [A-Z ]{0,20}PRIVATE KEY',
         pattern=r"(?P<secret>-----BEGIN (?:RSA |DSA |EC |OPENSSH |ENCRYPTED |PGP )?PRIVATE KEY(?: BLOCK)?-----)",
         must_match=("-----BEGIN RSA PRIVATE KEY-----", '"key": "-----BEGIN OPENSSH PRIVATE KEY-----\\nb3BlbnNzaC1r"'),
         must_not_match=("-----BEGIN PUBLIC KEY-----", "-----BEGIN CERTIFICATE-----"),
@@ -519,6 +579,7 @@ RULES: tuple[SecretRule, ...] = (
         description="PuTTY private key file (PuTTY-User-Key-File header)",
         severity=_C,
         keywords=("putty-user-key-file",),
+        prefilter='PuTTY-User-Key-File-[23]:',
         pattern=r"^\s{0,10}(?P<secret>PuTTY-User-Key-File-[23]:\s{0,5}[\w-]{3,40})",
         must_match=("PuTTY-User-Key-File-3: ssh-ed25519", "PuTTY-User-Key-File-2: ssh-rsa"),
         must_not_match=("see PuTTY-User-Key-File-3 in the docs", "PuTTY-User-Key-File-9: ssh-rsa"),
@@ -528,6 +589,7 @@ RULES: tuple[SecretRule, ...] = (
         description="JWT signing secret assigned a literal value",
         severity=_C,
         keywords=("jwt_secret", "jwtsecret", "jwt-secret", "jwt_signing", "jwtsigning", "jwt_key"),
+        prefilter='(?i)jwt[_-]?(secret|signing[_-]?key|key)',
         pattern=r"(?i)jwt[_-]?(?:secret|signing[_-]?key|key)\w{0,20}[\"']?\s{0,5}(?:=|:|=>)\s{0,5}[\"'`]?"
         r"(?P<secret>[^\s\"'`,;]{16,512})",
         entropy=3.5,
@@ -544,6 +606,7 @@ RULES: tuple[SecretRule, ...] = (
         description="Laravel APP_KEY (base64:, encrypts cookies and sessions)",
         severity=_C,
         keywords=("app_key",),
+        prefilter='APP_KEY\\s{0,5}=\\s{0,5}["\']?base64:',
         pattern=r"\bAPP_KEY\s{0,5}=\s{0,5}[\"']?(?P<secret>base64:[A-Za-z0-9+/]{43}=)",
         must_match=(
             "APP_KEY=base64:q/DfcgaTMnTC0MrAU8urbFt5misIZHbhS4+FvafhdZx=",
@@ -556,6 +619,7 @@ RULES: tuple[SecretRule, ...] = (
         description="Python SECRET_KEY (Django/Flask) set to a string literal",
         severity=_H,
         keywords=("secret_key",),
+        prefilter='SECRET_KEY\\s{0,5}=\\s{0,5}[rbf]?["\'][^"\'\\s]{30}',
         pattern=r"\bSECRET_KEY\s{0,5}=\s{0,5}[rbf]?(?P<q>[\"'])(?P<secret>[^\"'\s]{30,200})(?P=q)",
         entropy=3.5,
         must_match=(
@@ -573,6 +637,7 @@ RULES: tuple[SecretRule, ...] = (
         description="Rails secret_key_base literal (signs and encrypts cookies)",
         severity=_C,
         keywords=("secret_key_base",),
+        prefilter='(?i)secret_key_base["\']?\\s{0,5}(=|:|=>)\\s{0,5}["\']?[0-9a-f]{64}',
         pattern=r"(?i)\bsecret_key_base[\"']?\s{0,5}(?:=|:|=>)\s{0,5}[\"']?(?P<secret>[0-9a-f]{64,256})\b",
         entropy=3.0,
         must_match=(
@@ -589,6 +654,7 @@ RULES: tuple[SecretRule, ...] = (
         description="Supabase service_role JWT (bypasses row-level security; server-side only)",
         severity=_C,
         keywords=("eyj",),
+        prefilter='eyJ[A-Za-z0-9_-]{8,}\\.eyJ[A-Za-z0-9_-]{8}',
         pattern=_JWT,
         confirm=lambda token: jwt_role(token) == "service_role",
         must_match=(f"SUPABASE_SERVICE_ROLE_KEY={_SB_SERVICE}", f'createClient(url, "{_SB_SERVICE}")'),
@@ -600,10 +666,97 @@ RULES: tuple[SecretRule, ...] = (
         severity=_I,
         public=True,
         keywords=("eyj",),
+        prefilter='eyJ[A-Za-z0-9_-]{8,}\\.eyJ[A-Za-z0-9_-]{8}',
         pattern=_JWT,
         confirm=lambda token: jwt_role(token) == "anon",
         must_match=(f"NEXT_PUBLIC_SUPABASE_ANON_KEY={_SB_ANON}", f"const anon = '{_SB_ANON}';"),
         must_not_match=(f"SUPABASE_SERVICE_ROLE_KEY={_SB_SERVICE}", f"Authorization: Bearer {_SB_USER}"),
+    ),
+    SecretRule(
+        id="dotenv-secret",
+        description="Secret-named variable with a literal value in a committed .env file",
+        severity=_H,
+        keywords=("secret", "token", "pass", "pwd", "key", "auth", "credential"),
+        paths=r"(?:^|/)\.env(?:\.(?!example$|sample$|template$|dist$|defaults$|schema$)[\w.-]+)?$",
+        prefilter=r"(?i)(secret|token|pass|pwd|key|auth|credential)[A-Za-z0-9_]{0,40}\s{0,5}=\s{0,5}[^\s#]{8}",
+        pattern=r"(?i)^\s*(?:export\s+)?(?!(?:NEXT_PUBLIC|VITE|REACT_APP|EXPO_PUBLIC|PUBLIC|NUXT_PUBLIC)_)"
+        r"[A-Za-z0-9_.]{0,60}(?:secret|token|passw(?:or)?d|pass|pwd|api_?key|private_?key|access_?key|auth"
+        r"|credentials?|_key)[A-Za-z0-9_]{0,40}\s{0,5}=\s{0,5}(?P<q>[\"']?)(?!https?://|/|\./|\$)"
+        r"(?P<secret>[^\s\"'#]{8,512})(?P=q)\s*(?:#.*)?$",
+        entropy=3.0,
+        must_match=("STRIPE_WEBHOOK_SECRET=whsec_Qm7vX2kLp9RtZ4nB8cJ1", 'DB_PASSWORD="Zq8vL2pR7mW4xTe1"'),
+        must_not_match=(
+            "DB_PASSWORD=", "API_KEY=${API_KEY}", "NEXT_PUBLIC_MAPS_KEY=Qm7vX2kLp9RtZ4nB8cJ1",
+            "AUTH_URL=https://example.com/auth", "KEY_PATH=/etc/ssl/private/app.key", "SECRET_KEY=changeme",
+        ),
+    ),
+    SecretRule(
+        id="config-secret-assignment",
+        description="High-entropy unquoted value of a secret-named key in a YAML/INI/properties/TOML config file",
+        severity=_M,
+        keywords=("secret", "token", "passw", "pwd", "api_key", "apikey", "api-key", "access_key", "accesskey",
+                  "private_key", "privatekey", "auth_key", "credential"),
+        paths=r"\.(?:ya?ml|ini|cfg|conf|properties|toml)$",
+        prefilter=r"(?i)(secret|token|passw|pwd|api[_-]?key|access[_-]?key|private[_-]?key|auth[_-]?key"
+        r"|credential)[\w.-]{0,30}\s{0,3}(=|:)\s{0,3}[^\s\"'`#{}\[\]$<>]{12}",
+        pattern=r"(?i)^\s*-?\s*[\w.-]{0,40}(?:secret|token|passw(?:or)?d|pwd|api[_-]?key|access[_-]?key"
+        r"|private[_-]?key|auth[_-]?key|credential)s?[\w.-]{0,30}\s{0,3}(?:=|:)\s{0,3}"
+        r"(?=\S*\d)(?=\S*[A-Za-z])(?P<secret>[^\s\"'`#{}\[\]$<>]{12,512})\s*(?:#.*)?$",
+        entropy=3.5,
+        must_match=("  client_secret: Qm7vX2kLp9RtZ4nB8cJ1wE", "api.token = Zq8vL2pR7mW4xTe1Hy6u"),
+        must_not_match=(
+            "  token: ${{ secrets.DEPLOY_TOKEN }}", "password: ${DB_PASSWORD}", "token_url: https://x.io/oauth",
+            "secret_name: my-app-database-credentials",
+        ),
+    ),
+    SecretRule(
+        id="npmrc-auth-token",
+        description="Registry auth token in a committed .npmrc",
+        severity=_C,
+        keywords=("_auth",),
+        paths=r"(?:^|/)\.npmrc$",
+        prefilter=r"(?i)_auth(token)?\s{0,3}=",
+        pattern=r"(?i)_auth(?:Token)?\s{0,3}=\s{0,3}[\"']?(?P<secret>[^\s\"'$]{8,512})",
+        entropy=3.0,
+        must_match=("//registry.npmjs.org/:_authToken=Qm7vX2kLp9RtZ4nB8cJ1wE", "_auth = dXNlcjpaOHZMMnBSN213NHhU"),
+        must_not_match=("//registry.npmjs.org/:_authToken=${NPM_TOKEN}", "always-auth=true"),
+    ),
+    SecretRule(
+        id="pypirc-password",
+        description="Upload password or token in a committed .pypirc",
+        severity=_C,
+        keywords=("password",),
+        paths=r"(?:^|/)\.pypirc$",
+        prefilter=r"(?i)password\s{0,3}[=:]",
+        pattern=r"(?i)^\s*password\s{0,3}[=:]\s{0,3}(?P<secret>[^\s$%]\S{5,511})",
+        entropy=2.5,
+        must_match=("password = Zq8vL2pR7mW4xTe1", "password: pypi-Zq8vL2pR7mW4xTe1Hy6u"),
+        must_not_match=("password = %(PYPI_PASSWORD)s", "password ="),
+    ),
+    SecretRule(
+        id="rails-master-key",
+        description="Rails master key (decrypts config/credentials.yml.enc)",
+        severity=_C,
+        keywords=(),
+        paths=r"(?:^|/)config/(?:master|credentials/[\w-]+)\.key$",
+        prefilter=r"^\+?[0-9a-f]{32}\s*$",
+        pattern=r"^\s*(?P<secret>[0-9a-f]{32})\s*$",
+        entropy=3.0,
+        must_match=("ee737443e210471948d33296c87009e8", "a7f770d9106fd287db7f1adbc60926f6\n"),
+        must_not_match=("00000000000000000000000000000000", "key = ee737443e210471948d33296c87009e8"),
+    ),
+    SecretRule(
+        id="url-credentials",
+        description="Password or token inside an https URL (.git-credentials, clone URLs, webhook URLs)",
+        severity=_H,
+        keywords=("http",),
+        prefilter=r"https?://[^:/@\s\"']{1,100}:[^@/\s\"']{8,200}@",
+        pattern=r"\bhttps?://(?P<user>[^:/@\s\"'$]{1,100}):(?P<secret>[^@/\s\"'$]{8,200})@[\w.-]{1,253}",
+        entropy=3.0,
+        must_match=("https://deploy:Zq8vL2pR7mW4xTe1Hy6u@git.example.org/app.git",
+                    "https://x-access-token:ghs_Q1w2E3r4T5y6U7i8O9p0AaSsDdFfGgHhJjKk@github.com/o/r"),
+        must_not_match=("https://user:password@example.com", "https://user:${TOKEN}@host.io",
+                        "https://user:pass@localhost:8080"),
     ),
     SecretRule(
         id="generic-secret-assignment",
@@ -611,6 +764,7 @@ RULES: tuple[SecretRule, ...] = (
         severity=_M,
         keywords=("secret", "token", "passw", "pwd", "api_key", "apikey", "api-key", "access_key", "accesskey",
                   "private_key", "privatekey", "auth_key", "credential"),
+        prefilter='(?i)(secret|token|passw(or)?d|pwd|api[_-]?key|access[_-]?key|private[_-]?key|auth[_-]?key|credential)s?\\w{0,30}["\']?\\s{0,5}(=|:=|:|=>)\\s{0,5}["\'`][^"\'`\\s]{12}',
         pattern=r"(?i)(?:secret|token|passw(?:or)?d|pwd|api[_-]?key|access[_-]?key|private[_-]?key|auth[_-]?key"
         r"|credential)s?\w{0,30}[\"']?\s{0,5}(?:=|:=|:|=>)\s{0,5}(?P<q>[\"'`])"
         r"(?![0-9a-f]{40}[\"'`])(?!" + _UUID + r"[\"'`])(?![./~]|sha\d{3}-|https?://)"
