@@ -131,7 +131,8 @@ def run_handrail(repo: Path, planted: list[str]) -> ToolRun:
         shown = str(f.get("evidence") or "")
         if any(v in shown for v in planted):
             shown = "[whole secret in evidence]"
-        hints = [h for h in re.split(r"…|\.\.\.|\*+|\s+", shown) if len(h) >= 3]
+        visible = shown.rsplit(": ", 1)[-1]  # Handrail's evidence reads "rule-id: abcd…wxyz"
+        hints = [h for h in re.split(r"…|\.\.\.|\*+|\s+", visible) if len(h) >= 3]
         run.findings.append(Finding(str(f.get("rule")), shown[:40], locs,
                                     {"severity": f.get("severity"), "confidence": f.get("confidence")}, hints))
     run.notes.append(f"{len(raw)} findings, {ignored} info ignored")
@@ -212,6 +213,7 @@ def score(run: ToolRun, labels: dict, repo: Repo) -> dict:
 
     detected: set[str] = set()
     tp = fp = dup = via_content = 0
+    dups: list[dict] = []
     fps: list[dict] = []
     for f in run.findings:
         hits: set[str] = set()
@@ -221,6 +223,8 @@ def score(run: ToolRun, labels: dict, repo: Repo) -> dict:
             tp += 1
             if hits <= detected:
                 dup += 1
+                dups.append({"where": f"{f.locations[0][1]}:{f.locations[0][2]}", "rule": f.rule,
+                             "same_as": sorted(hits)})
             detected |= hits
             continue
         sid = next((h for h in (content_hit(loc, f) for loc in f.locations) if h), None)
@@ -254,7 +258,7 @@ def score(run: ToolRun, labels: dict, repo: Repo) -> dict:
                            "commit": loc["commit"][:10], "value": redact(s["value"])})
     return {"tool": run.name, "seconds": round(run.seconds, 3), "findings": n, "tp": tp, "fp": fp, "fn": fn,
             "detected": len(detected), "planted": planted, "precision": round(precision, 4),
-            "recall": round(recall, 4), "f1": round(f1, 4), "duplicate_findings": dup,
+            "recall": round(recall, 4), "f1": round(f1, 4), "duplicate_findings": dup, "duplicates": dups,
             "tp_by_content_only": via_content, "per_kind": {k: v for k, v in sorted(per_kind.items())},
             "per_tag": {k: v for k, v in sorted(per_tag.items())}, "false_positives": fps, "misses": misses,
             "notes": run.notes}
@@ -268,7 +272,8 @@ def print_report(results: list[dict], skipped: dict[str, str], labels: dict, ver
         print(f"{name}: SKIPPED - {why}")
     if not results:
         return
-    print(f"\n{'tool':<10} {'prec':>6} {'recall':>6} {'F1':>6} {'TP':>4} {'FP':>4} {'FN':>4} {'findings':>8} {'time s':>7}")
+    print(f"\n{'tool':<10} {'prec':>6} {'recall':>6} {'F1':>6} {'TP':>4} {'FP':>4} {'FN':>4} "
+          f"{'findings':>8} {'time s':>7}")
     for r in results:
         print(f"{r['tool']:<10} {r['precision']:>6.3f} {r['recall']:>6.3f} {r['f1']:>6.3f} {r['tp']:>4} {r['fp']:>4} "
               f"{r['fn']:>4} {r['findings']:>8} {r['seconds']:>7.2f}")

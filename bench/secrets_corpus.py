@@ -35,7 +35,7 @@ import sys
 import time
 import zlib
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 BENCH = Path(__file__).resolve().parent
@@ -131,7 +131,9 @@ class Gen:
         return "glpat-" + self.s(20, B64URL)
 
     def stripe(self, prefix: str, legacy: bool = False) -> str:
-        return prefix + (self.s(24) if legacy else "51" + self.s(14, string.ascii_uppercase + string.digits) + self.s(83))
+        if legacy:
+            return prefix + self.s(24)
+        return prefix + "51" + self.s(14, string.ascii_uppercase + string.digits) + self.s(83)
 
     def openai(self) -> str:
         return "sk-proj-" + self.s(74, B64URL) + "T3BlbkFJ" + self.s(74, B64URL)
@@ -234,7 +236,7 @@ class Corpus:
         self.repo = repo
         self.rng = random.Random(seed)
         self.g = Gen(self.rng)
-        self.t = datetime(2025, 3, 3, 9, 0, tzinfo=timezone.utc)
+        self.t = datetime(2025, 3, 3, 9, 0, tzinfo=UTC)
         self.secrets: list[Planted] = []
         self.decoys: list[Decoy] = []
         self._pending_s: list[Planted] = []
@@ -455,8 +457,8 @@ def build(out: Path) -> dict:
     c = Corpus(repo)
     g = c.g
     c.git("init", "-q", "-b", "main")
-    F = c.fill  # noqa: N806 - short alias keeps the timeline readable
-    R = c.rng.randint  # noqa: N806
+    F = c.fill  # short aliases keep the timeline readable
+    R = c.rng.randint
 
     # --- scaffold -------------------------------------------------------------------------------
     c.write(".gitignore", "node_modules/\n.next/\n__pycache__/\nvendor/\n")
@@ -485,7 +487,8 @@ def build(out: Path) -> dict:
 
     # --- Supabase: committed .env.local, deleted later ------------------------------------------
     anon = c.decoy("supabase-anon-jwt", g.supabase_jwt(c.ref, "anon"))
-    svc1 = c.secret("supabase-service-role", g.supabase_jwt(c.ref, "service_role"), "committed .env, file deleted later")
+    svc1 = c.secret("supabase-service-role", g.supabase_jwt(c.ref, "service_role"),
+                    "committed .env, file deleted later")
     c.write("web/.env.local", f"NEXT_PUBLIC_SUPABASE_URL=https://{c.ref}.supabase.co\n"
             f"NEXT_PUBLIC_SUPABASE_ANON_KEY={anon}\nSUPABASE_SERVICE_ROLE_KEY={svc1}\n")
     c.write("web/lib/supabase.ts", 'import { createClient } from "@supabase/supabase-js";\n\n'
@@ -694,7 +697,7 @@ SESSION_ID = "{c.decoy("uuid", "5f0c6f1e-8b7a-4c2d-9e3f-1a2b3c4d5e6f")}"
 
 
 def test_rejects_bad_signature(monkeypatch):
-    monkeypatch.setattr(webhooks, "PAYMENT_WEBHOOK_SECRET", "{c.decoy("test-fixture", "0000000000000000000000000000000000000000")}")
+    monkeypatch.setattr(webhooks, "PAYMENT_WEBHOOK_SECRET", "{c.decoy("test-fixture", "0" * 40)}")
     assert not webhooks.verify(b"{{}}", "deadbeef")
 ''')
     c.commit("Tests for webhook verification")
@@ -796,9 +799,13 @@ return [
 
     # --- Express worker ---------------------------------------------------------------------------------
     wjwt = c.secret("jwt-secret", g.b64(48), "JS config")
-    mongo = c.secret("database-url", f"mongodb+srv://worker:{g.password(16)}@cluster0.{g.s(5, string.ascii_lowercase + string.digits)}.mongodb.net/shop?retryWrites=true",
+    cluster = g.s(5, string.ascii_lowercase + string.digits)
+    mongo = c.secret("database-url",
+                     f"mongodb+srv://worker:{g.password(16)}@cluster0.{cluster}.mongodb.net/shop?retryWrites=true",
                      "JS config")
-    redis = c.secret("database-url", f"rediss://default:{g.password(32)}@redis-{R(10000, 19999)}.c1.eu-west-1-2.ec2.redns.redis-cloud.com:{R(10000, 19999)}",
+    rpass, rport = g.password(32), R(10000, 19999)
+    redis = c.secret("database-url",
+                     f"rediss://default:{rpass}@redis-{rport}.c1.eu-west-1-2.ec2.redns.redis-cloud.com:{rport}",
                      "JS config")
     itok = c.secret("generic-secret", g.s(40, HEX + "ABCDEF"), "INTERNAL_API_TOKEN const in JS")
     c.write("worker/src/config.js", f"""module.exports = {{
@@ -819,7 +826,8 @@ module.exports.internalToken = INTERNAL_API_TOKEN;
         sha1 = g.hex(40)
         c.decoy("lockfile-hash", sha1)
         ylines.append(f'{pkg}@^{R(1, 9)}.0.0:\n  version "{R(1, 9)}.{R(0, 9)}.{R(0, 9)}"\n'
-                      f'  resolved "https://registry.yarnpkg.com/{pkg}/-/{pkg}-1.0.0.tgz#{sha1}"\n  integrity {integ}\n')
+                      f'  resolved "https://registry.yarnpkg.com/{pkg}/-/{pkg}-1.0.0.tgz#{sha1}"\n'
+                      f"  integrity {integ}\n")
     c.write("worker/yarn.lock", "# yarn lockfile v1\n\n\n" + "\n".join(ylines))
     c.commit("Add Express worker")
     c.appendable.append("worker/src/logger.js")
@@ -832,7 +840,8 @@ module.exports = octokit;
 """)
     c.commit("Sync issues from GitHub")
     gl = c.secret("gitlab-pat", g.glpat(), "token in a git remote URL, side branch, merged")
-    c.write("worker/scripts/mirror.sh", f"#!/bin/sh\nset -e\ngit remote add gl https://oauth2:{gl}@gitlab.com/shopfront/shop.git || true\n"
+    c.write("worker/scripts/mirror.sh", "#!/bin/sh\nset -e\n"
+            f"git remote add gl https://oauth2:{gl}@gitlab.com/shopfront/shop.git || true\n"
             "git push gl main\n")
     c.commit("Mirror to GitLab")
     c.checkout("main")
@@ -852,7 +861,8 @@ module.exports = octokit;
     c.secret("sendgrid", sg2, "minified JS (one long line)")
     parts = [f'var t{i}=function(e){{return e&&e.__esModule?e:{{default:e}}}};' for i in range(60)]
     parts.insert(23, f'var cfg={{endpoint:"https://api.openai.com/v1",apiKey:"{oa2}",retries:3}};')
-    parts.insert(47, f'function mail(e){{return fetch("https://api.sendgrid.com/v3/mail/send",{{method:"POST",headers:{{Authorization:"Bearer {sg2}"}},body:JSON.stringify(e)}})}}')
+    parts.insert(47, 'function mail(e){return fetch("https://api.sendgrid.com/v3/mail/send",{method:"POST",'
+                 f'headers:{{Authorization:"Bearer {sg2}"}},body:JSON.stringify(e)}})}}')
     c.write("web/public/js/assistant.min.js", "!function(){" + "".join(parts) + "}();")
     chunk_map = ",".join(f'{R(100, 999)}:"{c.decoy("webpack-chunk-hash", g.hex(16))}"' for _ in range(4))
     c.write("web/public/_next/static/chunks/webpack.js",
@@ -917,7 +927,8 @@ export async function POST(req: Request) {{
     F(R(3, 5))
 
     svc2 = c.secret("supabase-service-role", g.supabase_jwt(c.ref, "service_role"), "Edge Function source")
-    c.write("supabase/functions/send-receipt/index.ts", f"""import {{ createClient }} from "npm:@supabase/supabase-js@2";
+    c.write("supabase/functions/send-receipt/index.ts", f"""\
+import {{ createClient }} from "npm:@supabase/supabase-js@2";
 
 const SUPABASE_SERVICE_ROLE_KEY = "{svc2}";
 const supabase = createClient({c.decoy("env-reference", 'Deno.env.get("SUPABASE_URL")!')}, SUPABASE_SERVICE_ROLE_KEY);
@@ -1013,18 +1024,21 @@ describe("auth header", () => {{
     c.commit("Seed fixtures for tests")
     shas = [c.decoy("git-sha", x) for x in (c.commits[5], c.commits[17], c.commits[40])]
     c.write("docs/CHANGELOG.md", "# Changelog\n\n" + "".join(
-        f"- {msg} ({sha})\n" for msg, sha in zip(["Fix cart totals", "Faster search", "Webhook retries"], shas)))
+        f"- {msg} ({sha})\n"
+        for msg, sha in zip(["Fix cart totals", "Faster search", "Webhook retries"], shas, strict=True)))
     c.commit("Changelog")
     logo = "data:image/png;base64," + g.b64(180)
     c.decoy("data-uri", logo[:60])
     sri = "sha384-" + g.b64(48)
     c.decoy("sri-hash", sri)
     c.append("web/styles/globals.css", f'.brand {{ background-image: url("{logo}"); }}\n')
-    c.write("web/app/layout.tsx", f"""export default function RootLayout({{ children }}: {{ children: React.ReactNode }}) {{
+    c.write("web/app/layout.tsx", f"""\
+export default function RootLayout({{ children }}: {{ children: React.ReactNode }}) {{
   return (
     <html lang="en">
       <head>
-        <script src="https://cdn.jsdelivr.net/npm/alpinejs@3.14.1/dist/cdn.min.js" integrity="{sri}" crossOrigin="anonymous" />
+        <script src="https://cdn.jsdelivr.net/npm/alpinejs@3.14.1/dist/cdn.min.js"
+          integrity="{sri}" crossOrigin="anonymous" />
       </head>
       <body>{{children}}</body>
     </html>
@@ -1072,7 +1086,16 @@ jobs:
     c.checkout("main")
 
     # pad ordinary history up to ~300 commits
+    n_branch = 0
     while len(c.commits) < 300:
+        if len(c.commits) % 37 == 0:
+            n_branch += 1
+            name = f"feat/{c.rng.choice(NOUNS)}-polish-{n_branch}"
+            c.checkout(name, "main")
+            F(R(2, 4))
+            c.checkout("main")
+            F(1)
+            c.merge(name)
         F(1)
     hf2 = c.secret("huggingface", g.hf(), "added in the newest commits, still in the tree")
     c.write("api/app/services/embeddings.py", f'from huggingface_hub import InferenceClient\n\n'
@@ -1178,7 +1201,8 @@ def derive_labels(c: Corpus) -> dict:
     return {
         "seed": SEED,
         "commits": len(c.commits),
-        "secrets": [{"id": s.id, "kind": s.kind, "how": s.how, "tags": s.tags, "value": s.value, "locations": s.locations}
+        "secrets": [{"id": s.id, "kind": s.kind, "how": s.how, "tags": s.tags, "value": s.value,
+                     "locations": s.locations}
                     for s in c.secrets],
         "decoys": [{"kind": d.kind, "anchor": d.anchor, **(d.location or {})} for d in c.decoys],
     }

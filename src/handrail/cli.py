@@ -160,6 +160,120 @@ def check(path: str, fmt: str, output: str | None, fail_on: str | None, only: tu
 
 @cli.command()
 @click.argument("path", default=".", type=click.Path())
+@click.option("--history", is_flag=True, help="Scan every commit on every ref (added lines of each diff).")
+@click.option("--staged", is_flag=True, help="Scan the staged changes (for a pre-commit hook).")
+@click.option("--tree", "with_tree", is_flag=True,
+              help="Also scan the working tree (the default when neither --history nor --staged is given).")
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "sarif"]), default="text", show_default=True)
+@click.option("--output", "-o", type=click.Path(dir_okay=False), help="Write the report to FILE.")
+@click.option("--fail-on", type=click.Choice(FAIL_ON), default="low", show_default=True,
+              help="Exit 1 when a secret at or above this severity is found (public-by-design keys never fail).")
+@click.option("--baseline", "use_baseline", is_flag=True, help="Report only secrets not in the baseline.")
+@click.option("--baseline-file", type=click.Path(dir_okay=False), default=None)
+@click.option("--config", "config_path", type=click.Path(dir_okay=False), default=None)
+@click.option("--workers", type=click.IntRange(1, 64), default=None, help="History worker processes [default: CPUs].")
+@click.option("--no-color", is_flag=True, help="Plain text output.")
+@click.option("-q", "--quiet", is_flag=True, help="No progress bar; text output lists findings only.")
+def secrets(path: str, history: bool, staged: bool, with_tree: bool, fmt: str, output: str | None, fail_on: str,
+            use_baseline: bool, baseline_file: str | None, config_path: str | None, workers: int | None,
+            no_color: bool, quiet: bool) -> None:
+    """Find secrets in the working tree, the staged changes or the whole git history of PATH.
+
+    Exit 0 when nothing at or above --fail-on is found, 1 when something is, 2 when the scan could not run
+    or could not read everything it was asked to (the reason is printed)."""
+    _check_dir(path)
+    if output and not Path(output).parent.is_dir():
+        _fail(f"{output}: cannot write: no such directory {str(Path(output).parent)!r}")
+    import json
+
+    from handrail.core.baseline import BaselineError, read_baseline
+    from handrail.core.finding import Severity
+    from handrail.core.runner import Report, _post_process
+    from handrail.secrets.scan import scan_project
+
+    project = _open_project(path, config_path)
+    if (history or staged) and project.git.toplevel is None:
+        _fail(f"{path}: not a git repository: --{'history' if history else 'staged'} needs one")
+    baseline = None
+    if use_baseline or baseline_file:
+        try:
+            baseline = read_baseline(project.root, Path(baseline_file) if baseline_file else None)
+        except BaselineError as exc:
+            _fail(str(exc))
+    tree = with_tree or not (history or staged)
+    from handrail.checks.secrets import CHECK
+    from handrail.core.config import ConfigError
+
+    with _ScanProgress(not quiet) as progress:
+        try:
+            outcome = scan_project(project, tree=tree, history=history, staged=staged, workers=workers,
+                                   progress=progress)
+        except ConfigError as exc:
+            _fail(str(exc))
+    result = CHECK.evaluate(outcome)
+    _post_process(project, result, baseline)
+    for note in outcome.notes:
+        click.echo(f"handrail: warning: {note}", err=True)
+    if fmt == "json":
+        doc = {
+            "findings": [f.to_dict() for f in result.findings],
+            "scanned": {"modes": outcome.modes, "files": outcome.files, "commits": outcome.commits,
+                        "rules": len(outcome.rules), "prefilter": outcome.backend, "complete": not outcome.incomplete},
+            "suppressed": result.suppressed,
+            "notes": outcome.notes,
+        }
+        text = json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
+    else:
+        from handrail.render import render
+
+        report = Report(root=str(project.root), stacks=[], results=[result])
+        color = (not no_color and not output and fmt == "text" and sys.stdout.isatty()
+                 and not os.environ.get("NO_COLOR"))
+        text = render(report, fmt, color=color, quiet=False)
+    _emit(text, output)
+    threshold = Severity(fail_on)
+    if any(f.severity.at_least(threshold) and f.severity is not Severity.INFO for f in result.findings):
+        sys.exit(1)
+    if outcome.incomplete:
+        click.echo("handrail: the scan is incomplete (see the warnings above); not vouching for what was not read",
+                   err=True)
+        sys.exit(2)
+    sys.exit(0)
+
+
+class _ScanProgress:
+    """A progress bar on stderr for long scans; silent unless stderr is a terminal."""
+
+    def __init__(self, enabled: bool) -> None:
+        self.bar = None
+        self.tasks: dict[str, object] = {}
+        if enabled and sys.stderr.isatty():
+            from rich.console import Console
+            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+            self.bar = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                                TimeElapsedColumn(), console=Console(stderr=True), transient=True)
+
+    def __enter__(self) -> _ScanProgress:
+        if self.bar:
+            self.bar.__enter__()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.bar:
+            self.bar.__exit__(None, None, None)
+
+    def __call__(self, what: str, done: int, total: int) -> None:
+        if not self.bar:
+            return
+        if what not in self.tasks:
+            label = "scanning files" if what == "tree" else "scanning commits"
+            self.tasks[what] = self.bar.add_task(label, total=total)
+        self.bar.update(self.tasks[what], completed=done, total=total)  # type: ignore[arg-type]
+
+
+@cli.command()
+@click.argument("path", default=".", type=click.Path())
 @click.option("--config", "config_path", type=click.Path(dir_okay=False), default=None)
 @click.option("--output", "-o", type=click.Path(dir_okay=False), default=None,
               help="Baseline file [default: .handrail/baseline.json].")

@@ -25,7 +25,7 @@ WEAK_RULES = frozenset({
 })
 TEST_PATH_RX = re.compile(
     r"(?:^|/)(?:tests?|specs?|__tests__|__mocks__|mocks?|fixtures?|__fixtures__|testdata|test[_-]data|e2e"
-    r"|cypress|testing)/|(?:^|/)test_[^/]*$|[._-](?:test|spec)s?\.[A-Za-z0-9]+$|_tests?\.[A-Za-z0-9]+$",
+    r"|cypress|testing|unit|integration|functional|t)/|(?:^|/)test_[^/]*$|[._-](?:test|spec)s?\.[A-Za-z0-9]+$|_tests?\.[A-Za-z0-9]+$",
     re.IGNORECASE,
 )
 DOC_PATH_RX = re.compile(r"(?:^|/)(?:docs?|documentation|examples?|samples?)/|\.(?:md|mdx|rst|adoc|txt)$",

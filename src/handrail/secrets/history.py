@@ -63,12 +63,14 @@ def is_shallow(repo: Path) -> bool:
 # Set in the parent before forking; workers inherit it (compiled databases and lambdas do not pickle).
 _SCANNER: Scanner | None = None
 _PROGRESS: multiprocessing.sharedctypes.Synchronized | None = None  # type: ignore[name-defined]
+_PATHSPEC: str | None = None
 
 
 def scan_history(repo: Path, scanner: Scanner, workers: int | None = None,
-                 progress: Callable[[int, int], None] | None = None) -> HistoryResult:
-    """Every added line of every commit on every ref."""
-    global _SCANNER, _PROGRESS
+                 progress: Callable[[int, int], None] | None = None, pathspec: str | None = None) -> HistoryResult:
+    """Every added line of every commit on every ref (under `pathspec` when a subfolder is scanned)."""
+    global _SCANNER, _PROGRESS, _PATHSPEC
+    _PATHSPEC = pathspec
     commits = list_commits(repo)
     result = HistoryResult(commits=len(commits), order={c: i for i, c in enumerate(commits)},
                            shallow=is_shallow(repo))
@@ -121,7 +123,8 @@ def _scan_part(args: tuple[str, list[str]]) -> tuple[list[Hit], list[str]]:
 
 def _run_log(repo: Path, commits: list[str], scanner: Scanner, hits: list[Hit]) -> tuple[str | None, str | None]:
     """Stream one `git log`; returns (last commit seen, git's error or None)."""
-    proc = subprocess.Popen(["git", "-C", str(repo), *_LOG_ARGS], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+    spec = ["--", _PATHSPEC] if _PATHSPEC else []
+    proc = subprocess.Popen(["git", "-C", str(repo), *_LOG_ARGS, *spec], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, env=git_env())
     assert proc.stdin and proc.stdout and proc.stderr
     feed = "\n".join(commits).encode() + b"\n"
@@ -189,10 +192,11 @@ def _tick(buf: bytes) -> None:
             _PROGRESS.value += buf.count(b"\x00")
 
 
-def scan_staged(repo: Path, scanner: Scanner) -> list[Hit]:
+def scan_staged(repo: Path, scanner: Scanner, pathspec: str | None = None) -> list[Hit]:
     """Added lines of the index against HEAD (or against nothing, before the first commit)."""
+    spec = ["--", pathspec] if pathspec else []
     out = _git(repo, "-c", "core.quotepath=off", "diff", "--cached", "-U0", "--no-color", "--no-ext-diff",
-               "--no-textconv", "--diff-filter=d")
+               "--no-textconv", "--diff-filter=d", *spec)
     if out.returncode != 0:
         msg = out.stderr.decode("utf-8", "replace").strip().splitlines()
         raise HistoryError(f"cannot read staged changes: {msg[-1] if msg else 'git diff failed'}")

@@ -65,6 +65,8 @@ _PLACEHOLDER_WORDS = frozenset(
     {
         "password", "passwd", "pass", "pwd", "changeme", "change_me", "change-me", "secret", "mysecret",
         "placeholder", "redacted", "todo", "none", "null", "undefined", "xxx", "***",
+        # Documented defaults of local services (RabbitMQ guest/guest, the postgres/root superusers).
+        "guest", "postgres", "root", "admin", "test", "testing", "dev", "demo", "sample",
     }
 )
 _PLACEHOLDER_RX = re.compile(

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from handrail.core.project import Project
 from handrail.secrets.engine import Hit, Scanner
@@ -58,13 +59,14 @@ def scan_project(project: Project, *, tree: bool = True, history: bool = False, 
         else:
             from handrail.secrets.history import HistoryError, scan_history, scan_staged
 
+            spec = _pathspec(project, repo)
             try:
                 if staged:
                     out.modes.append("staged")
-                    out.hits.extend(_relative(scan_staged(repo, scanner), project, repo))
+                    out.hits.extend(_relative(scan_staged(repo, scanner, spec), project, repo))
                 if history:
                     out.modes.append("history")
-                    res = scan_history(repo, scanner, workers=workers,
+                    res = scan_history(repo, scanner, workers=workers, pathspec=spec,
                                        progress=(lambda d, t: progress("history", d, t)) if progress else None)
                     out.hits.extend(_relative(res.hits, project, repo))
                     out.commits, out.order = res.commits, res.order
@@ -93,7 +95,15 @@ def _secrets_exclude(project: Project) -> Callable[[str], bool] | None:
     return lambda path: _excluded(path, globs)
 
 
-def _relative(hits: list[Hit], project: Project, repo) -> list[Hit]:
+def _pathspec(project: Project, repo: Path) -> str | None:
+    try:
+        rel = project.root.relative_to(repo.resolve()).as_posix()
+    except ValueError:
+        return None
+    return None if rel in ("", ".") else rel
+
+
+def _relative(hits: list[Hit], project: Project, repo: Path) -> list[Hit]:
     """Git reports paths from the repository top; reports use paths from the scanned root."""
     root = project.root
     if root == repo.resolve():
