@@ -40,7 +40,7 @@ BENCH = Path(__file__).resolve().parent
 CORPUS = BENCH / ".work" / "secrets-corpus"
 RESULT = BENCH / ".work" / "secrets-accuracy.json"
 
-Loc = tuple[str | None, str, int]  # commit, path, line
+Loc = tuple[str | None, str, int, int]  # commit, path, first line, last line
 
 
 def redact(value: str) -> str:
@@ -93,7 +93,8 @@ def run_gitleaks(repo: Path) -> ToolRun:
         groups[e.get("Secret", "")].append(e)
     for secret, items in groups.items():
         rules = sorted({e.get("RuleID", "?") for e in items})
-        locs: list[Loc] = [(e.get("Commit") or None, e.get("File", ""), int(e.get("StartLine") or 0)) for e in items]
+        locs: list[Loc] = [(e.get("Commit") or None, e.get("File", ""), int(e.get("StartLine") or 0),
+                            int(e.get("EndLine") or e.get("StartLine") or 0)) for e in items]
         run.findings.append(Finding("/".join(rules), redact(secret), locs, {"entries": len(items)}, [secret], True))
     run.notes.append(f"{len(entries)} entries grouped into {len(groups)} distinct values")
     return run
@@ -125,9 +126,11 @@ def run_handrail(repo: Path, planted: list[str]) -> ToolRun:
         if f.get("severity") == "info":
             ignored += 1
             continue
-        locs: list[Loc] = [(f.get("commit"), f.get("path") or "", int(f.get("line") or 0))]
+        line = int(f.get("line") or 0)
+        locs: list[Loc] = [(f.get("commit"), f.get("path") or "", line, line)]
         for r in f.get("related") or []:
-            locs.append((r.get("commit"), r.get("path") or "", int(r.get("line") or 0)))
+            rl = int(r.get("line") or 0)
+            locs.append((r.get("commit"), r.get("path") or "", rl, rl))
         shown = str(f.get("evidence") or "")
         if any(v in shown for v in planted):
             shown = "[whole secret in evidence]"
@@ -157,6 +160,15 @@ class Repo:
         return self.cache[key]
 
 
+def fits(secret: dict, hints: list[str]) -> bool:
+    """Whether a tool's (partial) value is consistent with a planted value or its decoded form."""
+    def squash(text: str) -> str:  # indentation inside YAML/JSON-embedded keys differs from the label
+        return "".join(text.split())
+
+    forms = [squash(v) for v in (secret["value"], secret.get("decoded")) if v]
+    return all(any(squash(h) in v or v in squash(h) for v in forms) for h in hints)
+
+
 def score(run: ToolRun, labels: dict, repo: Repo) -> dict:
     by_file: dict[tuple[str, str], list[tuple[int, int, str]]] = defaultdict(list)
     by_path: dict[str, list[tuple[int, int, str]]] = defaultdict(list)
@@ -173,14 +185,13 @@ def score(run: ToolRun, labels: dict, repo: Repo) -> dict:
         finding's own value must fit the candidate: gitleaks gives it whole (always checked);
         Handrail gives fragments of a redacted value, checked for tie-breaks and for the +-1 lines.
         """
-        commit, path, line = loc
+        commit, path, line, end = loc
         rows = by_file.get((commit, path), []) if commit else by_path.get(path, [])
-        exact = {sid for lo, hi, sid in rows if lo <= line <= hi}
-        cands = exact or {sid for lo, hi, sid in rows if lo - 1 <= line <= hi + 1}
+        exact = {sid for lo, hi, sid in rows if line <= hi and end >= lo}
+        cands = exact or {sid for lo, hi, sid in rows if line <= hi + 1 and end >= lo - 1}
         if not cands or not f.hints:
             return cands
-        fitting = {sid for sid in cands
-                   if all(h in secrets[sid]["value"] or secrets[sid]["value"] in h for h in f.hints)}
+        fitting = {sid for sid in cands if fits(secrets[sid], f.hints)}
         if fitting or f.strict or not exact:
             return fitting
         return cands
@@ -191,20 +202,20 @@ def score(run: ToolRun, labels: dict, repo: Repo) -> dict:
             return None
         whole = "\n".join(text)
         for s in labels["secrets"]:
-            fits = all(h in s["value"] or s["value"] in h for h in f.hints)
+            ok = fits(s, f.hints)
             start = whole.find(s["value"])
             while start != -1:
                 first = whole.count("\n", 0, start) + 1
                 last = first + s["value"].count("\n")
-                exact = first <= loc[2] <= last
-                if first - 1 <= loc[2] <= last + 1 and (fits or (exact and not f.strict)):
+                exact = loc[2] <= last and loc[3] >= first
+                if loc[2] <= last + 1 and loc[3] >= first - 1 and (ok or (exact and not f.strict)):
                     return s["id"]
                 start = whole.find(s["value"], start + 1)
         return None
 
     def decoy_at(loc: Loc) -> str:
         text = repo.lines(loc[0], loc[1])
-        for window in (text[loc[2] - 1:loc[2]], text[max(0, loc[2] - 2):loc[2] + 1]):
+        for window in (text[max(0, loc[2] - 1):loc[3]], text[max(0, loc[2] - 2):loc[3] + 1]):
             joined = "\n".join(window)
             kinds = {d["kind"] for d in labels["decoys"] if d["anchor"] and d["anchor"] in joined}
             if kinds:
@@ -233,7 +244,7 @@ def score(run: ToolRun, labels: dict, repo: Repo) -> dict:
             via_content += 1
             continue
         fp += 1
-        c, p, ln = f.locations[0]
+        c, p, ln, _ = f.locations[0]
         fps.append({"where": f"{p}:{ln}", "commit": (c or "")[:10], "rule": f.rule, "value": f.shown,
                     "decoy": decoy_at(f.locations[0]), "places": len(f.locations)})
     planted = len(secrets)

@@ -58,6 +58,9 @@ AUTHORS = [
 NOUNS = ["cart", "order", "invoice", "profile", "coupon", "review", "wishlist", "shipment", "refund",
          "catalog", "inventory", "address", "report", "banner", "search", "newsletter", "payout",
          "ticket", "category", "vendor", "discount", "receipt", "bundle", "rating"]
+# the HS256 token shown by the jwt.io debugger (public documentation, signed with "your-256-bit-secret")
+JWT_IO_EXAMPLE = ("eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxMjM0NTY3ODkwIiwibmFtZSI6IkpvaG4gRG9lIiwiaWF0Ij"
+                  "oxNTE2MjM5MDIyfQ.SflKxwRJSMeKKF2QT4fwpMeJf36POk6yJV_adQssw5c")
 ADJS = ["Quick", "Admin", "Public", "Guest", "Bulk", "Saved", "Recent", "Featured", "Compact", "Mobile"]
 VERBS = ["filter", "group", "sort", "merge", "format", "validate", "normalize", "summarize"]
 
@@ -248,6 +251,7 @@ class Corpus:
         self.env = {**os.environ, "GIT_CONFIG_GLOBAL": os.devnull, "GIT_CONFIG_NOSYSTEM": "1",
                     "LC_ALL": "C", "TZ": "UTC"}
         self.ref = self.g.s(20, string.ascii_lowercase)
+        self.labels_extra: dict[str, dict] = {}  # value -> extra label fields (e.g. the decoded form)
 
     # -- git plumbing --------------------------------------------------------------------------
     def git(self, *args: str, check: bool = True) -> str:
@@ -1046,6 +1050,107 @@ export default function RootLayout({{ children }}: {{ children: React.ReactNode 
 }}
 """)
     c.commit("Brand logo and Alpine from CDN")
+    F(R(2, 4))
+
+    # --- harder placements: SQL, notebooks, YAML blocks, encoded values, PuTTY, UUID-shaped tokens -----
+    svc4 = c.secret("supabase-service-role", g.supabase_jwt(c.ref, "service_role"),
+                    "SQL migration (pg_cron + pg_net)")
+    c.write("supabase/migrations/20250412093000_nightly_digest.sql", f"""create extension if not exists pg_cron;
+create extension if not exists pg_net;
+
+select cron.schedule('nightly-digest', '0 3 * * *', $$
+  select net.http_post(
+    url := 'https://{c.ref}.supabase.co/functions/v1/digest',
+    headers := '{{"Content-Type": "application/json", "Authorization": "Bearer {svc4}"}}'::jsonb
+  );
+$$);
+""")
+    c.commit("Nightly digest via pg_cron")
+    an4 = c.secret("anthropic", g.anthropic(), "Jupyter notebook cell (JSON-escaped source)")
+    nb = {"cells": [{"cell_type": "code", "execution_count": 1, "metadata": {}, "outputs": [], "source": [
+        "import os\n", f'os.environ["ANTHROPIC_API_KEY"] = "{an4}"\n', "from anthropic import Anthropic\n",
+        "client = Anthropic()"]}], "metadata": {"kernelspec": {"name": "python3", "display_name": "Python 3"}},
+        "nbformat": 4, "nbformat_minor": 5}
+    c.write("notebooks/review_eval.ipynb", json.dumps(nb, indent=1))
+    c.commit("Notebook: evaluate review summaries")
+    F(R(2, 4))
+    tls = g.rsa_pem()
+    c.secret("private-key-rsa", tls, "PEM in a YAML block scalar (k8s Secret)")
+    sk_k8s = g.stripe("sk_live_")
+    sk_b64 = base64.b64encode(sk_k8s.encode()).decode()
+    c.secret("stripe-secret", sk_b64, "base64-encoded in a k8s Secret `data:` field")
+    c.labels_extra[sk_b64] = {"decoded": sk_k8s}
+    tls_yaml = "\n".join("    " + ln for ln in tls.split("\n"))
+    c.write("deploy/k8s/secrets.yaml", f"""apiVersion: v1
+kind: Secret
+metadata:
+  name: shop-tls
+type: kubernetes.io/tls
+stringData:
+  tls.key: |
+{tls_yaml}
+---
+apiVersion: v1
+kind: Secret
+metadata:
+  name: shop-payments
+data:
+  STRIPE_SECRET_KEY: {sk_b64}
+""")
+    c.commit("k8s secrets for TLS and payments")
+    pub = g.b64(51)
+    ppk = "\n".join([
+        "PuTTY-User-Key-File-3: ssh-ed25519", "Encryption: none", "Comment: eddsa-key-20250414",
+        "Public-Lines: 2", pub[:64], pub[64:], "Private-Lines: 1", g.b64(36), f"Private-MAC: {g.hex(64)}"])
+    c.secret("private-key-putty", ppk, "PuTTY .ppk file", anchor=ppk.split("\n")[7], before=7, after=1)
+    c.write("deploy/keys/bastion.ppk", ppk)
+    regpw = g.password(24)
+    reg = c.secret("url-with-password", f"https://deploy:{regpw}@registry.shopfront.app/v2/", "basic auth in a URL")
+    c.write("deploy/push_image.sh", f"#!/bin/sh\nset -e\ncurl -fsS {reg}_catalog\n"
+            "docker push registry.shopfront.app/shop/api:latest\n")
+    c.commit("Bastion key and image push script")
+    F(R(2, 4))
+    pm = c.secret("postmark-server-token", str(__import__("uuid").UUID(bytes=c.rng.randbytes(16), version=4)),
+                  "UUID-shaped token assigned to POSTMARK_SERVER_TOKEN")
+    adyen = c.secret("generic-secret", "AQE" + g.s(90, B64URL), "api_key in an INI section")
+    c.write("api/config/payments.ini", f"[adyen]\nmerchant_account = ShopfrontECOM\napi_key = {adyen}\n"
+            "environment = live\n\n[postmark]\nsender = receipts@shopfront.app\n")
+    c.write("api/app/mail.py", f'from postmarker.core import PostmarkClient\n\nPOSTMARK_SERVER_TOKEN = "{pm}"\n'
+            "postmark = PostmarkClient(server_token=POSTMARK_SERVER_TOKEN)\n")
+    c.commit("Adyen and Postmark for receipts")
+    F(R(2, 4))
+
+    # decoys with secret-like names or secret-like shapes that are not secrets
+    client_id = (g.s(12, string.digits) + "-" + g.s(32, string.ascii_lowercase + string.digits)
+                 + ".apps.googleusercontent.com")
+    c.write("web/lib/publicConfig.ts", f"""export const config = {{
+  STRIPE_PRICE_ID: "{c.decoy("stripe-price-id", "price_1P" + g.s(22))}",
+  GOOGLE_CLIENT_ID: "{c.decoy("oauth-client-id", client_id)}",
+  NEXT_PUBLIC_POSTHOG_KEY: "{c.decoy("posthog-public-key", "phc_" + g.s(43))}",
+  passwordSelector: "{c.decoy("secret-like-name", "input[name=password]")}",
+  apiKey: "{c.decoy("placeholder", "YOUR_API_KEY")}",
+}};
+{c.decoy("secret-like-name", "export const TOKEN_EXPIRY_SECONDS = 3600;")}
+{c.decoy("secret-like-name", "export const password_min_length = 12;")}
+""")
+    c.write("infra/.terraform.lock.hcl", "".join(
+        f'provider "registry.terraform.io/hashicorp/{prov}" {{\n  version = "5.{R(1, 60)}.0"\n  hashes = [\n'
+        f'    "{c.decoy("lockfile-hash", "h1:" + g.b64(32))}",\n'
+        f'    "{c.decoy("lockfile-hash", "zh:" + g.hex(64))}",\n  ]\n}}\n'
+        for prov in ("aws", "random")))
+    c.write("api/Dockerfile", f"FROM python:3.12-slim\nARG UV_SHA256={c.decoy('checksum', g.hex(64))}\n"
+            "COPY . /app\nCMD [\"gunicorn\", \"config.wsgi\"]\n")
+    c.write("docs/API.md", f"""# API
+
+    curl -H "Authorization: {c.decoy("placeholder", "Bearer <access-token>")}" https://api.shopfront.app/orders
+    export OPENAI_API_KEY={c.decoy("placeholder", "sk-proj-...")}
+    STRIPE_SECRET_KEY={c.decoy("redacted", "sk_live_" + "*" * 24)}
+    AWS_ACCESS_KEY_ID={c.decoy("redacted", "AKIA" + "*" * 16)}
+
+The token in the jwt.io debugger, for reference:
+{c.decoy("documented-example", JWT_IO_EXAMPLE)}
+""")
+    c.commit("Public config, terraform lock, API docs")
     F(R(4, 7))
 
     # --- unmerged branches ----------------------------------------------------------------------------------
@@ -1202,7 +1307,7 @@ def derive_labels(c: Corpus) -> dict:
         "seed": SEED,
         "commits": len(c.commits),
         "secrets": [{"id": s.id, "kind": s.kind, "how": s.how, "tags": s.tags, "value": s.value,
-                     "locations": s.locations}
+                     "locations": s.locations, **c.labels_extra.get(s.value, {})}
                     for s in c.secrets],
         "decoys": [{"kind": d.kind, "anchor": d.anchor, **(d.location or {})} for d in c.decoys],
     }

@@ -76,20 +76,23 @@ def scan_history(repo: Path, scanner: Scanner, workers: int | None = None,
                            shallow=is_shallow(repo))
     if not commits:
         return result
-    n = max(1, min(workers or os.cpu_count() or 1, len(commits) // 500 or 1))
-    parts = [commits[i::n] for i in range(n)]
+    n = max(1, min(workers or os.cpu_count() or 1, len(commits) // 250 or 1))
     _SCANNER = scanner
     if n == 1:
-        hits, skipped = _scan_part((str(repo), parts[0]))
+        hits, skipped = _scan_part((str(repo), commits))
         result.hits, result.skipped = hits, skipped
         if progress:
             progress(len(commits), len(commits))
         return result
+    # Contiguous slices keep git's delta-base cache warm (neighbouring commits share objects); several slices
+    # per worker, handed out as workers free up, even out commits of very different sizes.
+    size = -(-len(commits) // (n * 4))
+    parts = [commits[i:i + size] for i in range(0, len(commits), size)]
     ctx = multiprocessing.get_context("fork")
     _PROGRESS = ctx.Value("i", 0)
     try:
         with ctx.Pool(n) as pool:
-            pending = pool.map_async(_scan_part, [(str(repo), p) for p in parts])
+            pending = pool.map_async(_scan_part, [(str(repo), p) for p in parts], chunksize=1)
             while not pending.ready():
                 pending.wait(0.2)
                 if progress:

@@ -765,17 +765,24 @@ RULES: tuple[SecretRule, ...] = (
         description="High-entropy quoted literal assigned to a secret-like name",
         severity=_M,
         keywords=("secret", "token", "passw", "pwd", "api_key", "apikey", "api-key", "access_key", "accesskey",
-                  "private_key", "privatekey", "auth_key", "credential"),
-        prefilter='(?i)(secret|token|passw(or)?d|pwd|api[_-]?key|access[_-]?key|private[_-]?key|auth[_-]?key|credential)s?\\w{0,30}["\']?\\s{0,5}(=|:=|:|=>)\\s{0,5}["\'`][^"\'`\\s]{12}',
+                  "private_key", "privatekey", "auth_key", "credential", "encryption", "signing", "master_key",
+                  "masterkey", "master-key", "hmac"),
+        prefilter=r"(?i)(secret|token|passw(or)?d|pwd|api[_-]?key|access[_-]?key|private[_-]?key|auth[_-]?key"
+        r"|credential|(encryption|signing|master|hmac)[_-]?key)s?\w{0,30}[\"']?\s{0,5}(=|:=|:|=>)\s{0,5}[\"'`]"
+        r"[^\"'`\s]{12}",
         pattern=r"(?i)(?:secret|token|passw(?:or)?d|pwd|api[_-]?key|access[_-]?key|private[_-]?key|auth[_-]?key"
-        r"|credential)s?\w{0,30}[\"']?\s{0,5}(?:=|:=|:|=>)\s{0,5}(?P<q>[\"'`])"
-        r"(?![0-9a-f]{40}[\"'`])(?!" + _UUID + r"[\"'`])(?![./~]|sha\d{3}-|https?://)"
+        r"|credential|(?:encryption|signing|master|hmac)[_-]?key)s?\w{0,30}[\"']?\s{0,5}(?:=|:=|:|=>)\s{0,5}"
+        r"(?P<q>[\"'`])(?!" + _UUID + r"[\"'`])(?![./~]|sha\d{3}-|https?://)"
         r"(?P<secret>[^\"'`\s]{12,512})(?P=q)",
         entropy=3.5,
+        # A value that names a password field is a form selector or a label, not a credential.
+        stopwords=("password", "passwd"),
         must_match=(
             'client_secret = "FAKE8rESQedUStPKR0CsTy4Qwb8DwkNh"',
             "  apiKey: 'FakeFdnXsiVpzz63FfkCzJr4i0B3JrTA',",
             '"db_password": "Zq8#vL2!pR7mW4xT"',
+            'ENCRYPTION_KEY = "q7LmZ2xV9pKd4RtYb8NcW1sHf6Jg3UaE0oPiQyTz5Xw="',
+            "const INTERNAL_API_TOKEN = '36cb9d21f6be6abf0d7c1c1e21862ab8a18a8902';",
         ),
         must_not_match=(
             "password = 'changeme'",
@@ -783,7 +790,7 @@ RULES: tuple[SecretRule, ...] = (
             'token = "${API_TOKEN}"',
             'csrf_token = "aaaaaaaaaaaaaaaaaaaa"',
             '"key": "ctrl+shift+down"',
-            'commit_token = "36cb9d21f6be6abf0d7c1c1e21862ab8a18a8902"',
+            'passwordSelector: "input[name=password]"',
             'session_token = "1f2e3d4c-5b6a-4789-8abc-def012345678"',
             'secret_path = "/etc/secrets/database/credentials.json"',
         ),
