@@ -20,6 +20,9 @@ Nothing printed or written here contains a whole secret (first 4 + last 4 charac
 Handrail's own output is also checked for whole planted values.
 
 Usage: python bench/secrets_accuracy.py [--rebuild] [--no-handrail] [--no-gitleaks] [--verbose]
+                                        [--corpus DIR]  (DIR holds repo/ and labels.json, e.g. the
+                                        held-out corpus of bench/secrets_holdout.py; results go to
+                                        DIR/accuracy.json)
 """
 
 from __future__ import annotations
@@ -322,9 +325,18 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--no-handrail", action="store_true")
     ap.add_argument("--no-gitleaks", action="store_true")
     ap.add_argument("--verbose", action="store_true", help="show every per-kind row")
+    ap.add_argument("--corpus", type=Path, metavar="DIR",
+                    help="score another prebuilt corpus (DIR/repo + DIR/labels.json) instead of secrets_corpus.py's")
     args = ap.parse_args(argv)
+    global CORPUS, RESULT
+    if args.corpus:  # a prebuilt corpus is never rebuilt here: its builder is not secrets_corpus.py
+        CORPUS, RESULT = args.corpus.resolve(), args.corpus.resolve() / "accuracy.json"
+        if not (CORPUS / "labels.json").exists() or not (CORPUS / "repo" / ".git").exists():
+            print(f"error: {CORPUS} lacks labels.json or repo/ (build it first, e.g. bench/secrets_holdout.py)",
+                  file=sys.stderr)
+            return 2
     labels_path = CORPUS / "labels.json"
-    if args.rebuild or not labels_path.exists() or not (CORPUS / "repo" / ".git").exists():
+    if not args.corpus and (args.rebuild or not labels_path.exists() or not (CORPUS / "repo" / ".git").exists()):
         sys.path.insert(0, str(BENCH))
         import secrets_corpus
 

@@ -21,6 +21,7 @@ KEY_FILE_RX = re.compile(r"(?:^|/)(?:id_(?:rsa|dsa|ecdsa|ed25519)|[^/]+\.(?:p12|
 # Inline markers that accept one line: ours, and the ones teams bring from gitleaks and detect-secrets.
 _ALLOW_RX = re.compile(r"handrail:ignore(?:\[([^\]]*)\])?|gitleaks:allow|pragma: ?allowlist secret")
 _MULTILINE_WINDOW = 20_000
+_BASE64_LINE = re.compile(r"[A-Za-z0-9+/=]+")
 _CACHE_LIMIT = 200_000
 
 
@@ -46,7 +47,7 @@ class Scanner:
         """Secrets in one file's content; lines are 1-based."""
         hits: list[Hit] = []
         if KEY_FILE_RX.search(path) and (b"\0" in data[:8192] or not data.strip()):
-            hits.append(Hit(self.key_file_rule, "file:" + _digest(data), path, 1))
+            hits.append(Hit(self.key_file_rule, "blob:" + _git_blob_id(data), path, 1))
         by_line = self._candidate_lines(data)
         if not by_line:
             return hits
@@ -208,10 +209,11 @@ def _commit_at(chunk: bytes, boundaries: list[int], pos: int, default: str | Non
     return chunk[b + 1:b + 41].decode("ascii", "replace")
 
 
-def _digest(data: bytes) -> str:
+def _git_blob_id(data: bytes) -> str:
+    """The object id git gives these bytes, so a key file in the tree and in history is one value."""
     import hashlib
 
-    return hashlib.sha256(data).hexdigest()[:40]
+    return hashlib.sha1(b"blob %d\0" % len(data) + data, usedforsecurity=False).hexdigest()
 
 
 def _multiline_body(buf: bytes, pos: int, end_marker: str, diff: bool) -> str | None:
@@ -236,10 +238,15 @@ def _multiline_body(buf: bytes, pos: int, end_marker: str, diff: bool) -> str | 
     body = text[head_end + 5:] if head_end >= 0 else text[first_nl + 1:] if first_nl >= 0 else ""
     if "..." in body or "xxxx" in body.lower() or "<" in body:
         return None
-    body = body.replace("\\n", "\n").replace("\\r", "")
-    # Drop PEM headers such as Proc-Type / DEK-Info, then keep the base64 alphabet only.
-    body = "\n".join(ln for ln in body.split("\n") if ":" not in ln)
-    clean = re.sub(r"[^A-Za-z0-9+/=]", "", body)
+    parts: list[str] = []
+    for ln in body.replace("\\n", "\n").replace("\\r", "").split("\n"):
+        ln = ln.strip().strip("\"'`,;+\\").strip()
+        if not ln or ":" in ln:
+            continue  # blank, or a PEM header such as Proc-Type / DEK-Info
+        if not _BASE64_LINE.fullmatch(ln):
+            return None  # prose after a BEGIN marker (docs, error messages): not a key
+        parts.append(ln)
+    clean = "".join(parts)
     if len(clean) < 64 or shannon_entropy(clean) < 4.5:
         return None
     return clean

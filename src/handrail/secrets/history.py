@@ -22,7 +22,7 @@ from handrail.secrets.engine import Hit, Scanner
 _BLOCK = 8 * 1024 * 1024
 _MAX_CARRY = 64 * 1024 * 1024
 _LOG_ARGS = ("-c", "core.quotepath=off", "-c", "diff.noprefix=false", "log", "--no-walk=unsorted", "--stdin",
-             "-p", "-U0", "--cc", "--no-color", "--no-ext-diff", "--no-textconv", "--diff-filter=d",
+             "-p", "-U0", "--cc", "--full-index", "--no-color", "--no-ext-diff", "--no-textconv", "--diff-filter=d",
              "--format=%x00%H")
 
 
@@ -113,14 +113,20 @@ def _scan_part(args: tuple[str, list[str]]) -> tuple[list[Hit], list[str]]:
     hits: list[Hit] = []
     skipped: list[str] = []
     remaining = commits
+    batch = len(commits)
     while remaining:
-        last_seen, error = _run_log(Path(repo), remaining, _SCANNER, hits)
+        todo = remaining[:batch]
+        last_seen, error = _run_log(Path(repo), todo, _SCANNER, hits)
         if error is None:
-            break
-        # git stopped at a commit it cannot read: name it and go on after it.
-        idx = remaining.index(last_seen) if last_seen in remaining else 0
-        skipped.append(f"commit {remaining[idx]}: {error}")
+            remaining = remaining[len(todo):]
+            continue
+        # git stopped at a commit it cannot read: name it and go on after it. Missing objects come in runs
+        # (a mirror without its large files), and every restart re-reads its commit list, so go on in small
+        # batches.
+        idx = todo.index(last_seen) if last_seen in todo else 0
+        skipped.append(f"commit {todo[idx]}: {error}")
         remaining = remaining[idx + 1:]
+        batch = 64
     return hits, skipped
 
 
@@ -198,8 +204,8 @@ def _tick(buf: bytes) -> None:
 def scan_staged(repo: Path, scanner: Scanner, pathspec: str | None = None) -> list[Hit]:
     """Added lines of the index against HEAD (or against nothing, before the first commit)."""
     spec = ["--", pathspec] if pathspec else []
-    out = _git(repo, "-c", "core.quotepath=off", "diff", "--cached", "-U0", "--no-color", "--no-ext-diff",
-               "--no-textconv", "--diff-filter=d", *spec)
+    out = _git(repo, "-c", "core.quotepath=off", "diff", "--cached", "-U0", "--full-index", "--no-color",
+               "--no-ext-diff", "--no-textconv", "--diff-filter=d", *spec)
     if out.returncode != 0:
         msg = out.stderr.decode("utf-8", "replace").strip().splitlines()
         raise HistoryError(f"cannot read staged changes: {msg[-1] if msg else 'git diff failed'}")

@@ -87,6 +87,22 @@ def is_placeholder(value: str) -> bool:
     return len(value) >= 8 and longest * 2 >= len(value)
 
 
+_SEGMENTS = re.compile(r"[-_.:/@\[\]()]+")
+
+
+def looks_like_identifier(value: str) -> bool:
+    """`TWO_FACTOR_MISSING_SECRET`, `send-2fa-token-email`, `sb-auth-token`: names, error codes and cookie keys
+    made of words, which secret-named variables often hold. A random token has long mixed segments instead."""
+    parts = [p for p in _SEGMENTS.split(value) if p]
+    if len(parts) < 2 and not value.isalpha():
+        return False
+    return all(p.isalpha() or len(p) <= 3 for p in parts)
+
+
+def _not_identifier(value: str) -> bool:
+    return not looks_like_identifier(value)
+
+
 @cache
 def _compiled(pattern: str) -> re.Pattern[str]:
     # ASCII classes (\w, \s, \b) as in RE2 and Hyperscan, so every backend agrees on what a match is.
@@ -685,6 +701,7 @@ RULES: tuple[SecretRule, ...] = (
         r"[A-Za-z0-9_.]{0,60}(?:secret|token|passw(?:or)?d|pass|pwd|api_?key|private_?key|access_?key|auth"
         r"|credentials?|_key)[A-Za-z0-9_]{0,40}\s{0,5}=\s{0,5}(?P<q>[\"']?)(?!https?://|/|\./|\$)"
         r"(?P<secret>[^\s\"'#]{8,512})(?P=q)\s*(?:#.*)?$",
+        confirm=_not_identifier,
         entropy=3.0,
         must_match=("STRIPE_WEBHOOK_SECRET=whsec_Qm7vX2kLp9RtZ4nB8cJ1", 'DB_PASSWORD="Zq8vL2pR7mW4xTe1"'),
         must_not_match=(
@@ -704,6 +721,7 @@ RULES: tuple[SecretRule, ...] = (
         pattern=r"(?i)^\s*-?\s*[\w.-]{0,40}(?:secret|token|passw(?:or)?d|pwd|api[_-]?key|access[_-]?key"
         r"|private[_-]?key|auth[_-]?key|credential)s?[\w.-]{0,30}\s{0,3}(?:=|:)\s{0,3}"
         r"(?=\S*\d)(?=\S*[A-Za-z])(?P<secret>[^\s\"'`#{}\[\]$<>]{12,512})\s*(?:#.*)?$",
+        confirm=_not_identifier,
         entropy=3.5,
         must_match=("  client_secret: Qm7vX2kLp9RtZ4nB8cJ1wE", "api.token = Zq8vL2pR7mW4xTe1Hy6u"),
         must_not_match=(
@@ -774,6 +792,7 @@ RULES: tuple[SecretRule, ...] = (
         r"|credential|(?:encryption|signing|master|hmac)[_-]?key)s?\w{0,30}[\"']?\s{0,5}(?:=|:=|:|=>)\s{0,5}"
         r"(?P<q>[\"'`])(?!" + _UUID + r"[\"'`])(?![./~]|sha\d{3}-|https?://)"
         r"(?P<secret>[^\"'`\s]{12,512})(?P=q)",
+        confirm=_not_identifier,
         entropy=3.5,
         # A value that names a password field is a form selector or a label, not a credential.
         stopwords=("password", "passwd"),
