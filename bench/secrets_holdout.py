@@ -93,6 +93,13 @@ class Gen:
             return base64.urlsafe_b64encode(json.dumps(obj, separators=(",", ":")).encode()).decode().rstrip("=")
         return f"{part({'alg': 'HS256', 'typ': 'JWT'})}.{part(payload)}.{self.b64url(32)}"
 
+    def mapbox(self, scope: str) -> str:
+        """Mapbox token: `pk`/`sk` header, base64url JSON payload (user + token id), base64url signature."""
+        payload = {"u": "tidepool-" + self.s(string.ascii_lowercase, 6), "a": self.s(string.ascii_lowercase
+                                                                                      + string.digits, 25)}
+        body = base64.urlsafe_b64encode(json.dumps(payload, separators=(",", ":")).encode()).decode().rstrip("=")
+        return f"{scope}.{body}.{self.s(B64URL, 22)}"
+
     def pem(self, label: str, der_head: bytes, size: int, width: int = 64) -> list[str]:
         body = base64.b64encode(der_head + self.bytes(size)).decode()
         return [f"-----BEGIN {label}-----", *[body[i:i + width] for i in range(0, len(body), width)],
@@ -111,6 +118,7 @@ class Builder:
                     "GIT_COMMITTER_NAME": "Tidepool Dev", "GIT_COMMITTER_EMAIL": "dev@tidepool.invalid"}
         repo.mkdir(parents=True)
         self.git("init", "-q", "-b", "main")
+        self.branch_name = "main"
 
     def git(self, *args: str) -> str:
         p = subprocess.run(["git", "-C", str(self.repo), "-c", "commit.gpgsign=false", *args], env=self.env,
@@ -163,9 +171,11 @@ class Builder:
 
     def branch(self, name: str) -> None:
         self.git("checkout", "-q", "-b", name)
+        self.branch_name = name
 
     def checkout(self, name: str) -> None:
         self.git("checkout", "-q", name)
+        self.branch_name = name
 
     def merge(self, name: str, msg: str, edit: Callable[[], None] | None = None) -> None:
         """--no-ff merge; `edit` changes the tree before the merge commit (an 'evil merge')."""
@@ -182,13 +192,16 @@ class Builder:
         g = self.g
         for _ in range(count):
             k = g.rng.randrange(5)
+            if k in (2, 4) and self.branch_name != "main":  # appends on two branches would conflict at merge
+                k = 3
             word = g.rng.choice(["orders", "invoices", "tides", "stations", "alerts", "reports", "buoys", "users"])
             num = g.rng.randrange(1000)
             if k == 0:
                 self.write(f"services/api/internal/handlers/{word}_{num}.go",
                            f"package handlers\n\nimport \"net/http\"\n\n// List{word.title()}{num} serves the "
                            f"{word} listing.\nfunc List{word.title()}{num}(w http.ResponseWriter, r *http.Request) "
-                           f"{{\n\tw.Header().Set(\"Content-Type\", \"application/json\")\n\tw.Write([]byte(\"[]\"))\n}}\n")
+                           f"{{\n\tw.Header().Set(\"Content-Type\", \"application/json\")\n"
+                           "\tw.Write([]byte(\"[]\"))\n}\n")
             elif k == 1:
                 self.write(f"web/src/lib/components/{word.title()}Card{num}.svelte",
                            f"<script lang=\"ts\">\n  export let title: string;\n  export let count = {num};\n"
@@ -215,7 +228,7 @@ def build(b: Builder) -> None:
     # ---------- bootstrap ----------
     b.write("README.md", "# Tidepool\n\nOcean-sensor dashboard: SvelteKit web, Go API, Rust ingest worker, Flask "
                          "admin, Symfony billing.\n")
-    b.write(".gitignore", "node_modules/\n.env\ntarget/\n__pycache__/\n")
+    b.write(".gitignore", "node_modules/\ntarget/\n__pycache__/\n")
     b.write("CHANGELOG.md", "# Changelog\n\n")
     b.commit("initial commit")
     b.filler(3, "repo")
@@ -251,6 +264,7 @@ def build(b: Builder) -> None:
     b.commit("web: local env for server routes")
     b.filler(2, "web")
     b.delete("web/.env")
+    b.append(".gitignore", "web/.env\n")
     b.commit("web: stop tracking .env")
 
     resend = S("resend_key", "resend_api_key", f"re_{g.s(ALNUM, 8)}_{g.s(ALNUM, 24)}",
@@ -278,7 +292,7 @@ def build(b: Builder) -> None:
 
     algolia_app = g.s(UPNUM, 10)
     algolia_search = D("algolia_search_only_key", g.hex(32))
-    mapbox_pk = D("mapbox_public_token", "pk." + g.b64url(42) + "." + g.s(B64URL, 22))
+    mapbox_pk = D("mapbox_public_token", g.mapbox("pk"))
     recaptcha = D("recaptcha_site_key", "6L" + g.s(B64URL, 38))
     posthog = D("posthog_project_key", "phc_" + g.s(ALNUM, 43))
     turnstile = D("turnstile_site_key", "0x4AAAAAAA" + g.s(ALNUM + "-_", 14))
@@ -329,7 +343,7 @@ def build(b: Builder) -> None:
             f"\t\tDevDatabaseURL: \"{local_pg}\",\n\t\tJWTKey: os.Getenv(\"JWT_SIGNING_KEY\"),\n\t}}\n}}\n")
     b.commit("api: secrets from env (security review)")
     digest = D("docker_image_digest", "sha256:" + g.hex(64))
-    doppler = S("doppler_token", "doppler_service_token", "dp.st.prd." + g.s(ALNUM, 43),
+    doppler = S("doppler_token", "doppler_service_token", "dp.st.prd." + g.s(ALNUM, 40),
                 "dockerfile ARG default holds a Doppler service token")
     b.write("services/api/Dockerfile",
             f"FROM golang:1.22-alpine@{digest} AS build\nWORKDIR /src\nCOPY . .\n"
@@ -443,7 +457,7 @@ def build(b: Builder) -> None:
     ], output_png=True))
     b.commit("analysis: forecasting notebook")
     b.filler(2, "analysis")
-    nb_ref = D("env_reference", "os.environ[\\\"OPENAI_API_KEY\\\"]")
+    D("env_reference", "os.environ[\\\"OPENAI_API_KEY\\\"]")
     b.write("analysis/tide_forecast.ipynb", notebook([
         ("markdown", ["# Tide forecast experiments"]),
         ("code", ["import os", "from openai import OpenAI", "client = OpenAI(api_key=os.environ[\"OPENAI_API_KEY\"])"]),
@@ -542,7 +556,8 @@ def build(b: Builder) -> None:
     dd_app = S("datadog_app", "datadog_app_key", g.hex(40), "helm Datadog application key")
     b.write("deploy/helm/tidepool/values.yaml",
             "replicaCount: 2\nimage:\n  repository: ghcr.io/tidepool/api\n  tag: \"0.4.1\"\n\nslack:\n"
-            f"  botToken: \"{slack_bot}\"\n  channel: {D('slack_channel_id', 'C0' + g.s(UPNUM, 9))}\n\ndatadog:\n  apiKey: {dd_api}\n"
+            f"  botToken: \"{slack_bot}\"\n  channel: {D('slack_channel_id', 'C0' + g.s(UPNUM, 9))}\n\n"
+            f"datadog:\n  apiKey: {dd_api}\n"
             f"  appKey: {dd_app}\n  site: datadoghq.eu\n")
     helm_ref = D("helm_values_reference", "{{ .Values.datadog.apiKey | b64enc }}")
     b.write("deploy/helm/tidepool/templates/secret.yaml",
@@ -553,8 +568,8 @@ def build(b: Builder) -> None:
     sops = D("sops_encrypted_value", f"ENC[AES256_GCM,data:{g.b64(30)},iv:{g.b64(32)},tag:{g.b64(16)},type:str]")
     age_key = S("age_key", "age_secret_key", "AGE-SECRET-KEY-1" + g.s(BECH32, 58), "keyfile sops age private key")
     b.write("deploy/helm/tidepool/secrets.prod.yaml", f"slack:\n  botToken: {sops}\n")
-    b.write("deploy/sops/keys.txt", "# created: 2025-02-11T09:12:44Z\n# public key: age1"
-            + g.s("qpzry9x8gf2tvdw0s3jn54khce6mua7l", 58) + f"\n{age_key}\n")
+    age_pub = D("age_public_key", "age1" + g.s("qpzry9x8gf2tvdw0s3jn54khce6mua7l", 58))
+    b.write("deploy/sops/keys.txt", f"# created: 2025-02-11T09:12:44Z\n# public key: {age_pub}\n{age_key}\n")
     b.commit("deploy: sops for helm secrets")
 
     # ---------- GitHub Actions ----------
@@ -666,7 +681,7 @@ def build(b: Builder) -> None:
     b.filler(2, "mobile")
     rc_key = D("revenuecat_public_key", "appl_" + g.s(ALNUM, 27))
     ios_secret = S("ios_backend_secret", "generic_api_secret", g.b64(48), "plist backend API secret")
-    mapbox_sk = S("mapbox_secret", "mapbox_secret_token", "sk." + g.b64url(42) + "." + g.s(B64URL, 22),
+    mapbox_sk = S("mapbox_secret", "mapbox_secret_token", g.mapbox("sk"),
                   "netrc Mapbox downloads token")
     b.write("mobile/ios/Tidepool/Info.plist",
             "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<!DOCTYPE plist PUBLIC \"-//Apple//DTD PLIST 1.0//EN\" "
@@ -735,7 +750,7 @@ def build(b: Builder) -> None:
     rsa = "\n".join(g.pem("RSA PRIVATE KEY", bytes.fromhex("308204a40201000282010100"), 1180))
     S("deploy_rsa", "rsa_private_key", rsa, "pem deploy key file")
     b.write("deploy/keys/deploy_rsa", rsa)
-    cert = D("public_certificate", "-----BEGIN CERTIFICATE-----")
+    D("public_certificate", "-----BEGIN CERTIFICATE-----")
     cert_body = g.pem("CERTIFICATE", bytes.fromhex("308203"), 700)
     b.write("deploy/keys/ca.crt", "\n".join(cert_body))
     b.commit("deploy: ssh deploy key + CA cert")
@@ -756,7 +771,7 @@ def build(b: Builder) -> None:
     gcp_pk = "\\n".join(gcp_body) + "\\n"
     S("gcp_sa_key", "gcp_service_account_key", gcp_pk, "json GCP service account private_key (escaped newlines)")
     b.write("infra/gcp/tidepool-sa.json", json.dumps({
-        "type": "service_account", "project_id": "tidepool-app", "private_key_id": g.hex(40),
+        "type": "service_account", "project_id": "tidepool-app", "private_key_id": D("gcp_private_key_id", g.hex(40)),
         "private_key": "@@PK@@", "client_email": "ingest@tidepool-app.iam.gserviceaccount.com",
         "client_id": g.digits(21), "token_uri": "https://oauth2.googleapis.com/token"}, indent=2)
         .replace("@@PK@@", gcp_pk))
@@ -772,7 +787,8 @@ def build(b: Builder) -> None:
                  "collection.json"},
         "auth": {"type": "bearer", "bearer": [{"key": "token", "value": bearer, "type": "string"}]},
         "item": [{"name": "List tides", "request": {"method": "GET", "url": "{{baseUrl}}/v1/tides",
-                                                    "header": [{"key": "Authorization", "value": f"Bearer {pm_ref}"}]}}],
+                                                    "header": [{"key": "Authorization",
+                                                                "value": f"Bearer {pm_ref}"}]}}],
     }, indent=2))
     b.write("docs/postman/prod.postman_environment.json", json.dumps({
         "name": "prod", "values": [{"key": "baseUrl", "value": "https://api.tidepool.app", "enabled": True},
@@ -936,7 +952,10 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     out: Path = args.out.resolve()
     try:
-        if out.exists():
+        if out.exists():  # only ever replace a previous corpus, never an arbitrary directory
+            if any(out.iterdir()) and not (out / "labels.json").exists() and not (out / "repo").exists():
+                print(f"error: {out} exists and is not a held-out corpus; pick another --out", file=sys.stderr)
+                return 2
             shutil.rmtree(out)
         b = Builder(out / "repo", Gen(args.seed))
         build(b)

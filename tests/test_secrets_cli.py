@@ -71,7 +71,7 @@ def assert_redacted(*texts: str) -> None:
 def run(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
     proc = subprocess.run([sys.executable, "-m", "handrail", *args], capture_output=True, text=True, encoding="utf-8",
                           errors="replace", env=env or ENV, timeout=120, check=False)
-    assert "Traceback" not in proc.stderr, proc.stderr[-2000:]
+    assert "Traceback" not in proc.stderr, "a traceback on stderr (not shown: it may quote a planted value)"
     assert_redacted(proc.stdout, proc.stderr)
     return proc
 
@@ -300,3 +300,15 @@ def test_fail_on_threshold_and_public_keys_never_fail(leaky: Leaky, make_repo: C
     low, high = run_many(("secrets", str(med), "--format", "json"), ("secrets", str(med), "--fail-on", "high"))
     sev = {f["severity"] for f in json.loads(low.stdout)["findings"]}
     assert sev == {"medium"} and low.returncode == 1 and high.returncode == 0
+
+
+@pytest.mark.xfail(strict=True, reason="bug: a secret's fingerprint hashes its primary path, which depends on the "
+                   "scan mode (tree path after a rename, the old path in --history), so the baseline misses it")
+def test_baseline_holds_across_modes_after_a_rename(tmp_path: Path) -> None:
+    root = new_repo(tmp_path / "rename")
+    commit(root, {"a.py": f"x = 1\nK = '{stripe()}'\n"})
+    git(root, "mv", "a.py", "b.py")
+    commit(root, {})
+    assert run("baseline", str(root)).returncode == 0
+    proc = run("secrets", str(root), "--history", "--baseline", "--format", "json")
+    assert [(f["rule"], f["path"]) for f in json.loads(proc.stdout)["findings"]] == []

@@ -186,8 +186,9 @@ def test_multi_line_key_added_in_history(repo: Path) -> None:
     sha = commit(repo, {"deploy/notes.txt": "server key:\n\n" + pem})
     commit(repo, {"deploy/notes.txt": "server key: in the vault\n"})
     tree_hits = scanner().scan_blob(("server key:\n\n" + pem).encode(), "deploy/notes.txt")
-    assert view(scan_history(repo, scanner(), workers=1).hits) == [
-        ("private-key", tag(body), "deploy/notes.txt", 3, sha)] == [(*x[:4], sha) for x in view(tree_hits)]
+    hist = view(scan_history(repo, scanner(), workers=1).hits)
+    assert [(r, p, ln, c) for r, _, p, ln, c in hist] == [("private-key", "deploy/notes.txt", 3, sha)]
+    assert hist == [(*x[:4], sha) for x in view(tree_hits)]  # the same value as the file's
 
 
 def _fast_import(root: Path, n: int) -> dict[str, tuple[str, str, int]]:
@@ -220,18 +221,18 @@ def _fast_import(root: Path, n: int) -> dict[str, tuple[str, str, int]]:
 
 
 def test_workers_give_the_same_hits_on_a_long_history(repo: Path) -> None:
-    # Workers = commits // 500 at most, so 1,100 commits are what two workers need.
-    planted = _fast_import(repo, 1100)
+    # At most one worker per 250 commits: 650 commits are enough for two.
+    planted = _fast_import(repo, 650)
     marks = dict(ln.split() for ln in (repo / ".git" / "marks").read_text().splitlines())
     one = scan_history(repo, scanner(), workers=1)
     ticks: list[tuple[int, int]] = []
     two = scan_history(repo, scanner(), workers=2, progress=lambda d, t: ticks.append((d, t)))
-    assert one.commits == two.commits == 1100 and not one.skipped and not two.skipped
+    assert one.commits == two.commits == 650 and not one.skipped and not two.skipped
     assert view(one.hits) == view(two.hits)
     expected = sorted(("stripe-secret-key-live" if s.startswith("sk_") else "github-token", tag(s), p, line,
                        marks[":" + m]) for m, (s, p, line) in planted.items())
-    assert view(two.hits) == expected and len(expected) == 11
-    assert ticks[-1] == (1100, 1100)
+    assert view(two.hits) == expected and len(expected) == 650 // 97
+    assert ticks[-1] == (650, 650)
 
 
 # --- staged ------------------------------------------------------------------------------------------
@@ -337,3 +338,29 @@ def test_file_name_with_a_space(repo: Path) -> None:
     assert view(scan_history(repo, scanner(), workers=1).hits) == [("stripe-secret-key-live", tag(a), "my file.py", 1,
                                                                    sha)]
     assert [h.path for h in scan_staged(repo, scanner())] == ["other name.py"]
+
+
+def test_history_output_larger_than_one_read_block(repo: Path) -> None:
+    """`git log` output is read in 8 MB blocks cut at commit boundaries: secrets on both sides of a cut keep
+    their commit and line."""
+    early, late, tail = stripe(), github(), stripe()
+    row = "r" * 60 + "\n"
+    c1 = commit(repo, {"data/big.txt": row * 120_000 + f"K = '{early}'\n" + row * 30_000})  # ~9 MB added
+    c2 = commit(repo, {"app.py": f"T = '{late}'\n"})
+    c3 = commit(repo, {"data/big2.txt": row * 20_000 + f"K = '{tail}'\n"})
+    res = scan_history(repo, scanner(), workers=1)
+    assert view(res.hits) == sorted([("stripe-secret-key-live", tag(early), "data/big.txt", 120_001, c1),
+                                     ("github-token", tag(late), "app.py", 1, c2),
+                                     ("stripe-secret-key-live", tag(tail), "data/big2.txt", 20_001, c3)])
+
+
+def test_binary_key_file_in_tree_and_history_is_one_finding(repo: Path) -> None:
+    from handrail.secrets.findings import build_findings
+
+    p12 = b"\x30\x82\x0a\x1f\x02\x01\x03\x00" + random.Random(9).randbytes(3000)
+    sha = commit(repo, {"certs/deploy.p12": p12, "logo.png": b"\x89PNG\r\n\x1a\n\x00" + bytes(100)})
+    out = scan_project(Project(repo), tree=True, history=True, workers=1)
+    assert sorted((h.path, h.commit or "") for h in out.hits) == [("certs/deploy.p12", ""), ("certs/deploy.p12", sha)]
+    [finding] = build_findings(out)
+    assert (finding.rule, finding.path, finding.commit) == ("secret-key-file", "certs/deploy.p12", None)
+    assert [(loc.path, loc.commit) for loc in finding.related] == [("certs/deploy.p12", sha)]

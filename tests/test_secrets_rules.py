@@ -86,3 +86,18 @@ def test_huge_line_stays_fast() -> None:
     line = "a" * 200_000 + " token = 'x' " + "b=" * 50_000
     for rule in RULES:
         match_line(rule, line)
+
+
+@pytest.mark.parametrize("backend", ["hyperscan", "python"])
+def test_prefilter_is_a_superset_of_every_example(backend: str) -> None:
+    """A prefilter that misses a line the rule matches loses a secret silently; each rule's examples, alone in
+    a buffer, must come out of the multi-pattern pass as candidates for that rule."""
+    from handrail.secrets.prefilter import load_prefilter
+
+    pre = load_prefilter(RULES, backend)
+    for i, rule in enumerate(RULES):
+        for line in rule.must_match:
+            hits = {r for r, _ in pre.scan(line.encode())}
+            assert i in hits, f"{backend} prefilter drops {rule.id} example {line[:40]!r}"
+            hits = {r for r, _ in pre.scan(b"+" + line.encode())}  # as an added line of a diff
+            assert i in hits, f"{backend} prefilter drops {rule.id} example in a diff"

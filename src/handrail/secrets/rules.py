@@ -71,7 +71,7 @@ _PLACEHOLDER_WORDS = frozenset(
 )
 _PLACEHOLDER_RX = re.compile(
     r"\$\{|\{\{|<[^>]*>|%\(|^\$[A-Za-z_]|^%[A-Za-z_]+%$|your[_-]|changeme|change[_-]me|placeholder|redacted"
-    r"|example|xxxx|\*\*\*|\.\.\.|^process\.env|^os\.environ|^env\(",
+    r"|example|xxxx|\*\*\*|\.\.\.|^process\.env|^os\.environ|^env\(|%env\(",
     re.IGNORECASE,
 )
 
@@ -91,12 +91,14 @@ _SEGMENTS = re.compile(r"[-_.:/@\[\]()]+")
 
 
 def looks_like_identifier(value: str) -> bool:
-    """`TWO_FACTOR_MISSING_SECRET`, `send-2fa-token-email`, `sb-auth-token`: names, error codes and cookie keys
-    made of words, which secret-named variables often hold. A random token has long mixed segments instead."""
+    """`TWO_FACTOR_MISSING_SECRET`, `send-2fa-token-email`, `refreshAccessToken`: names, error codes and cookie
+    keys made of words, which secret-named variables often hold. A random token has digits or case changes
+    that no word has (`xjzHJJrfENrArfvCKs`)."""
     parts = [p for p in _SEGMENTS.split(value) if p]
-    if len(parts) < 2 and not value.isalpha():
-        return False
-    return all(p.isalpha() or len(p) <= 3 for p in parts)
+    return bool(parts) and all(len(p) <= 3 or _WORDISH.fullmatch(p) for p in parts)
+
+
+_WORDISH = re.compile(r"[a-z]+|[A-Z]+|[A-Z]?[a-z]+(?:[A-Z][a-z]+)*(?:[A-Z]{1,3})?")
 
 
 def _not_identifier(value: str) -> bool:
@@ -221,7 +223,7 @@ RULES: tuple[SecretRule, ...] = (
         severity=_H,
         keywords=("aiza",),
         prefilter='AIza[0-9A-Za-z_-]{35}',
-        pattern=r"^(?!.{0,500}(?:\bapiKey\s{0,5}:|firebase|FIREBASE|Firebase)).{0,20000}?\b"
+        pattern=r"^(?!.{0,500}(?:\bapiKey\s{0,5}:|firebase|FIREBASE|Firebase|\"current_key\")).{0,20000}?\b"
         r"(?P<secret>AIza[0-9A-Za-z_-]{35})(?![0-9A-Za-z_-])",
         must_match=(f"GOOGLE_MAPS_KEY={_GOOGLE_KEY}", f'const key = "{_GOOGLE_KEY2}";'),
         must_not_match=(f'  apiKey: "{_GOOGLE_KEY}",', "GOOGLE_MAPS_KEY=AIzaTooShort"),
@@ -233,7 +235,7 @@ RULES: tuple[SecretRule, ...] = (
         public=True,
         keywords=("aiza",),
         prefilter='AIza[0-9A-Za-z_-]{35}',
-        pattern=r"^(?=.{0,500}(?:\bapiKey\s{0,5}:|firebase|FIREBASE|Firebase)).{0,20000}?\b"
+        pattern=r"^(?=.{0,500}(?:\bapiKey\s{0,5}:|firebase|FIREBASE|Firebase|\"current_key\")).{0,20000}?\b"
         r"(?P<secret>AIza[0-9A-Za-z_-]{35})(?![0-9A-Za-z_-])",
         must_match=(f'  apiKey: "{_GOOGLE_KEY}",', f"NEXT_PUBLIC_FIREBASE_API_KEY={_GOOGLE_KEY2}"),
         must_not_match=(f"GOOGLE_MAPS_KEY={_GOOGLE_KEY}", '  apiKey: "AIzaTooShort",'),
@@ -566,7 +568,8 @@ RULES: tuple[SecretRule, ...] = (
         description="Database or broker URL with an inline password",
         severity=_H,
         keywords=("postgres", "mysql", "mariadb", "mongodb", "redis", "amqp"),
-        prefilter='(?i)(postgres|mysql|mariadb|mongodb|redis|amqp)[a-z0-9+_]{0,25}://[^:/@\\s"\']{0,100}:[^@/\\s"\']{3,200}@',
+        prefilter='(?i)(postgres|mysql|mariadb|mongodb|redis|amqp)[a-z0-9+_]{0,25}://[^:/@\\s"\']{0,100}:[^@/'
+                  '\\s"\']{3,200}@',
         pattern=r"(?i)\b(?:postgres(?:ql)?|mysql|mariadb|mongodb(?:\+srv)?|rediss?|amqps?)(?:\+\w{1,20})?://"
         r"[^:/@\s\"']{0,100}:(?P<secret>[^@/\s\"']{3,200})@[\w.-]{1,253}",
         must_match=(
@@ -691,13 +694,446 @@ RULES: tuple[SecretRule, ...] = (
         must_not_match=(f"SUPABASE_SERVICE_ROLE_KEY={_SB_SERVICE}", f"Authorization: Bearer {_SB_USER}"),
     ),
     SecretRule(
+        id='resend-api-key',
+        description='Resend API key (re_)',
+        severity=_H,
+        keywords=('re_',),
+        prefilter='re_[A-Za-z0-9]{8}_[A-Za-z0-9]{24}',
+        pattern='\\b(?P<secret>re_[A-Za-z0-9]{8}_[A-Za-z0-9]{24,32})\\b',
+        entropy=3.0,
+        must_match=(
+            'RESEND_API_KEY=re_u8jzPde0_IgxLd6GncfBAepfJBd0Kh8oO',
+            "new Resend('re_Q1w2E3r4_T5y6U7i8O9p0AaSsDdFfGgHh')",
+        ),
+        must_not_match=(
+            'const m = re_compile_pattern_for_the_parser_x',
+            'RESEND_API_KEY=re_xxxxxxxx_xxxxxxxxxxxxxxxxxxxxxxxx',
+        ),
+    ),
+    SecretRule(
+        id='doppler-token',
+        description='Doppler service, service-account, CLI or personal token (dp.st. / dp.sa. / dp.ct. / dp.pt.)',
+        severity=_C,
+        keywords=('dp.st.', 'dp.sa.', 'dp.ct.', 'dp.pt.', 'dp.scim.', 'dp.audit.'),
+        prefilter='dp\\.(st|sa|ct|pt|scim|audit)\\.',
+        pattern='\\b(?P<secret>dp\\.(?:st|sa|ct|pt|scim|audit)\\.(?:[a-z0-9_-]{1,40}\\.)?[A-Za-z0-9]{40,44})\\b',
+        entropy=3.5,
+        must_match=(
+            'DOPPLER_TOKEN=dp.st.prd.OL8dKLzdocJ2isAjIhKtJ0RlgLKOmxgJTeKdNnFR',
+            'ARG DOPPLER_TOKEN=dp.pt.OL8dKLzdocJ2isAjIhKtJ0RlgLKOmxgJTeKdNnFR',
+        ),
+        must_not_match=('DOPPLER_TOKEN=dp.st.prd.xxxx', 'see dp.st. tokens in the docs'),
+    ),
+    SecretRule(
+        id='vault-token',
+        description='HashiCorp Vault service, batch or recovery token (hvs. / hvb. / hvr.)',
+        severity=_C,
+        keywords=('hvs.', 'hvb.', 'hvr.'),
+        prefilter='hv[sbr]\\.[A-Za-z0-9_-]{24}',
+        pattern='\\b(?P<secret>hv[sbr]\\.[A-Za-z0-9_-]{24,300})',
+        entropy=3.5,
+        must_match=(
+            'VAULT_TOKEN=hvs.IBXuDL7DxtpYlSXpfKtHF4vU5Kjp1vRt_1fjORS-6ilI8ihN5KXSc7Tvo',
+            'token: hvb.AAAAAQKx7pZ2yQm9Lw4Rt8VbN3cJ6sHd1fGkEoUa',
+        ),
+        must_not_match=('VAULT_TOKEN=hvs.xxxxxxxxxxxxxxxxxxxxxxxxxxxx', 'hvs.short'),
+    ),
+    SecretRule(
+        id='age-secret-key',
+        description='age encryption secret key (AGE-SECRET-KEY-1)',
+        severity=_C,
+        keywords=('age-secret-key-1',),
+        prefilter='AGE-SECRET-KEY-1[QPZRY9X8GF2TVDW0S3JN54KHCE6MUA7L]{58}',
+        pattern='\\b(?P<secret>AGE-SECRET-KEY-1[QPZRY9X8GF2TVDW0S3JN54KHCE6MUA7L]{58})\\b',
+        entropy=3.0,
+        must_match=(
+            'AGE-SECRET-KEY-1F6H5GRAEEEEX7ERVYDU284RXQFXHPYDCFSKH788LA77N9FX4S72PDHFPN9',
+            'SOPS_AGE_KEY=AGE-SECRET-KEY-10GH7YQ7SWV77EFWFCQY2ZNP37CMEUGHXZGLDSMN6CK6W4P325XD3J8Y779',
+        ),
+        must_not_match=(
+            '# public key: age1ql3z7hjy54pw3hyww5ayyfg7zqgvc7w3j2elw8zmrj2kg5sfn9aqmcac8p',
+            'AGE-SECRET-KEY-1TOOSHORT',
+        ),
+    ),
+    SecretRule(
+        id='docker-hub-token',
+        description='Docker Hub personal or organisation access token (dckr_pat_ / dckr_oat_)',
+        severity=_H,
+        keywords=('dckr_pat_', 'dckr_oat_'),
+        prefilter='dckr_(pat|oat)_[A-Za-z0-9_-]{27}',
+        pattern='\\b(?P<secret>dckr_(?:pat|oat)_[A-Za-z0-9_-]{27,40})(?![A-Za-z0-9_-])',
+        entropy=3.0,
+        must_match=(
+            'DOCKERHUB_TOKEN=dckr_pat_HUvTCQCyEZDz-TddJ8HyS5SUkCn',
+            'password: dckr_oat_Q1w2E3r4T5y6U7i8O9p0AaSsDdF',
+        ),
+        must_not_match=('DOCKERHUB_TOKEN=dckr_pat_xxxxxxxxxxxxxxxxxxxxxxxxxxx', 'dckr_pat_short'),
+    ),
+    SecretRule(
+        id='atlassian-api-token',
+        description='Atlassian (Jira/Confluence) API token (ATATT3)',
+        severity=_H,
+        keywords=('atatt3',),
+        prefilter='ATATT3[A-Za-z0-9_=-]{150}',
+        pattern='\\b(?P<secret>ATATT3[A-Za-z0-9_=-]{150,250})',
+        entropy=3.5,
+        must_match=(
+            'JIRA_TOKEN=ATATT3xFfGF0D8zRA9a9SkpXz9w3QlY7Zkuvqdt7s8Stqcbnr3yBdGBLEPH1qhT61qtc4xatws8ph'
+            'P9nhFyJfm5di4PzJ59FHz5r1pY4OjE2jBMptUsGr7CmY_uCu3ZR1zTOlUcR64cXQLioDnkHIfxIq2HZt-PlJhx2j'
+            'IclHkCiHp6bR1IqfEouHgxzNNAL=E58B0810',
+            '-u me@corp.io:ATATT3xFfGF0Q1w2E3r4T5y6U7i8O9p0AaSsDdFfGgHhJjKkLlZzXxCcVvBbNnMmQ1w2E3r4T5'
+            'y6U7i8O9p0AaSsDdFfGgHhJjKkLlZzXxCcVvBbNnMmQ1w2E3r4T5y6U7i8O9p0AaSsDdFfGgHhJjKkLlZzXx=A1B'
+            '2C3D4',
+        ),
+        must_not_match=('JIRA_TOKEN=ATATT3xxxx', 'ATATT3 tokens replace passwords'),
+    ),
+    SecretRule(
+        id='postman-api-key',
+        description='Postman API key (PMAK-)',
+        severity=_H,
+        keywords=('pmak-',),
+        prefilter='PMAK-[0-9a-f]{24}-[0-9a-f]{34}',
+        pattern='\\b(?P<secret>PMAK-[0-9a-f]{24}-[0-9a-f]{34})\\b',
+        entropy=3.0,
+        must_match=(
+            'POSTMAN_API_KEY=PMAK-06f7e3dfc967a64cb14028d5-12c9791e558e08baa7196b50ac2f867028',
+            '"value": "PMAK-5fc324bdb2e1142a21c40236-4f9572b85a8e48f687ab165c58ac5831be"',
+        ),
+        must_not_match=(
+            'POSTMAN_API_KEY=PMAK-xxxx',
+            'PMAK-000000000000000000000000-0000000000000000000000000000000000',
+        ),
+    ),
+    SecretRule(
+        id='sentry-auth-token',
+        description='Sentry user or organisation auth token (sntryu_ / sntrys_)',
+        severity=_H,
+        keywords=('sntryu_', 'sntrys_'),
+        prefilter='sntry[us]_[A-Za-z0-9+/=_-]{60}',
+        pattern='\\b(?P<secret>sntryu_[0-9a-f]{64}|sntrys_[A-Za-z0-9+/=_-]{60,300})',
+        entropy=3.0,
+        must_match=(
+            'token=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',
+            'SENTRY_AUTH_TOKEN=sntrys_eyJpYXQiOjE3MDAwMDAwMDAsInVybCI6Imh0dHBzOi8vc2VudHJ5LmlvIn0_Q1w'
+            '2E3r4T5y6U7i8O9p0AaSsDdFf',
+        ),
+        must_not_match=('SENTRY_AUTH_TOKEN=sntryu_xxx', 'sntryu_ is the prefix'),
+    ),
+    SecretRule(
+        id='mapbox-secret-token',
+        description='Mapbox secret access token (sk.eyJ)',
+        severity=_H,
+        keywords=('sk.eyj',),
+        prefilter='sk\\.eyJ[A-Za-z0-9_-]{20}',
+        pattern='\\b(?P<secret>sk\\.eyJ[A-Za-z0-9_-]{20,1000}\\.[A-Za-z0-9_-]{20,100})',
+        must_match=(
+            'MAPBOX_DOWNLOADS_TOKEN=sk.eyJ1IjoiHLBkbvHEzuPyXQEW88ad3DNBYjvsedonuSsddfrf.ifiUziXnFAAoeelK9mqmAL',
+            'password sk.eyJ1IjoiQ1w2E3r4T5y6U7i8O9p0AaSsDdFfGg.Hh7JjKkLlZzXxCcVvBbNnMm',
+        ),
+        must_not_match=(
+            "mapboxgl.accessToken = 'pk.eyJ1IjoiOR2HcSGKgVP8Kd0d3mS8gBlKv3azKgaS.KBD-vok_nPTmZYl2dVAMH2'",
+            'sk.eyJshort',
+        ),
+    ),
+    SecretRule(
+        id='mapbox-public-token',
+        description='Mapbox public token (pk.eyJ): public by design, scope it with URL restrictions',
+        severity=_I,
+        public=True,
+        keywords=('pk.eyj',),
+        prefilter='pk\\.eyJ[A-Za-z0-9_-]{20}',
+        pattern='\\b(?P<secret>pk\\.eyJ[A-Za-z0-9_-]{20,1000}\\.[A-Za-z0-9_-]{20,100})',
+        must_match=(
+            "mapboxgl.accessToken = 'pk.eyJ1IjoiOR2HcSGKgVP8Kd0d3mS8gBlKv3azKgaS.KBD-vok_nPTmZYl2dVAMH2'",
+            'MAPBOX=pk.eyJ1IjoiQ1w2E3r4T5y6U7i8O9p0AaSsDdFfGg.Hh7JjKkLlZzXxCcVvBbNnMm',
+        ),
+        must_not_match=('sk.eyJ1IjoiHLBkbvHEzuPyXQEW88ad3DNBYjvsedonuSsddfrf.ifiUziXnFAAoeelK9mqmAL', 'pk.eyJshort'),
+    ),
+    SecretRule(
+        id='google-oauth-client-secret',
+        description='Google OAuth client secret (GOCSPX-)',
+        severity=_H,
+        keywords=('gocspx-',),
+        prefilter='GOCSPX-[A-Za-z0-9_-]{28}',
+        pattern='\\b(?P<secret>GOCSPX-[A-Za-z0-9_-]{28})(?![A-Za-z0-9_-])',
+        entropy=3.0,
+        must_match=(
+            'GOOGLE_CLIENT_SECRET=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',
+            '"client_secret": "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"',
+        ),
+        must_not_match=('GOOGLE_CLIENT_SECRET=GOCSPX-xxxxxxxxxxxxxxxxxxxxxxxxxxxx', 'GOCSPX-short'),
+    ),
+    SecretRule(
+        id='fcm-server-key',
+        description='Firebase Cloud Messaging legacy server key (AAAA...:APA91b)',
+        severity=_H,
+        keywords=('apa91b',),
+        prefilter='AAAA[A-Za-z0-9_-]{7}:APA91b',
+        pattern='\\b(?P<secret>AAAA[A-Za-z0-9_-]{7}:APA91b[A-Za-z0-9_-]{100,200})',
+        entropy=3.5,
+        must_match=(
+            'FCM_SERVER_KEY=AAAAUqJoUD-:APA91b_Ydua_5ZMs1SWOpQaPRYpzbLGViYXjU2JgJngKtFI3OyV2dZAkg05rK'
+            '_gqv81RKMGHZEM9YpvujA-C5Q52ryFlwRlOEVHzc0X0AWIRh-JUqBlIFXZ53Ncqe28_ajY75FnCttn6',
+            'fcm.serverKey=AAAAQ1w2E3r:APA91bQ1w2E3r4T5y6U7i8O9p0AaSsDdFfGgHhJjKkLlZzXxCcVvBbNnMmQ1w2'
+            'E3r4T5y6U7i8O9p0AaSsDdFfGgHhJjKkLlZzXxCcVvBbNnMmQ1w2E3r4T5y6U7i8O9p0AaSsDdFfGg',
+        ),
+        must_not_match=('FCM_SERVER_KEY=AAAA:APA91b...', 'AAAAxxxxxxx:APA91bshort'),
+    ),
+    SecretRule(
+        id='shopify-token',
+        description='Shopify access, custom-app, partner or shared-secret token (shpat_ / shpca_ / shppa_ / shpss_)',
+        severity=_C,
+        keywords=('shpat_', 'shpca_', 'shppa_', 'shpss_'),
+        prefilter='shp(at|ca|pa|ss)_[a-fA-F0-9]{32}',
+        pattern='\\b(?P<secret>shp(?:at|ca|pa|ss)_[a-fA-F0-9]{32})\\b',
+        entropy=3.0,
+        must_match=(
+            'SHOPIFY_ACCESS_TOKEN=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',
+            "'X-Shopify-Access-Token': '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'",
+        ),
+        must_not_match=('SHOPIFY_ACCESS_TOKEN=shpat_00000000000000000000000000000000', 'shpat_short'),
+    ),
+    SecretRule(
+        id='telegram-bot-token',
+        description='Telegram bot token (<bot id>:AA...)',
+        severity=_H,
+        keywords=('telegram', ':aa'),
+        prefilter=':AA[A-Za-z0-9_-]{33}',
+        pattern='\\b(?P<secret>\\d{8,10}:AA[A-Za-z0-9_-]{33})(?![A-Za-z0-9_-])',
+        entropy=3.5,
+        must_match=(
+            'TELEGRAM_BOT_TOKEN=6037614365:AAD-eR1UYzaLiA-zNyD7CHLn-xC_1hsYgBd',
+            "bot = Bot('5123456789:AAQ1w2E3r4T5y6U7i8O9p0AaSsDdFfGgHhJ')",
+        ),
+        must_not_match=('TELEGRAM_BOT_TOKEN=123:AAshort', 'time 12345678:AA'),
+    ),
+    SecretRule(
+        id='digitalocean-token',
+        description='DigitalOcean personal, OAuth or refresh token (dop_v1_ / doo_v1_ / dor_v1_)',
+        severity=_C,
+        keywords=('dop_v1_', 'doo_v1_', 'dor_v1_'),
+        prefilter='do[por]_v1_[a-f0-9]{64}',
+        pattern='\\b(?P<secret>do[por]_v1_[a-f0-9]{64})\\b',
+        entropy=3.0,
+        must_match=(
+            'DIGITALOCEAN_TOKEN=dop_v1_4d115cea325a65e19cbae530282bd36cb9d21f6be6abf0d7c1c1e21862ab8a18',
+            'token = "doo_v1_5fc324bdb2e1142a21c402364f9572b85a8e48f687ab165c58ac5831be38cb8c"',
+        ),
+        must_not_match=(
+            'DIGITALOCEAN_TOKEN=dop_v1_0000000000000000000000000000000000000000000000000000000000000000',
+            'dop_v1_short',
+        ),
+    ),
+    SecretRule(
+        id='linear-api-key',
+        description='Linear API key (lin_api_)',
+        severity=_H,
+        keywords=('lin_api_',),
+        prefilter='lin_api_[A-Za-z0-9]{40}',
+        pattern='\\b(?P<secret>lin_api_[A-Za-z0-9]{40})\\b',
+        entropy=3.0,
+        must_match=(
+            'LINEAR_API_KEY=lin_api_VTSu7rtaUWM6ZO88eb0ogET9D9XyYq6B0Fi7FlaZ',
+            "apiKey: 'lin_api_Q1w2E3r4T5y6U7i8O9p0AaSsDdFfGgHhJjKkLlZz'",
+        ),
+        must_not_match=('LINEAR_API_KEY=lin_api_xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx', 'lin_api_short'),
+    ),
+    SecretRule(
+        id='supabase-secret-key',
+        description='Supabase secret API key (sb_secret_): bypasses row-level security',
+        severity=_C,
+        keywords=('sb_secret_',),
+        prefilter='sb_secret_[A-Za-z0-9_-]{20}',
+        pattern='\\b(?P<secret>sb_secret_[A-Za-z0-9_-]{20,80})',
+        entropy=3.0,
+        must_match=(
+            'SUPABASE_SECRET_KEY=sb_secret_MtEPO6UkzYuF0ie9Pu2njHkAm1-5wDr1',
+            "createClient(url, 'sb_secret_Q1w2E3r4T5y6U7i8O9p0AaSsDd')",
+        ),
+        must_not_match=('SUPABASE_SECRET_KEY=sb_secret_xxxxxxxxxxxxxxxxxxxxxxxx', 'sb_secret_short'),
+    ),
+    SecretRule(
+        id='supabase-access-token',
+        description='Supabase personal access token (sbp_): manages every project of the account',
+        severity=_C,
+        keywords=('sbp_',),
+        prefilter='sbp_[a-f0-9]{40}',
+        pattern='\\b(?P<secret>sbp_[a-f0-9]{40})\\b',
+        entropy=3.0,
+        must_match=(
+            'SUPABASE_ACCESS_TOKEN=sbp_e739988b886e7577496a2c8773e130f7eb197316',
+            'supabase login --token sbp_5fc324bdb2e1142a21c402364f9572b85a8e48f6',
+        ),
+        must_not_match=('SUPABASE_ACCESS_TOKEN=sbp_0000000000000000000000000000000000000000', 'sbp_short'),
+    ),
+    SecretRule(
+        id='ai-provider-key',
+        description='AI provider key with a documented prefix: OpenRouter (sk-or-v1-), Perplexity (pplx-), xAI (xai-)',
+        severity=_H,
+        keywords=('sk-or-v1-', 'pplx-', 'xai-'),
+        prefilter='(sk-or-v1-[a-f0-9]{64}|pplx-[A-Za-z0-9]{48}|xai-[A-Za-z0-9]{80})',
+        pattern='\\b(?P<secret>sk-or-v1-[a-f0-9]{64}|pplx-[A-Za-z0-9]{48}|xai-[A-Za-z0-9]{80})\\b',
+        entropy=3.0,
+        must_match=(
+            'OPENROUTER_API_KEY=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',
+            'PERPLEXITY_API_KEY=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',
+            'XAI_API_KEY=xai-f5TNS05kOY2oNzN2m1ElKncz8HkywhjpU05mc4J1WRcQ1uhyMDJ2OXtPAtLpByQxCGClbaNFDpCWNX0D',
+        ),
+        must_not_match=('OPENROUTER_API_KEY=sk-or-v1-xxx', 'pplx-short'),
+    ),
+    SecretRule(
+        id='brevo-api-key',
+        description='Brevo (Sendinblue) API key (xkeysib-)',
+        severity=_H,
+        keywords=('xkeysib-',),
+        prefilter='xkeysib-[a-f0-9]{64}-[A-Za-z0-9]{16}',
+        pattern='\\b(?P<secret>xkeysib-[a-f0-9]{64}-[A-Za-z0-9]{16})\\b',
+        entropy=3.0,
+        must_match=(
+            'BREVO_API_KEY=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',
+            "'api-key': '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'",
+        ),
+        must_not_match=('BREVO_API_KEY=xkeysib-xxx', 'xkeysib-short'),
+    ),
+    SecretRule(
+        id='grafana-token',
+        description='Grafana service-account or Cloud token (glsa_ / glc_)',
+        severity=_H,
+        keywords=('glsa_', 'glc_'),
+        prefilter='(glsa_[A-Za-z0-9]{32}_[a-f0-9]{8}|glc_[A-Za-z0-9+/=]{32})',
+        pattern='\\b(?P<secret>glsa_[A-Za-z0-9]{32}_[a-f0-9]{8}|glc_[A-Za-z0-9+/]{32,400}={0,2})',
+        entropy=3.0,
+        must_match=(
+            'GRAFANA_TOKEN=glsa_HqtO93L7Q5uUaVcojsNOBAGx5diFoNPc_010b93b7',
+            'GRAFANA_CLOUD_TOKEN=glc_eyJvIjoiMTIzNDU2IiwibiI6InN0YWNrLTEyMzQ1Ni1obS1yZWFkIiwiayI6IlEx'
+            'dzJFM3I0VDV5NlU3aTgifQ==',
+        ),
+        must_not_match=('GRAFANA_TOKEN=glsa_xxxx', 'glc_short'),
+    ),
+    SecretRule(
+        id='newrelic-user-key',
+        description='New Relic user API key (NRAK-)',
+        severity=_H,
+        keywords=('nrak-',),
+        prefilter='NRAK-[A-Z0-9]{27}',
+        pattern='\\b(?P<secret>NRAK-[A-Z0-9]{27})\\b',
+        entropy=3.0,
+        must_match=('NEW_RELIC_API_KEY=NRAK-0TINX4KIAPJ2GEJRZQAD9W275PK', "apiKey: 'NRAK-Q1W2E3R4T5Y6U7I8O9P0ASDFGHJ'"),
+        must_not_match=('NEW_RELIC_API_KEY=NRAK-XXXXXXXXXXXXXXXXXXXXXXXXXXX', 'NRAK-SHORT'),
+    ),
+    SecretRule(
+        id='pulumi-access-token',
+        description='Pulumi access token (pul-)',
+        severity=_H,
+        keywords=('pul-',),
+        prefilter='pul-[a-f0-9]{40}',
+        pattern='\\b(?P<secret>pul-[a-f0-9]{40})\\b',
+        entropy=3.0,
+        must_match=(
+            'PULUMI_ACCESS_TOKEN=pul-0110c57513064d6d59291f0cde2e5738713a818d',
+            'token: pul-5fc324bdb2e1142a21c402364f9572b85a8e48f6',
+        ),
+        must_not_match=('PULUMI_ACCESS_TOKEN=pul-0000000000000000000000000000000000000000', 'pul-short'),
+    ),
+    SecretRule(
+        id='discord-webhook-url',
+        description='Discord webhook URL (anyone holding it can post to the channel)',
+        severity=_M,
+        keywords=('discord',),
+        prefilter='discord(app)?\\.com/api/webhooks/[0-9]{17}',
+        pattern='(?P<secret>https://(?:ptb\\.|canary\\.)?discord(?:app)?\\.com/api/webhooks/\\d{17,20}/[A-Za-'
+                'z0-9_-]{60,80})',
+        entropy=3.5,
+        must_match=(
+            'DISCORD_WEBHOOK=https://discord.com/api/webhooks/882637289905958278/Pv74GDqQ7EyIMttFPSuE'
+            'PyHnvnzXtsMM3JznnJAX7ebZ3CL7csGZaF31DDxp63OHm1FZ',
+            'url: https://discordapp.com/api/webhooks/123456789012345678/Q1w2E3r4T5y6U7i8O9p0AaSsDdFf'
+            'GgHhJjKkLlZzXxCcVvBbNnMmQ1w2E3r4T5y6U7i8',
+        ),
+        must_not_match=(
+            'see https://discord.com/api/webhooks/<id>/<token>',
+            'DISCORD_WEBHOOK=https://discord.com/api/webhooks/123/abc',
+        ),
+    ),
+    SecretRule(
+        id='azure-ad-client-secret',
+        description='Microsoft Entra ID (Azure AD) client secret (the Q~ format)',
+        severity=_H,
+        keywords=('q~',),
+        prefilter='[A-Za-z0-9_~.]{3}[0-9]Q~[A-Za-z0-9_~.-]{31}',
+        pattern='(?<![A-Za-z0-9_~.-])(?P<secret>[A-Za-z0-9_~.]{3}\\dQ~[A-Za-z0-9_~.-]{31,34})(?![A-Za-z0-9_~.-])',
+        entropy=3.5,
+        must_match=(
+            'AZURE_CLIENT_SECRET=TTO8Q~uG296c0xPbX_neGBuzSm6A8-cVR06AxY-p',
+            '"clientSecret": "abc7Q~Q1w2E3r4T5y6U7i8O9p0AaSsDdFfGgHh"',
+        ),
+        must_not_match=('AZURE_CLIENT_SECRET=<secret>', 'path/to/Q~file'),
+    ),
+    SecretRule(
+        id='figma-token',
+        description='Figma personal access token (figd_)',
+        severity=_H,
+        keywords=('figd_',),
+        prefilter='figd_[A-Za-z0-9_-]{40}',
+        pattern='\\b(?P<secret>figd_[A-Za-z0-9_-]{40,43})(?![A-Za-z0-9_-])',
+        entropy=3.0,
+        must_match=(
+            'FIGMA_TOKEN=figd_tAZvlMz-Bk4opH1Dr8-h97s_F-vauP7-L7V21jxU',
+            "'X-Figma-Token': 'figd_Q1w2E3r4T5y6U7i8O9p0AaSsDdFfGgHhJjKkLlZz'",
+        ),
+        must_not_match=('FIGMA_TOKEN=figd_xxxx', 'figd_short'),
+    ),
+    SecretRule(
+        id='planetscale-token',
+        description='PlanetScale service token or database password (pscale_tkn_ / pscale_pw_)',
+        severity=_C,
+        keywords=('pscale_tkn_', 'pscale_pw_', 'pscale_oauth_'),
+        prefilter='pscale_(tkn|pw|oauth)_[A-Za-z0-9_=.-]{32}',
+        pattern='\\b(?P<secret>pscale_(?:tkn|pw|oauth)_[A-Za-z0-9_=.-]{32,64})',
+        entropy=3.0,
+        must_match=(
+            'PLANETSCALE_SERVICE_TOKEN=pscale_tkn_OPbbNcRV7vZ_gGEFW5jcnTAOivg3QxvEXHJX6nsBvBq',
+            'DATABASE_PASSWORD=pscale_pw_Q1w2E3r4T5y6U7i8O9p0AaSsDdFfGgHhJj',
+        ),
+        must_not_match=('PLANETSCALE_SERVICE_TOKEN=pscale_tkn_xxxx', 'pscale_pw_short'),
+    ),
+    SecretRule(
+        id='mailchimp-api-key',
+        description='Mailchimp API key (32 hex + datacenter suffix) next to mailchimp',
+        severity=_H,
+        keywords=('mailchimp', '-us'),
+        prefilter='[0-9a-f]{32}-us[0-9]{1,2}',
+        pattern='\\b(?P<secret>[0-9a-f]{32}-us\\d{1,2})\\b',
+        entropy=3.0,
+        must_match=(
+            'MAILCHIMP_API_KEY=5f08b79affd2b49c12a4b0062983475e-us12',
+            "apiKey: '4d115cea325a65e19cbae530282bd36c-us6'",
+        ),
+        must_not_match=('MAILCHIMP_API_KEY=00000000000000000000000000000000-us1', 'region-us1'),
+    ),
+    SecretRule(
+        id='datadog-key',
+        description='Datadog API key (32 hex) or application key (40 hex) under a Datadog name',
+        severity=_H,
+        keywords=('datadog', 'dd_api', 'dd_app', 'dd-api', 'dd-app', 'ddapi', 'ddapp'),
+        prefilter='(?i)(datadog|dd[_-]?(api|app))',
+        pattern='(?i)(?:datadog|\\bdd)[\\w.-]{0,30}?(?:api|app(?:lication)?)[_-]?key[\\"\']?\\s{0,5}(?:=|:|=>)'
+                '\\s{0,5}[\\"\']?(?P<secret>[0-9a-f]{40}|[0-9a-f]{32})\\b',
+        entropy=3.0,
+        must_match=(
+            'DD_API_KEY=4d115cea325a65e19cbae530282bd36c',
+            'datadog_app_key: b188cc102ddb8379c7ce65426f74bde94fb78c8d',
+        ),
+        must_not_match=('DD_API_KEY=${DD_API_KEY}', 'DD_SITE=datadoghq.eu'),
+    ),
+    SecretRule(
         id="dotenv-secret",
         description="Secret-named variable with a literal value in a committed .env file",
         severity=_H,
         keywords=("secret", "token", "pass", "pwd", "key", "auth", "credential"),
         paths=r"(?:^|/)\.env(?:\.(?!example$|sample$|template$|dist$|defaults$|schema$)[\w.-]+)?$",
         prefilter=r"(?i)(secret|token|pass|pwd|key|auth|credential)[A-Za-z0-9_]{0,40}\s{0,5}=\s{0,5}[^\s#]{8}",
-        pattern=r"(?i)^\s*(?:export\s+)?(?!(?:NEXT_PUBLIC|VITE|REACT_APP|EXPO_PUBLIC|PUBLIC|NUXT_PUBLIC)_)"
+        pattern=r"(?i)^\s*(?:export\s+)?(?!(?:NEXT_PUBLIC|VITE|REACT_APP|EXPO_PUBLIC|NUXT_PUBLIC)_)(?![\w.]*public)"
         r"[A-Za-z0-9_.]{0,60}(?:secret|token|passw(?:or)?d|pass|pwd|api_?key|private_?key|access_?key|auth"
         r"|credentials?|_key)[A-Za-z0-9_]{0,40}\s{0,5}=\s{0,5}(?P<q>[\"']?)(?!https?://|/|\./|\$)"
         r"(?P<secret>[^\s\"'#]{8,512})(?P=q)\s*(?:#.*)?$",
@@ -719,8 +1155,10 @@ RULES: tuple[SecretRule, ...] = (
         prefilter=r"(?i)(secret|token|passw|pwd|api[_-]?key|access[_-]?key|private[_-]?key|auth[_-]?key"
         r"|credential)[\w.-]{0,30}\s{0,3}(=|:)\s{0,3}[^\s\"'`#{}\[\]$<>]{12}",
         pattern=r"(?i)^\s*-?\s*[\w.-]{0,40}(?:secret|token|passw(?:or)?d|pwd|api[_-]?key|access[_-]?key"
-        r"|private[_-]?key|auth[_-]?key|credential)s?[\w.-]{0,30}\s{0,3}(?:=|:)\s{0,3}"
-        r"(?=\S*\d)(?=\S*[A-Za-z])(?P<secret>[^\s\"'`#{}\[\]$<>]{12,512})\s*(?:#.*)?$",
+        r"|private[_-]?key|auth[_-]?key|credential)s?[\w.-]{0,30}"
+        r"(?<!id)(?<!name)(?<!url)(?<!uri)(?<!path)(?<!type)(?<!file)(?<!length)(?<!header)(?<!field)"
+        r"(?<!param)(?<!prefix)(?<!label)(?<!selector)\s{0,3}(?:=|:)\s{0,3}"
+        r"(?=\S*[A-Za-z])(?=\S*\d|\S*[a-z]\S*[A-Z]|\S*[A-Z]\S*[a-z])(?P<secret>[^\s\"'`#{}\[\]$<>]{12,512})\s*(?:#.*)?$",
         confirm=_not_identifier,
         entropy=3.5,
         must_match=("  client_secret: Qm7vX2kLp9RtZ4nB8cJ1wE", "api.token = Zq8vL2pR7mW4xTe1Hy6u"),
@@ -786,10 +1224,13 @@ RULES: tuple[SecretRule, ...] = (
                   "private_key", "privatekey", "auth_key", "credential", "encryption", "signing", "master_key",
                   "masterkey", "master-key", "hmac"),
         prefilter=r"(?i)(secret|token|passw(or)?d|pwd|api[_-]?key|access[_-]?key|private[_-]?key|auth[_-]?key"
-        r"|credential|(encryption|signing|master|hmac)[_-]?key)s?\w{0,30}[\"']?\s{0,5}(=|:=|:|=>)\s{0,5}[\"'`]"
+        r"|credential|(encryption|signing|master|hmac)[_-]?key)s?\w{0,30}[\"']?\s{0,5}(=|:=|:|=>)\s{0,5}"
+        r"(\[\]byte\()?[\"'`]"
         r"[^\"'`\s]{12}",
         pattern=r"(?i)(?:secret|token|passw(?:or)?d|pwd|api[_-]?key|access[_-]?key|private[_-]?key|auth[_-]?key"
-        r"|credential|(?:encryption|signing|master|hmac)[_-]?key)s?\w{0,30}[\"']?\s{0,5}(?:=|:=|:|=>)\s{0,5}"
+        r"|credential|(?:encryption|signing|master|hmac)[_-]?key)s?\w{0,30}"
+        r"(?<!id)(?<!name)(?<!url)(?<!uri)(?<!path)(?<!type)(?<!file)(?<!length)(?<!header)(?<!field)"
+        r"(?<!param)(?<!prefix)(?<!label)(?<!selector)[\"']?\s{0,5}(?:=|:=|:|=>)\s{0,5}(?:\[\]byte\()?"
         r"(?P<q>[\"'`])(?!" + _UUID + r"[\"'`])(?![./~]|sha\d{3}-|https?://)"
         r"(?P<secret>[^\"'`\s]{12,512})(?P=q)",
         confirm=_not_identifier,
