@@ -71,7 +71,7 @@ _PLACEHOLDER_WORDS = frozenset(
 )
 _PLACEHOLDER_RX = re.compile(
     r"\$\{|\{\{|<[^>]*>|%\(|^\$[A-Za-z_]|^%[A-Za-z_]+%$|your[_-]|changeme|change[_-]me|placeholder|redacted"
-    r"|example|xxxx|\*\*\*|\.\.\.|^process\.env|^os\.environ|^env\(|%env\(",
+    r"|example|xxxx|\*\*\*|\.\.\.|^process\.env|^os\.environ|^env\(|%env\(|^\{[^{}]*\}$",
     re.IGNORECASE,
 )
 
