@@ -42,8 +42,10 @@ HEADLINE: dict[str, tuple[frozenset[str], set[tuple[str, str | None]]]] = {
     "agent-log": (frozenset({"fail"}), {("agent-log-not-logged", None)}),
     # the agent's README says how to start the app, never how to test it
     "handoff": (frozenset({"warn", "fail"}), {("handoff-no-tests", "README.md")}),
+    # the committed .env.local: the service_role key, the hosted database password, a Stripe test key
+    "secrets": (frozenset({"fail"}), {("supabase-service-role-key", ".env.local"),
+                                      ("database-url-password", ".env.local")}),
     # not analysed in this release
-    "secrets": (frozenset({"unknown"}), set()),
     "backups": (frozenset({"unknown"}), set()),
     "authz": (frozenset({"unknown"}), set()),
 }
@@ -101,7 +103,8 @@ def test_example_as_its_own_repository(committed: tuple[Path, int, dict[str, Any
         places = [loc for loc in check["evidence"] + check["findings"] if loc["path"]]
         assert places, f"{check['id']} is {check['status']} without naming a file"
         for loc in places:
-            assert (root / loc["path"]).is_file(), loc
+            # "." is the scanned root itself: the evidence of a whole-repository scan (secrets)
+            assert (root / loc["path"]).is_file() or (loc["path"] == "." and root.is_dir()), loc
 
 
 def test_text_report_names_every_check() -> None:
@@ -129,14 +132,20 @@ def test_readme_quick_start_runs_the_example() -> None:
     assert "pip install -e '.[test]' && pytest" in readme
 
 
-def test_readme_config_example_is_valid(tmp_path: Path) -> None:
-    """The handrail.toml shown in the README loads as it is written."""
+def test_readme_config_examples_are_valid(tmp_path: Path) -> None:
+    """Every handrail.toml shown in the README loads as it is written, custom secret rules included."""
     from handrail.core.config import load_config
+    from handrail.secrets.custom import rules_from_config
 
     readme = (REPO / "README.md").read_text("utf-8")
     blocks = re.findall(r"```toml\n(.*?)```", readme, re.S)
-    assert len(blocks) == 1
+    assert len(blocks) == 2
     (tmp_path / "handrail.toml").write_text(blocks[0], "utf-8")
+    config = load_config(tmp_path)
+    assert config.secrets.exclude == ["tests/fixtures"]
+    rules = rules_from_config(config.secrets.rules)  # validates the rule's own must_match example
+    assert [r.id for r in rules] == ["acme-api-key"]
+    (tmp_path / "handrail.toml").write_text(blocks[1], "utf-8")
     config = load_config(tmp_path)
     assert config.fail_on == "medium"
     assert config.enabled("authz") is False

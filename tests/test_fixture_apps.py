@@ -25,9 +25,9 @@ from handrail.checks import CHECK_IDS
 
 FIXTURES = Path(__file__).parent / "fixtures"
 STACKS = ("laravel", "django", "fastapi", "nextjs-supabase", "express", "rails")
-NOT_ANALYSED = ("secrets", "backups", "authz")
+NOT_ANALYSED = ("backups", "authz")
 ANALYSED = ("tests-before-deploy", "smoke-after-deploy", "rollback", "least-privilege", "environments", "handoff",
-            "agent-log")
+            "agent-log", "secrets")
 
 PASS = frozenset({"pass"})
 FAIL = frozenset({"fail"})
@@ -57,6 +57,8 @@ BAD_TWINS: dict[str, dict[str, Expectation]] = {
     # GitLab deploy job with no test stage before it, Deployer keep_releases 1, no smoke test,
     # a committed .env with APP_ENV=production + APP_DEBUG=true, README without tests, CLAUDE.md without hooks.
     "laravel": {
+        # the committed .env carries a generated APP_KEY
+        "secrets": (FAIL, {("laravel-app-key", ".env")}),
         "tests-before-deploy": (FAIL, {("ungated-deploy", ".gitlab-ci.yml")}),
         "smoke-after-deploy": (FAIL, {("no-smoke-test", ".gitlab-ci.yml")}),
         "rollback": (FAIL, {("single-release-kept", "deploy.php")}),
@@ -68,6 +70,8 @@ BAD_TWINS: dict[str, dict[str, Expectation]] = {
     # DEBUG = True, a django-insecure- key, ALLOWED_HOSTS ['*']; deploy hook on push with no tests and no
     # permissions block; pull_request_target checking out the PR head with secrets.
     "django": {
+        # settings.py hard-codes a django-insecure- SECRET_KEY
+        "secrets": (FAIL, {("django-secret-key", "shop/settings.py")}),
         "tests-before-deploy": (FAIL, {("ungated-deploy", ".github/workflows/deploy.yml")}),
         "smoke-after-deploy": (FAIL, {("no-smoke-test", ".github/workflows/deploy.yml")}),
         "least-privilege": (FAIL, {("untrusted-checkout", ".github/workflows/preview.yml"),
@@ -176,6 +180,8 @@ def assert_grounded(root: Path, check: dict[str, Any]) -> None:
     for loc in places:
         path = Path(loc["path"])
         full = path if path.is_absolute() else root / path
+        if loc["path"] == ".":  # the scanned root itself: the evidence of a whole-repository scan (secrets)
+            continue
         assert full.is_file(), f"{check['id']}: {loc['path']} does not exist in the app"
         if loc.get("line"):
             n_lines = len(full.read_text("utf-8", "replace").splitlines())

@@ -302,8 +302,6 @@ def test_fail_on_threshold_and_public_keys_never_fail(leaky: Leaky, make_repo: C
     assert sev == {"medium"} and low.returncode == 1 and high.returncode == 0
 
 
-@pytest.mark.xfail(strict=True, reason="bug: a secret's fingerprint hashes its primary path, which depends on the "
-                   "scan mode (tree path after a rename, the old path in --history), so the baseline misses it")
 def test_baseline_holds_across_modes_after_a_rename(tmp_path: Path) -> None:
     root = new_repo(tmp_path / "rename")
     commit(root, {"a.py": f"x = 1\nK = '{stripe()}'\n"})

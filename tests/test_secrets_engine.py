@@ -183,8 +183,6 @@ def test_overlapping_rules_give_one_hit(backend: str) -> None:
     assert view(fb) == [("firebase-web-api-key", tag(aiza), "web/firebase.js", 1, None)]
 
 
-@pytest.mark.xfail(strict=True, reason="bug: firebase-web-api-key (public, info) precedes google-ai-api-key and claims "
-                   "any AIza key after `apiKey:`, so a Gemini key in the @google/genai shape is reported as public")
 @pytest.mark.parametrize("backend", BACKENDS)
 def test_gemini_key_in_the_js_sdk_shape_is_a_leak(backend: str) -> None:
     rng = random.Random(33)
@@ -331,8 +329,6 @@ def test_huge_single_line_file_key_in_the_middle(backend: str) -> None:
     assert [h.line for h in hits] == [4]
 
 
-@pytest.mark.xfail(strict=True, reason="bug: Google key rules anchor at the line start and look at most 20000 "
-                                       "characters in (`^...{0,20000}?`), so a key deep in a minified bundle is missed")
 @pytest.mark.parametrize("backend", BACKENDS)
 def test_google_key_deep_in_a_minified_line(backend: str) -> None:
     rng = random.Random(73)
@@ -460,8 +456,6 @@ def test_every_must_match_example_is_found_in_a_file(backend: str, rule: SecretR
                                                             for h in hits), rule.id
 
 
-@pytest.mark.xfail(strict=True, reason="bug: rails-master-key's Hyperscan prefilter `^\\+?[0-9a-f]{32}\\s*$` "
-                   "does not allow the leading whitespace its pattern `^\\s*...` accepts, so the backends differ")
 def test_backends_agree_on_an_indented_master_key() -> None:
     rng = random.Random(102)
     master = token(rng, 32, "0123456789abcdef")
@@ -471,9 +465,6 @@ def test_backends_agree_on_an_indented_master_key() -> None:
         assert a == b
 
 
-@pytest.mark.xfail(strict=True, reason="bug: _compile_cached passes a bytearray to hs.loadb, which raises TypeError "
-                   "('buf must be a bytestring') in hyperscan 0.9.1, so the disk cache is never read and every "
-                   "process recompiles the database (~0.2-0.4 s)")
 def test_hyperscan_database_is_loaded_from_the_disk_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from handrail.secrets.prefilter.hyperscan import HyperscanPrefilter
 

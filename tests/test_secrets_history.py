@@ -328,8 +328,6 @@ def test_not_a_repository_is_a_note_not_an_error(tmp_path: Path) -> None:
 
 
 
-@pytest.mark.xfail(strict=True, reason="bug: git ends `+++ b/name` with a TAB when the name has a space; "
-                   "engine._file_header keeps it, so history and staged paths get a trailing tab")
 def test_file_name_with_a_space(repo: Path) -> None:
     a, b = stripe(), github()
     sha = commit(repo, {"my file.py": f"K = '{a}'\n"})

@@ -42,7 +42,9 @@ class Secrets(Check):
         leaks = [f for f in findings if f.severity is not Severity.INFO]
         scope = describe_scope(outcome)
         notes = "; ".join(outcome.notes)
-        evidence = [Location(None, None, f"scanned {scope} with {len(outcome.rules)} rules")]
+        # "." is the scanned root: this answer rests on reading all of it, not on one file.
+        evidence = [Location(".", None, f"scanned {scope} with {len(outcome.rules)} rules"),
+                    *outcome.safeguards]
         if leaks:
             worst = max(f.severity.rank for f in leaks)
             status = Status.FAIL if worst >= Severity.HIGH.rank else Status.WARN

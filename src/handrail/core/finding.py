@@ -90,10 +90,14 @@ class Finding:
     commit: str | None = None
     related: list[Location] = field(default_factory=list)
     fingerprint: str = ""
+    # Replaces `path` in the fingerprint when set: a secret is one value wherever it sits, so renaming the file
+    # (or scanning history instead of the tree) must not turn an accepted secret into a new one.
+    anchor: str | None = None
 
     def compute_fingerprint(self, occurrence: int = 0) -> str:
         ident = self.key or " ".join(self.evidence.split()) or self.message
-        raw = "\x1f".join([self.rule, self.path or "", ident, str(occurrence)])
+        where = self.path or "" if self.anchor is None else self.anchor
+        raw = "\x1f".join([self.rule, where, ident, str(occurrence)])
         return hashlib.sha256(raw.encode("utf-8", "surrogateescape")).hexdigest()[:32]
 
     def to_dict(self) -> dict:

@@ -267,6 +267,8 @@ def _file_header(chunk: bytes, header: int, hunk: int) -> tuple[str | None, int]
         return None, 1
     end = block.find(b"\n", pos + 1)
     name = block[pos + 5:end if end >= 0 else len(block)].decode("utf-8", "surrogateescape")
+    # git ends the name with a tab when it contains a space (so `patch` can tell where it stops).
+    name = name[:-1] if name.endswith("\t") else name
     if name == "/dev/null":
         return None, 1
     name = _unquote(name)

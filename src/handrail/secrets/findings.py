@@ -28,8 +28,8 @@ TEST_PATH_RX = re.compile(
     r"|cypress|testing|unit|integration|functional|t)/|(?:^|/)test_[^/]*$|[._-](?:test|spec)s?\.[A-Za-z0-9]+$|_tests?\.[A-Za-z0-9]+$",
     re.IGNORECASE,
 )
-DOC_PATH_RX = re.compile(r"(?:^|/)(?:docs?|documentation|examples?|samples?)/|\.(?:md|mdx|rst|adoc|txt)$",
-                         re.IGNORECASE)
+DOC_PATH_RX = re.compile(r"(?:^|/)(?:docs?|documentation|examples?|samples?)/|\.(?:md|mdx|rst|adoc|txt)$"
+                         r"|[._-](?:example|sample|template|dist)(?:\.[\w-]+)?$", re.IGNORECASE)
 KEY_FILE_RULE = "secret-key-file"
 MAX_RELATED = 100
 FIX = ("Rotate the credential at its provider first (assume it is compromised), then remove it from the code "
@@ -112,5 +112,5 @@ def _finding(value: str, hits: list[Hit], rules: tuple[SecretRule, ...], order: 
     return Finding(
         check="secrets", rule=rule_id, severity=severity, message=message, path=primary.path,
         line=primary.line, evidence=f"{rule_id}: {shown}", fix="" if public else FIX,
-        key=value_key(value), confidence=confidence, commit=primary.commit, related=related,
+        key=value_key(value), confidence=confidence, commit=primary.commit, related=related, anchor="",
     )

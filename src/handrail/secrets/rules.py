@@ -29,8 +29,10 @@ class SecretRule:
     public: bool = False
     must_match: tuple[str, ...] = ()
     must_not_match: tuple[str, ...] = ()
-    # Extra confirmation the format alone cannot give (e.g. a JWT's role claim).
+    # Extra confirmation the format alone cannot give (e.g. a JWT's role claim), and one that sees the whole
+    # match (e.g. a URL's user and host next to its password).
     confirm: Callable[[str], bool] | None = field(default=None, compare=False)
+    confirm_match: Callable[[re.Match[str]], bool] | None = field(default=None, compare=False)
     # Regex on the POSIX path: the rule applies only to matching files (config-file rules, .npmrc, .env).
     paths: str | None = None
     # A Hyperscan-compatible superset of `pattern` for the multi-pattern pass; None derives it from `pattern`,
@@ -101,6 +103,17 @@ def looks_like_identifier(value: str) -> bool:
 _WORDISH = re.compile(r"[a-z]+|[A-Z]+|[A-Z]?[a-z]+(?:[A-Z][a-z]+)*(?:[A-Z]{1,3})?")
 
 
+_LOCAL_HOSTS = frozenset({"localhost", "127.0.0.1", "0.0.0.0", "::1", "host.docker.internal"})
+
+
+def _remote_credential(m: re.Match[str]) -> bool:
+    """`postgres://shop:shop@localhost` is a development default, not a leak: the password repeats the user
+    name, or the server is this machine."""
+    user = (m.groupdict().get("user") or "").lower()
+    host = (m.groupdict().get("host") or "").lower()
+    return m.group("secret").lower() != user and host not in _LOCAL_HOSTS
+
+
 def _not_identifier(value: str) -> bool:
     return not looks_like_identifier(value)
 
@@ -132,6 +145,8 @@ def match_spans(rule: SecretRule, line: str) -> list[re.Match[str]]:
         if not value or (rule.entropy is not None and shannon_entropy(value) < rule.entropy):
             continue
         if is_placeholder(value) or (rule.confirm is not None and not rule.confirm(value)):
+            continue
+        if rule.confirm_match is not None and not rule.confirm_match(m):
             continue
         if rule.stopwords and any(w in value.lower() for w in rule.stopwords):
             continue
@@ -204,7 +219,7 @@ RULES: tuple[SecretRule, ...] = (
         severity=_C,
         keywords=("service_account",),
         prefilter='"private_key"\\s{0,5}:\\s{0,5}"-----BEGIN',
-        pattern=r"^(?=.{0,2000}\"type\"\s{0,5}:\s{0,5}\"service_account\").{0,20000}?\"private_key\"\s{0,5}:"
+        pattern=r"^(?=.*\"type\"\s{0,5}:\s{0,5}\"service_account\").*?\"private_key\"\s{0,5}:"
         r"\s{0,5}\"(?P<secret>-----BEGIN (?:RSA )?PRIVATE KEY-----[^\"]{16,})\"",
         must_match=(
             '{"type": "service_account", "project_id": "fake-000", "private_key": '
@@ -218,12 +233,23 @@ RULES: tuple[SecretRule, ...] = (
         ),
     ),
     SecretRule(
+        id="google-ai-api-key",
+        description="Google AI Studio / Gemini API key (AIza... in a Gemini or generative-language context)",
+        severity=_H,
+        keywords=("gemini", "generativelanguage", "google_ai", "genai", "google_generative_ai"),
+        prefilter='AIza[0-9A-Za-z_-]{35}',
+        pattern=r"(?i)^(?=.*(?:gemini|generativelanguage|google_ai|genai|google_generative_ai)).*?\b"
+        r"(?P<secret>AIza[0-9A-Za-z_-]{35})(?![0-9A-Za-z_-])",
+        must_match=(f"GEMINI_API_KEY={_GOOGLE_KEY}", f'genai.configure(api_key="{_GOOGLE_KEY2}")'),
+        must_not_match=("GEMINI_API_KEY=${GEMINI_API_KEY}", f"MAPS_KEY={_GOOGLE_KEY}"),
+    ),
+    SecretRule(
         id="google-api-key",
         description="Google API key (AIza...) outside Firebase web config",
         severity=_H,
         keywords=("aiza",),
         prefilter='AIza[0-9A-Za-z_-]{35}',
-        pattern=r"^(?!.{0,500}(?:\bapiKey\s{0,5}:|firebase|FIREBASE|Firebase|\"current_key\")).{0,20000}?\b"
+        pattern=r"^(?!.*(?:\bapiKey\s{0,5}:|firebase|FIREBASE|Firebase|\"current_key\")).*?\b"
         r"(?P<secret>AIza[0-9A-Za-z_-]{35})(?![0-9A-Za-z_-])",
         must_match=(f"GOOGLE_MAPS_KEY={_GOOGLE_KEY}", f'const key = "{_GOOGLE_KEY2}";'),
         must_not_match=(f'  apiKey: "{_GOOGLE_KEY}",', "GOOGLE_MAPS_KEY=AIzaTooShort"),
@@ -235,21 +261,10 @@ RULES: tuple[SecretRule, ...] = (
         public=True,
         keywords=("aiza",),
         prefilter='AIza[0-9A-Za-z_-]{35}',
-        pattern=r"^(?=.{0,500}(?:\bapiKey\s{0,5}:|firebase|FIREBASE|Firebase|\"current_key\")).{0,20000}?\b"
+        pattern=r"^(?=.*(?:\bapiKey\s{0,5}:|firebase|FIREBASE|Firebase|\"current_key\")).*?\b"
         r"(?P<secret>AIza[0-9A-Za-z_-]{35})(?![0-9A-Za-z_-])",
         must_match=(f'  apiKey: "{_GOOGLE_KEY}",', f"NEXT_PUBLIC_FIREBASE_API_KEY={_GOOGLE_KEY2}"),
         must_not_match=(f"GOOGLE_MAPS_KEY={_GOOGLE_KEY}", '  apiKey: "AIzaTooShort",'),
-    ),
-    SecretRule(
-        id="google-ai-api-key",
-        description="Google AI Studio / Gemini API key (AIza... in a Gemini or generative-language context)",
-        severity=_H,
-        keywords=("gemini", "generativelanguage", "google_ai", "genai", "google_generative_ai"),
-        prefilter='AIza[0-9A-Za-z_-]{35}',
-        pattern=r"(?i)^(?=.{0,500}(?:gemini|generativelanguage|google_ai|genai|google_generative_ai)).{0,20000}?\b"
-        r"(?P<secret>AIza[0-9A-Za-z_-]{35})(?![0-9A-Za-z_-])",
-        must_match=(f"GEMINI_API_KEY={_GOOGLE_KEY}", f'genai.configure(api_key="{_GOOGLE_KEY2}")'),
-        must_not_match=("GEMINI_API_KEY=${GEMINI_API_KEY}", f"MAPS_KEY={_GOOGLE_KEY}"),
     ),
     SecretRule(
         id="azure-storage-connection-string",
@@ -476,7 +491,7 @@ RULES: tuple[SecretRule, ...] = (
         severity=_C,
         keywords=("auth_token", "authtoken", "auth-token"),
         prefilter='(?i)auth[_-]?token',
-        pattern=r"(?i)^(?=.{0,500}(?:twilio|\bAC[0-9a-f]{32}\b)).{0,2000}?auth[_-]?token[\"']?\s{0,5}(?:=|:|=>|,)"
+        pattern=r"(?i)^(?=.*(?:twilio|\bAC[0-9a-f]{32}\b)).*?auth[_-]?token[\"']?\s{0,5}(?:=|:|=>|,)"
         r"\s{0,5}[\"']?(?P<secret>[0-9a-f]{32})\b",
         entropy=3.0,
         must_match=(f"TWILIO_AUTH_TOKEN={_HEX32}", f'client = Client("AC{_HEX32B}", auth_token="{_HEX32}")'),
@@ -512,7 +527,7 @@ RULES: tuple[SecretRule, ...] = (
         severity=_H,
         keywords=("postmark",),
         prefilter='(?i)postmark',
-        pattern=r"(?i)^(?=.{0,500}postmark).{0,2000}?\b(?P<secret>" + _UUID + r")\b",
+        pattern=r"(?i)^(?=.*postmark).*?\b(?P<secret>" + _UUID + r")\b",
         entropy=3.0,
         must_match=(
             "POSTMARK_SERVER_TOKEN=1f2e3d4c-5b6a-4789-8abc-def012345678",
@@ -571,7 +586,8 @@ RULES: tuple[SecretRule, ...] = (
         prefilter='(?i)(postgres|mysql|mariadb|mongodb|redis|amqp)[a-z0-9+_]{0,25}://[^:/@\\s"\']{0,100}:[^@/'
                   '\\s"\']{3,200}@',
         pattern=r"(?i)\b(?:postgres(?:ql)?|mysql|mariadb|mongodb(?:\+srv)?|rediss?|amqps?)(?:\+\w{1,20})?://"
-        r"[^:/@\s\"']{0,100}:(?P<secret>[^@/\s\"']{3,200})@[\w.-]{1,253}",
+        r"(?P<user>[^:/@\s\"']{0,100}):(?P<secret>[^@/\s\"']{3,200})@(?P<host>[\w.-]{1,253})",
+        confirm_match=_remote_credential,
         must_match=(
             "DATABASE_URL=postgres://app:Fq7xK2pLm9Qz@db.internal:5432/app",
             'MONGO_URI="mongodb+srv://admin:FAKEu8jzPde0IgxL@cluster0.fake.mongodb.net/prod"',
@@ -582,6 +598,8 @@ RULES: tuple[SecretRule, ...] = (
             "REDIS_URL=redis://:<pass>@localhost:6379",
             "MYSQL_URL=mysql://root:xxx@localhost/db",
             "DATABASE_URL=postgres://localhost:5432/app",
+            "DATABASE_URL=postgres://shop:shop@db.internal:5432/shop",
+            "DATABASE_URL=postgres://app:Fq7xK2pLm9Qz@localhost:5432/app",
         ),
     ),
     SecretRule(
@@ -1197,7 +1215,7 @@ RULES: tuple[SecretRule, ...] = (
         severity=_C,
         keywords=(),
         paths=r"(?:^|/)config/(?:master|credentials/[\w-]+)\.key$",
-        prefilter=r"^\+?[0-9a-f]{32}\s*$",
+        prefilter=r"^\+?\s*[0-9a-f]{32}\s*$",
         pattern=r"^\s*(?P<secret>[0-9a-f]{32})\s*$",
         entropy=3.0,
         must_match=("ee737443e210471948d33296c87009e8", "a7f770d9106fd287db7f1adbc60926f6\n"),
@@ -1209,7 +1227,9 @@ RULES: tuple[SecretRule, ...] = (
         severity=_H,
         keywords=("http",),
         prefilter=r"https?://[^:/@\s\"']{1,100}:[^@/\s\"']{8,200}@",
-        pattern=r"\bhttps?://(?P<user>[^:/@\s\"'$]{1,100}):(?P<secret>[^@/\s\"'$]{8,200})@[\w.-]{1,253}",
+        pattern=r"\bhttps?://(?P<user>[^:/@\s\"'$]{1,100}):(?P<secret>[^@/\s\"'$]{8,200})"
+        r"@(?P<host>[\w.-]{1,253})",
+        confirm_match=_remote_credential,
         entropy=3.0,
         must_match=("https://deploy:Zq8vL2pR7mW4xTe1Hy6u@git.example.org/app.git",
                     "https://x-access-token:ghs_Q1w2E3r4T5y6U7i8O9p0AaSsDdFfGgHhJjKk@github.com/o/r"),

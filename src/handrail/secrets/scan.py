@@ -10,6 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from handrail.core.finding import Location
 from handrail.core.project import Project
 from handrail.secrets.engine import Hit, Scanner
 from handrail.secrets.rules import RULES, SecretRule
@@ -28,6 +29,7 @@ class ScanOutcome:
     order: dict[str, int] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)  # one line each: what was not scanned and why
     incomplete: bool = False  # part of what was asked could not be read
+    safeguards: list[Location] = field(default_factory=list)  # e.g. the .gitignore line that keeps .env out
     backend: str = ""
 
 
@@ -47,6 +49,7 @@ def scan_project(project: Project, *, tree: bool = True, history: bool = False, 
     scanner = Scanner(rules, backend)
     out = ScanOutcome(rules=rules, notes=list(warnings), backend=scanner.prefilter.name)
     excluded = _secrets_exclude(project)
+    out.safeguards = _env_ignored(project)
     if tree:
         out.modes.append("tree")
         _scan_tree(project, scanner, out, excluded, progress)
@@ -82,6 +85,15 @@ def scan_project(project: Project, *, tree: bool = True, history: bool = False, 
                 out.notes.append(str(exc))
     out.hits = [h for h in out.hits if not (excluded and excluded(h.path))]
     return out
+
+
+def _env_ignored(project: Project) -> list[Location]:
+    """The .gitignore line that keeps local .env files out of git: the usual safeguard against the usual leak."""
+    for i, line in enumerate(project.lines(".gitignore") if project.exists(".gitignore") else [], 1):
+        rule = line.strip()
+        if rule.startswith(".env") or rule in ("*.env", "/.env", "/.env*", "**/.env"):
+            return [Location(".gitignore", i, f"keeps {rule} files out of git")]
+    return []
 
 
 def _secrets_exclude(project: Project) -> Callable[[str], bool] | None:

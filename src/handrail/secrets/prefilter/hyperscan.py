@@ -83,7 +83,7 @@ def _compile_cached(exprs: list[bytes], flags: list[int], ids: list[int]) -> hs.
     digest = hashlib.sha256(repr((hs.__version__, exprs, flags, ids)).encode()).hexdigest()[:32]
     path = _cache_dir() / f"{digest}.db"
     try:
-        db = hs.loadb(bytearray(path.read_bytes()), mode=hs.HS_MODE_BLOCK)
+        db = hs.loadb(path.read_bytes(), mode=hs.HS_MODE_BLOCK)
         db.scratch = hs.Scratch(db)  # a deserialised database comes without scratch space
         return db
     except (OSError, hs.error, TypeError, ValueError):
