@@ -22,8 +22,11 @@ from handrail.secrets.engine import Hit, Scanner
 _BLOCK = 8 * 1024 * 1024
 _MAX_CARRY = 64 * 1024 * 1024
 _LOG_ARGS = ("-c", "core.quotepath=off", "-c", "diff.noprefix=false", "log", "--no-walk=unsorted", "--stdin",
-             "-p", "-U0", "--cc", "--full-index", "--no-color", "--no-ext-diff", "--no-textconv", "--diff-filter=d",
+             "-p", "-U0", "--full-index", "--no-color", "--no-ext-diff", "--no-textconv", "--diff-filter=d",
              "--format=%x00%H")
+# Merges get a combined diff, whose lines new against every parent are what the merge itself added (a conflict
+# resolved by pasting a key). Rename detection against each parent would double its cost and adds nothing there.
+_MERGE_ARGS = ("--cc", "--no-renames")
 
 
 class HistoryError(Exception):
@@ -48,11 +51,21 @@ def _git(repo: Path, *args: str, stdin: bytes | None = None, timeout: float = 60
 
 
 def list_commits(repo: Path) -> list[str]:
-    out = _git(repo, "rev-list", "--all")
+    return [sha for sha, _ in list_commits_with_parents(repo)]
+
+
+def list_commits_with_parents(repo: Path) -> list[tuple[str, int]]:
+    """Every commit reachable from any ref, newest first, with its number of parents."""
+    out = _git(repo, "rev-list", "--all", "--parents")
     if out.returncode != 0:
         msg = out.stderr.decode("utf-8", "replace").strip().splitlines()
         raise HistoryError(f"cannot list commits: {msg[-1] if msg else 'git rev-list failed'}")
-    return out.stdout.decode().split()
+    rows = []
+    for line in out.stdout.decode().splitlines():
+        shas = line.split()
+        if shas:
+            rows.append((shas[0], len(shas) - 1))
+    return rows
 
 
 def is_shallow(repo: Path) -> bool:
@@ -71,28 +84,34 @@ def scan_history(repo: Path, scanner: Scanner, workers: int | None = None,
     """Every added line of every commit on every ref (under `pathspec` when a subfolder is scanned)."""
     global _SCANNER, _PROGRESS, _PATHSPEC
     _PATHSPEC = pathspec
-    commits = list_commits(repo)
+    listed = list_commits_with_parents(repo)
+    commits = [sha for sha, _ in listed]
     result = HistoryResult(commits=len(commits), order={c: i for i, c in enumerate(commits)},
                            shallow=is_shallow(repo))
     if not commits:
         return result
+    ordinary = [sha for sha, n in listed if n < 2]
+    merges = [sha for sha, n in listed if n >= 2]
     n = max(1, min(workers or os.cpu_count() or 1, len(commits) // 250 or 1))
     _SCANNER = scanner
+    # Contiguous slices keep git's delta-base cache warm (neighbouring commits share objects); several slices
+    # per worker, handed out as workers free up, even out commits of very different sizes.
+    per_worker = max(1, min(4, len(ordinary) // 5000))
+    tasks = [(str(repo), part, False) for part in _slices(ordinary, n * per_worker if n > 1 else 1)]
+    tasks += [(str(repo), part, True) for part in _slices(merges, n if n > 1 else 1)]
     if n == 1:
-        hits, skipped = _scan_part((str(repo), commits))
-        result.hits, result.skipped = hits, skipped
+        for task in tasks:
+            hits, skipped = _scan_part(task)
+            result.hits.extend(hits)
+            result.skipped.extend(skipped)
         if progress:
             progress(len(commits), len(commits))
         return result
-    # Contiguous slices keep git's delta-base cache warm (neighbouring commits share objects); several slices
-    # per worker, handed out as workers free up, even out commits of very different sizes.
-    size = -(-len(commits) // (n * 4))
-    parts = [commits[i:i + size] for i in range(0, len(commits), size)]
     ctx = multiprocessing.get_context("fork")
     _PROGRESS = ctx.Value("i", 0)
     try:
         with ctx.Pool(n) as pool:
-            pending = pool.map_async(_scan_part, [(str(repo), p) for p in parts], chunksize=1)
+            pending = pool.map_async(_scan_part, tasks, chunksize=1)
             while not pending.ready():
                 pending.wait(0.2)
                 if progress:
@@ -107,8 +126,15 @@ def scan_history(repo: Path, scanner: Scanner, workers: int | None = None,
     return result
 
 
-def _scan_part(args: tuple[str, list[str]]) -> tuple[list[Hit], list[str]]:
-    repo, commits = args
+def _slices(items: list[str], count: int) -> list[list[str]]:
+    if not items:
+        return []
+    size = -(-len(items) // count)
+    return [items[i:i + size] for i in range(0, len(items), size)]
+
+
+def _scan_part(args: tuple[str, list[str], bool]) -> tuple[list[Hit], list[str]]:
+    repo, commits, merges = args
     assert _SCANNER is not None
     hits: list[Hit] = []
     skipped: list[str] = []
@@ -116,7 +142,7 @@ def _scan_part(args: tuple[str, list[str]]) -> tuple[list[Hit], list[str]]:
     batch = len(commits)
     while remaining:
         todo = remaining[:batch]
-        last_seen, error = _run_log(Path(repo), todo, _SCANNER, hits)
+        last_seen, error = _run_log(Path(repo), todo, _SCANNER, hits, merges)
         if error is None:
             remaining = remaining[len(todo):]
             continue
@@ -130,11 +156,13 @@ def _scan_part(args: tuple[str, list[str]]) -> tuple[list[Hit], list[str]]:
     return hits, skipped
 
 
-def _run_log(repo: Path, commits: list[str], scanner: Scanner, hits: list[Hit]) -> tuple[str | None, str | None]:
+def _run_log(repo: Path, commits: list[str], scanner: Scanner, hits: list[Hit],
+             merges: bool = False) -> tuple[str | None, str | None]:
     """Stream one `git log`; returns (last commit seen, git's error or None)."""
     spec = ["--", _PATHSPEC] if _PATHSPEC else []
-    proc = subprocess.Popen(["git", "-C", str(repo), *_LOG_ARGS, *spec], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, env=git_env())
+    extra = _MERGE_ARGS if merges else ()
+    proc = subprocess.Popen(["git", "-C", str(repo), *_LOG_ARGS, *extra, *spec], stdin=subprocess.PIPE,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=git_env())
     assert proc.stdin and proc.stdout and proc.stderr
     feed = "\n".join(commits).encode() + b"\n"
     errors: list[bytes] = []
