@@ -22,8 +22,9 @@ from handrail.secrets.engine import Hit, Scanner
 _BLOCK = 8 * 1024 * 1024
 _MAX_CARRY = 64 * 1024 * 1024
 _LOG_ARGS = ("-c", "core.quotepath=off", "-c", "diff.noprefix=false", "log", "--no-walk=unsorted", "--stdin",
-             "-p", "-U0", "--full-index", "--no-color", "--no-ext-diff", "--no-textconv", "--diff-filter=d",
-             "--format=%x00%H")
+             "-p", "-U0", "--no-color", "--no-ext-diff", "--no-textconv", "--format=%x00%H")
+# Deleted files only add `-` lines: skip them in ordinary commits (combined diffs do not need it).
+_ORDINARY_ARGS = ("--diff-filter=d",)
 # Merges get a combined diff, whose lines new against every parent are what the merge itself added (a conflict
 # resolved by pasting a key). Rename detection against each parent would double its cost and adds nothing there.
 _MERGE_ARGS = ("--cc", "--no-renames")
@@ -106,6 +107,7 @@ def scan_history(repo: Path, scanner: Scanner, workers: int | None = None,
             result.skipped.extend(skipped)
         if progress:
             progress(len(commits), len(commits))
+        result.hits = _full_blob_ids(repo, result.hits)
         return result
     ctx = multiprocessing.get_context("fork")
     _PROGRESS = ctx.Value("i", 0)
@@ -123,7 +125,20 @@ def scan_history(repo: Path, scanner: Scanner, workers: int | None = None,
         _PROGRESS = None
     if progress:
         progress(len(commits), len(commits))
+    result.hits = _full_blob_ids(repo, result.hits)
     return result
+
+
+def _full_blob_ids(repo: Path, hits: list[Hit]) -> list[Hit]:
+    """Key files in history carry the abbreviated blob id of the diff's `index` line (asking git for full ids
+    on every diff costs time); expand the few there are, so they match the same file in the tree."""
+    short = sorted({h.value[5:] for h in hits if h.value.startswith("blob:") and len(h.value) < 45})
+    if not short:
+        return hits
+    out = _git(repo, "cat-file", "--batch-check=%(objectname)", stdin="".join(f"{s}\n" for s in short).encode())
+    full = dict(zip(short, out.stdout.decode().split("\n"), strict=False))
+    return [Hit(h.rule, "blob:" + full[h.value[5:]], h.path, h.line, h.commit)
+            if h.value.startswith("blob:") and len(full.get(h.value[5:], "")) == 40 else h for h in hits]
 
 
 def _slices(items: list[str], count: int) -> list[list[str]]:
@@ -160,7 +175,7 @@ def _run_log(repo: Path, commits: list[str], scanner: Scanner, hits: list[Hit],
              merges: bool = False) -> tuple[str | None, str | None]:
     """Stream one `git log`; returns (last commit seen, git's error or None)."""
     spec = ["--", _PATHSPEC] if _PATHSPEC else []
-    extra = _MERGE_ARGS if merges else ()
+    extra = _MERGE_ARGS if merges else _ORDINARY_ARGS
     proc = subprocess.Popen(["git", "-C", str(repo), *_LOG_ARGS, *extra, *spec], stdin=subprocess.PIPE,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=git_env())
     assert proc.stdin and proc.stdout and proc.stderr
