@@ -310,3 +310,25 @@ def test_baseline_holds_across_modes_after_a_rename(tmp_path: Path) -> None:
     assert run("baseline", str(root)).returncode == 0
     proc = run("secrets", str(root), "--history", "--baseline", "--format", "json")
     assert [(f["rule"], f["path"]) for f in json.loads(proc.stdout)["findings"]] == []
+
+
+def test_range_scans_only_the_named_commits(tmp_path: Path) -> None:
+    """`--range base..HEAD` is the pull-request scan: an old leak before the base is not reported, a new one is."""
+    root = new_repo(tmp_path / "app")
+    commit(root, {"old.py": f'KEY = "{stripe()}"\n'}, "old leak")
+    base = commit(root, {"old.py": None}, "removed")
+    new = commit(root, {"new.py": f'TOKEN = "{github()}"\n'}, "new leak")
+    proc = run("secrets", str(root), "--history", "--range", f"{base}..HEAD", "--format", "json")
+    assert proc.returncode == 1
+    doc = json.loads(proc.stdout)
+    assert doc["scanned"]["commits"] == 1
+    assert [(f["rule"], f["path"], f["commit"]) for f in doc["findings"]] == [("github-token", "new.py", new)]
+
+
+def test_range_errors_are_one_line(tmp_path: Path) -> None:
+    root = new_repo(tmp_path / "app")
+    commit(root, {"a.txt": "a\n"})
+    bad = run("secrets", str(root), "--history", "--range", "nope..HEAD")
+    assert bad.returncode == 2 and "bad revision" in bad.stderr and len(bad.stderr.strip().splitlines()) == 1
+    alone = run("secrets", str(root), "--range", "HEAD~1..HEAD")
+    assert alone.returncode == 2 and "--range needs --history" in alone.stderr

@@ -172,11 +172,13 @@ def check(path: str, fmt: str, output: str | None, fail_on: str | None, only: tu
 @click.option("--baseline-file", type=click.Path(dir_okay=False), default=None)
 @click.option("--config", "config_path", type=click.Path(dir_okay=False), default=None)
 @click.option("--workers", type=click.IntRange(1, 64), default=None, help="History worker processes [default: CPUs].")
+@click.option("--range", "revisions", default=None, metavar="REVS",
+              help="With --history: only these commits, e.g. 'origin/main..HEAD' for a pull request.")
 @click.option("--no-color", is_flag=True, help="Plain text output.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar; text output lists findings only.")
 def secrets(path: str, history: bool, staged: bool, with_tree: bool, fmt: str, output: str | None, fail_on: str,
             use_baseline: bool, baseline_file: str | None, config_path: str | None, workers: int | None,
-            no_color: bool, quiet: bool) -> None:
+            revisions: str | None, no_color: bool, quiet: bool) -> None:
     """Find secrets in the working tree, the staged changes or the whole git history of PATH.
 
     Exit 0 when nothing at or above --fail-on is found, 1 when something is, 2 when the scan could not run
@@ -200,6 +202,15 @@ def secrets(path: str, history: bool, staged: bool, with_tree: bool, fmt: str, o
             baseline = read_baseline(project.root, Path(baseline_file) if baseline_file else None)
         except BaselineError as exc:
             _fail(str(exc))
+    if revisions and not history:
+        _fail("--range needs --history")
+    if revisions:
+        from handrail.secrets.history import HistoryError, list_commits_with_parents
+
+        try:
+            list_commits_with_parents(project.git.toplevel, revisions)  # type: ignore[arg-type]
+        except HistoryError as exc:
+            _fail(str(exc))
     tree = with_tree or not (history or staged)
     from handrail.checks.secrets import CHECK
     from handrail.core.config import ConfigError
@@ -207,7 +218,7 @@ def secrets(path: str, history: bool, staged: bool, with_tree: bool, fmt: str, o
     with _ScanProgress(not quiet) as progress:
         try:
             outcome = scan_project(project, tree=tree, history=history, staged=staged, workers=workers,
-                                   progress=progress)
+                                   revisions=revisions, progress=progress)
         except ConfigError as exc:
             _fail(str(exc))
     result = CHECK.evaluate(outcome)

@@ -55,9 +55,13 @@ def list_commits(repo: Path) -> list[str]:
     return [sha for sha, _ in list_commits_with_parents(repo)]
 
 
-def list_commits_with_parents(repo: Path) -> list[tuple[str, int]]:
-    """Every commit reachable from any ref, newest first, with its number of parents."""
-    out = _git(repo, "rev-list", "--all", "--parents")
+def list_commits_with_parents(repo: Path, revisions: str | None = None) -> list[tuple[str, int]]:
+    """Every commit reachable from any ref (or in `revisions`, e.g. `origin/main..HEAD`), newest first, with its
+    number of parents."""
+    if revisions is not None and (revisions.startswith("-") or not revisions.strip()):
+        raise HistoryError(f"--range: {revisions!r} is not a revision range")
+    spec = revisions.split() if revisions else ["--all"]
+    out = _git(repo, "rev-list", "--parents", *spec, "--")
     if out.returncode != 0:
         msg = out.stderr.decode("utf-8", "replace").strip().splitlines()
         raise HistoryError(f"cannot list commits: {msg[-1] if msg else 'git rev-list failed'}")
@@ -81,11 +85,12 @@ _PATHSPEC: str | None = None
 
 
 def scan_history(repo: Path, scanner: Scanner, workers: int | None = None,
-                 progress: Callable[[int, int], None] | None = None, pathspec: str | None = None) -> HistoryResult:
+                 progress: Callable[[int, int], None] | None = None, pathspec: str | None = None,
+                 revisions: str | None = None) -> HistoryResult:
     """Every added line of every commit on every ref (under `pathspec` when a subfolder is scanned)."""
     global _SCANNER, _PROGRESS, _PATHSPEC
     _PATHSPEC = pathspec
-    listed = list_commits_with_parents(repo)
+    listed = list_commits_with_parents(repo, revisions)
     commits = [sha for sha, _ in listed]
     result = HistoryResult(commits=len(commits), order={c: i for i, c in enumerate(commits)},
                            shallow=is_shallow(repo))

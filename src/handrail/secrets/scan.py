@@ -15,8 +15,8 @@ from handrail.core.project import Project
 from handrail.secrets.engine import Hit, Scanner
 from handrail.secrets.rules import RULES, SecretRule
 
-# Above this a file is skipped with a note (a 16 MB minified bundle is still read).
-MAX_FILE_BYTES = 16 * 1024 * 1024
+# Above this a text file is not read: the scan says so and is incomplete (a 60 MB minified bundle is still read).
+MAX_FILE_BYTES = 64 * 1024 * 1024
 
 
 @dataclass
@@ -43,7 +43,7 @@ def load_rules(project: Project) -> tuple[tuple[SecretRule, ...], list[str]]:
 
 
 def scan_project(project: Project, *, tree: bool = True, history: bool = False, staged: bool = False,
-                 workers: int | None = None, backend: str | None = None,
+                 workers: int | None = None, backend: str | None = None, revisions: str | None = None,
                  progress: Callable[[str, int, int], None] | None = None) -> ScanOutcome:
     rules, warnings = load_rules(project)
     scanner = Scanner(rules, backend)
@@ -69,7 +69,7 @@ def scan_project(project: Project, *, tree: bool = True, history: bool = False, 
                     out.hits.extend(_relative(scan_staged(repo, scanner, spec), project, repo))
                 if history:
                     out.modes.append("history")
-                    res = scan_history(repo, scanner, workers=workers, pathspec=spec,
+                    res = scan_history(repo, scanner, workers=workers, pathspec=spec, revisions=revisions,
                                        progress=(lambda d, t: progress("history", d, t)) if progress else None)
                     out.hits.extend(_relative(res.hits, project, repo))
                     out.commits, out.order = res.commits, res.order
@@ -140,7 +140,8 @@ def _scan_tree(project: Project, scanner: Scanner, out: ScanOutcome, excluded: C
         if entry.is_symlink:
             continue  # the target is scanned where it lives inside the tree; outside it is not ours
         if entry.size > MAX_FILE_BYTES:
-            big.append(path)
+            if not files.is_binary(path) or _key_file(path):
+                big.append(path)
             continue
         data = files.read_bytes(path, limit=MAX_FILE_BYTES)
         if data is None:
@@ -152,7 +153,8 @@ def _scan_tree(project: Project, scanner: Scanner, out: ScanOutcome, excluded: C
         if progress and n % 500 == 0:
             progress("tree", n, total)
     if big:
-        out.notes.append(f"{len(big)} file(s) over {MAX_FILE_BYTES // (1024 * 1024)} MB not scanned "
+        out.incomplete = True
+        out.notes.append(f"{len(big)} text file(s) over {MAX_FILE_BYTES // (1024 * 1024)} MB not scanned "
                          f"(first: {big[0]})")
 
 
