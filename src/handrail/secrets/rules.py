@@ -142,7 +142,10 @@ def match_spans(rule: SecretRule, line: str) -> list[re.Match[str]]:
     found: list[re.Match[str]] = []
     for m in _compiled(rule.pattern).finditer(line):
         value = m.group("secret")
-        if not value or (rule.entropy is not None and shannon_entropy(value) < rule.entropy):
+        # Keys and generated passwords are ASCII; `パスワードを入力してください` under a `password` key is a label.
+        if not value or not value.isascii():
+            continue
+        if rule.entropy is not None and shannon_entropy(value) < rule.entropy:
             continue
         if is_placeholder(value) or (rule.confirm is not None and not rule.confirm(value)):
             continue
