@@ -476,3 +476,22 @@ def test_hyperscan_database_is_loaded_from_the_disk_cache(tmp_path: Path, monkey
     data = b"k = 'sk_live_" + token(random.Random(3), 24).encode() + b"'\n"
     assert first.scan(data) == second.scan(data) != []
     assert db.stat().st_ino == before, "the cached database was compiled and written again"
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_value_named_on_the_line_above(backend: str) -> None:
+    """Terraform defaults and plist strings carry their name on the line above: reported only under a secret-like
+    name, in a file and in a diff alike."""
+    rng = random.Random(31)
+    secret, region = token(rng, 20), token(rng, 20)
+    tf = (f'variable "db_password" {{\n  type    = string\n  default = "{secret}"\n}}\n'
+          f'variable "region_code" {{\n  default = "{region}"\n}}\n')
+    sc = scanner(backend)
+    assert [(rule_id(h), h.line, h.value == secret) for h in sc.scan_blob(tf.encode(), "infra/vars.tf")] == [
+        ("named-above-secret", 3, True)]
+    hits = sc.scan_diff(added_diff("infra/vars.tf", tf))
+    assert [(rule_id(h), h.line) for h in hits] == [("named-above-secret", 3)]
+    plist = f"<dict>\n\t<key>BackendAPISecret</key>\n\t<string>{secret}</string>\n</dict>\n"
+    assert [rule_id(h) for h in sc.scan_blob(plist.encode(), "ios/Info.plist")] == ["named-above-secret"]
+    # Not a path the rule reads, and no secret-like name above: nothing.
+    assert sc.scan_blob(tf.encode(), "notes/vars.txt") == []

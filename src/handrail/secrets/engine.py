@@ -8,6 +8,7 @@ by line content, since history repeats the same added lines across branches and 
 from __future__ import annotations
 
 import bisect
+import functools
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -58,6 +59,9 @@ class Scanner:
             end = data.find(b"\n", start)
             raw = data[start:] if end < 0 else data[start:end]
             for rule_idx, value, col in self._confirm(raw, by_line[start], path):
+                ctx = self.rules[rule_idx].context
+                if ctx and not _context_before(data, start, ctx, False):
+                    continue
                 if value is _NEEDS_BODY:
                     body = _multiline_body(data, start + col, self.rules[rule_idx].multiline_end or "", False)
                     if body is None:
@@ -96,6 +100,9 @@ class Scanner:
             line_no = _new_line_number(chunk, hunk, start, parents)
             sha = _commit_at(chunk, boundaries, start, commit)
             for rule_idx, value, col in self._confirm(line_bytes[parents:], rule_ids, path):
+                ctx = self.rules[rule_idx].context
+                if ctx and not _context_before(chunk, start, ctx, True):
+                    continue
                 if value is _NEEDS_BODY:
                     body = _multiline_body(chunk, start + parents + col, self.rules[rule_idx].multiline_end or "",
                                            True)
@@ -189,6 +196,34 @@ class _Marker(str):
 
 
 _NEEDS_BODY = _Marker("")
+
+
+_CONTEXT_LINES = 3
+
+
+def _context_before(buf: bytes, start: int, pattern: str, diff: bool) -> bool:
+    """Whether `pattern` matches one of the few lines above the line at `start` (in a diff: added lines of the
+    same hunk), where formats such as Terraform, plists and Postman collections keep a value's name."""
+    rx = _context_rx(pattern)
+    pos = start - 1
+    for _ in range(_CONTEXT_LINES):
+        if pos <= 0:
+            return False
+        prev = buf.rfind(b"\n", 0, pos) + 1
+        line = buf[prev:pos]
+        if diff:
+            if not line.startswith(b"+") or line.startswith(b"+++ "):
+                return False
+            line = line[1:]
+        if rx.search(line.decode("utf-8", "surrogateescape")):
+            return True
+        pos = prev - 1
+    return False
+
+
+@functools.cache
+def _context_rx(pattern: str) -> re.Pattern[str]:
+    return re.compile(pattern, re.ASCII)
 
 
 def _positions(buf: bytes, needle: bytes) -> list[int]:

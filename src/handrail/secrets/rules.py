@@ -45,6 +45,9 @@ class SecretRule:
     origin: str = "handrail"
     # Private keys: the value runs from the match to this marker on a later line.
     multiline_end: str | None = None
+    # A regex one of the three lines above must match: the value's name sits on its own line in some formats
+    # (`variable "db_password" {` above `default = "..."`, `<key>ApiSecret</key>` above `<string>`).
+    context: str | None = None
 
 
 def shannon_entropy(s: str) -> float:
@@ -1148,6 +1151,18 @@ RULES: tuple[SecretRule, ...] = (
         must_not_match=('DD_API_KEY=${DD_API_KEY}', 'DD_SITE=datadoghq.eu'),
     ),
     SecretRule(
+        id="revenuecat-public-key",
+        description="RevenueCat public SDK key (appl_ / goog_ / amzn_): public by design, ships in the app",
+        severity=_I,
+        public=True,
+        keywords=("appl_", "goog_", "amzn_"),
+        prefilter=r"(appl|goog|amzn)_[A-Za-z0-9]{20}",
+        pattern=r"\b(?P<secret>(?:appl|goog|amzn)_[A-Za-z0-9]{20,40})\b",
+        must_match=('Purchases.configure(withAPIKey: "appl_Qm7vX2kLp9RtZ4nB8cJ1wEaZ")',
+                    "REVENUECAT_ANDROID_KEY=goog_Zq8vL2pR7mW4xTe1Hy6uQmPs"),
+        must_not_match=("appl_short", "def goog_helper_function_name(): pass"),
+    ),
+    SecretRule(
         id="dotenv-secret",
         description="Secret-named variable with a literal value in a committed .env file",
         severity=_H,
@@ -1238,6 +1253,23 @@ RULES: tuple[SecretRule, ...] = (
                     "https://x-access-token:ghs_Q1w2E3r4T5y6U7i8O9p0AaSsDdFfGgHhJjKk@github.com/o/r"),
         must_not_match=("https://user:password@example.com", "https://user:${TOKEN}@host.io",
                         "https://user:pass@localhost:8080"),
+    ),
+    SecretRule(
+        id="named-above-secret",
+        description="High-entropy value whose secret-like name is on the line above (Terraform variable default, "
+        "plist key/string, Postman key/value)",
+        severity=_M,
+        keywords=("default", "<string>", "value"),
+        paths=r"\.(?:tf|tfvars|hcl|plist|xml|json)$",
+        prefilter=r"(?i)(default\s{0,5}=\s{0,5}\"|<string>|\"value\"\s{0,5}:\s{0,5}\")[!#-&(-;=?-~]{12}",
+        pattern=r"(?i)(?:^\s*default\s{0,5}=\s{0,5}\"|<string>|\"value\"\s{0,5}:\s{0,5}\")(?!\$\{|\{\{)"
+        r"(?P<secret>[!#-&(-;=?-~]{12,512})(?:\"|</string>)",
+        context=r"(?i)(?:variable\s+\"|<key>|\"key\"\s{0,5}:\s{0,5}\")[\w.-]{0,40}(?:secret|token|passw(?:or)?d|pwd"
+        r"|api[_-]?key|access[_-]?key|private[_-]?key|auth[_-]?key|credential|bearer)[\w.-]{0,30}(?:\"|</key>)",
+        entropy=3.5,
+        confirm=_not_identifier,
+        must_match=('  default     = "Zq8vL2pR7mW4xTe1Hy6u"', "\t<string>Qm7vX2kLp9RtZ4nB8cJ1wE</string>"),
+        must_not_match=('  default = "us-east-1"', '  "value": "{{api_token}}",'),
     ),
     SecretRule(
         id="generic-secret-assignment",
