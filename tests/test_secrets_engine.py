@@ -498,3 +498,19 @@ def test_value_named_on_the_line_above(backend: str) -> None:
     assert [rule_id(h) for h in sc.scan_blob(plist.encode(), "ios/Info.plist")] == ["named-above-secret"]
     # Not a path the rule reads, and no secret-like name above: nothing.
     assert sc.scan_blob(tf.encode(), "notes/vars.txt") == []
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_two_putty_keys_are_two_values(backend: str) -> None:
+    """A PuTTY key's value is its key material, not its header line, so two keys are two findings."""
+    rng = random.Random(41)
+
+    def ppk() -> str:
+        pub, priv = base64.b64encode(rng.randbytes(51)).decode(), base64.b64encode(rng.randbytes(48)).decode()
+        return (f"PuTTY-User-Key-File-3: ssh-ed25519\nEncryption: none\nComment: deploy\nPublic-Lines: 2\n"
+                f"{pub[:64]}\n{pub[64:]}\nPrivate-Lines: 1\n{priv}\nPrivate-MAC: {rng.randbytes(32).hex()}\n")
+
+    sc = scanner(backend)
+    hits = sc.scan_blob(ppk().encode(), "keys/a.ppk") + sc.scan_blob(ppk().encode(), "keys/b.ppk")
+    assert [rule_id(h) for h in hits] == ["putty-private-key", "putty-private-key"]
+    assert hits[0].value != hits[1].value

@@ -623,6 +623,7 @@ RULES: tuple[SecretRule, ...] = (
         id="putty-private-key",
         description="PuTTY private key file (PuTTY-User-Key-File header)",
         severity=_C,
+        multiline_end="Private-MAC",
         keywords=("putty-user-key-file",),
         prefilter='PuTTY-User-Key-File-[23]:',
         pattern=r"^\s{0,10}(?P<secret>PuTTY-User-Key-File-[23]:\s{0,5}[\w-]{3,40})",
