@@ -39,6 +39,19 @@ def write_tree(root: Path, files: dict[str, str | bytes]) -> None:
             path.write_text(content, "utf-8")
 
 
+def commit_files(root: Path, files: dict[str, str | None], message: str = "change") -> str:
+    """Write (or, for None, delete) files, commit everything, return the new commit's sha."""
+    for rel, content in files.items():
+        if content is None:
+            (root / rel).unlink()
+        else:
+            (root / rel).parent.mkdir(parents=True, exist_ok=True)
+            (root / rel).write_text(content, "utf-8")
+    git(root, "add", "-A")
+    git(root, "commit", "-q", "--allow-empty", "-m", message)
+    return git(root, "rev-parse", "HEAD").strip()
+
+
 def init_repo(root: Path, commit: bool = True) -> Path:
     git(root, "init", "-q")
     if commit:

@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import git
+from conftest import commit_files, git
 
 from handrail.checks.secrets import CHECK
 from handrail.core.config import load_config
@@ -48,16 +48,7 @@ def anon_jwt() -> str:
     return value
 
 
-def commit(root: Path, files: dict[str, str | None]) -> str:
-    for rel, content in files.items():
-        if content is None:
-            (root / rel).unlink()
-        else:
-            (root / rel).parent.mkdir(parents=True, exist_ok=True)
-            (root / rel).write_text(content, "utf-8")
-    git(root, "add", "-A")
-    git(root, "commit", "-q", "--allow-empty", "-m", "change")
-    return git(root, "rev-parse", "HEAD").strip()
+commit = commit_files
 
 
 def repo(tmp_path: Path, name: str, *commits: dict[str, str | None]) -> Path:

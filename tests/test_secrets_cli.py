@@ -20,7 +20,7 @@ from pathlib import Path
 
 import jsonschema
 import pytest
-from conftest import git
+from conftest import commit_files, git
 
 ALNUM = string.ascii_letters + string.digits
 _BANNED = ("test", "example", "fake", "xxxx", "your", "sample", "demo", "placeholder", "redacted", "change")
@@ -81,16 +81,7 @@ def run_many(*calls: tuple[str, ...]) -> list[subprocess.CompletedProcess]:
         return list(pool.map(lambda a: run(*a), calls))
 
 
-def commit(root: Path, files: dict[str, str | None], message: str = "change") -> str:
-    for rel, content in files.items():
-        if content is None:
-            (root / rel).unlink()
-        else:
-            (root / rel).parent.mkdir(parents=True, exist_ok=True)
-            (root / rel).write_text(content, "utf-8")
-    git(root, "add", "-A")
-    git(root, "commit", "-q", "--allow-empty", "-m", message)
-    return git(root, "rev-parse", "HEAD").strip()
+commit = commit_files
 
 
 def new_repo(root: Path) -> Path:

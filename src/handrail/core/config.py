@@ -126,17 +126,22 @@ def load_config(root: Path, explicit: Path | None = None) -> Config | DefaultCon
     return DefaultConfig()
 
 
-def _load_file(path: Path, section: tuple[str, ...] | None) -> Config:
+def read_config_text(path: Path, display: str, what: str) -> str:
+    """UTF-8 text of a file the user pointed us at, or one ConfigError line saying why not."""
     try:
-        text = path.read_text("utf-8")
+        return path.read_text("utf-8")
     except FileNotFoundError as exc:
-        raise ConfigError(f"{path}: no such config file") from exc
+        raise ConfigError(f"{display}: no such {what}") from exc
     except IsADirectoryError as exc:
-        raise ConfigError(f"{path}: is a directory, not a config file") from exc
+        raise ConfigError(f"{display}: is a directory, not a {what}") from exc
     except UnicodeDecodeError as exc:
-        raise ConfigError(f"{path}: not UTF-8 text (byte {exc.start})") from exc
+        raise ConfigError(f"{display}: not UTF-8 text (byte {exc.start})") from exc
     except OSError as exc:
-        raise ConfigError(f"{path}: cannot read: {exc.strerror or exc.__class__.__name__}") from exc
+        raise ConfigError(f"{display}: cannot read: {exc.strerror or exc.__class__.__name__}") from exc
+
+
+def _load_file(path: Path, section: tuple[str, ...] | None) -> Config:
+    text = read_config_text(path, str(path), "config file")
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:

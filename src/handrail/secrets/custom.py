@@ -22,7 +22,7 @@ from fnmatch import translate as fnmatch_translate
 from pathlib import Path
 from typing import Any
 
-from handrail.core.config import CONFIG_FILE, ConfigError
+from handrail.core.config import CONFIG_FILE, ConfigError, read_config_text
 from handrail.core.finding import Severity
 from handrail.secrets.rules import RULES, SecretRule, match_line
 
@@ -197,16 +197,7 @@ def _compile(pattern: str) -> re.Pattern[str]:
 
 # --- gitleaks TOML ---------------------------------------------------------------------------------------
 def _read_toml(path: Path, display: str) -> dict[str, Any]:
-    try:
-        text = path.read_text("utf-8")
-    except FileNotFoundError as exc:
-        raise ConfigError(f"{display}: no such gitleaks rule file") from exc
-    except IsADirectoryError as exc:
-        raise ConfigError(f"{display}: is a directory, not a gitleaks rule file") from exc
-    except UnicodeDecodeError as exc:
-        raise ConfigError(f"{display}: not UTF-8 text (byte {exc.start})") from exc
-    except OSError as exc:
-        raise ConfigError(f"{display}: cannot read: {exc.strerror or exc.__class__.__name__}") from exc
+    text = read_config_text(path, display, "gitleaks rule file")
     try:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
