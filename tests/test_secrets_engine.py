@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import random
+import re
 import string
 import time
 from functools import cache
@@ -449,9 +450,9 @@ def test_every_must_match_example_is_found_in_a_file(backend: str, rule: SecretR
     sc = scanner(backend)
     if rule.multiline_end:
         pytest.skip("its examples are start markers without a body; the key tests above cover it")
-    if rule.context:
-        pytest.skip("its examples need their name on the line above; test_value_named_on_the_line_above covers it")
     for example in rule.must_match:
+        if rule.context and not re.search(rule.context, example):
+            continue  # its name sits on the line above; test_value_named_on_the_line_above covers it
         data = ("first = 1\n" + example.rstrip("\n") + "\nlast = 2\n").encode()
         hits = sc.scan_blob(data, path)
         assert {h.line for h in hits} == {2}, (rule.id, redact(example))
@@ -514,3 +515,23 @@ def test_two_putty_keys_are_two_values(backend: str) -> None:
     hits = sc.scan_blob(ppk().encode(), "keys/a.ppk") + sc.scan_blob(ppk().encode(), "keys/b.ppk")
     assert [rule_id(h) for h in hits] == ["putty-private-key", "putty-private-key"]
     assert hits[0].value != hits[1].value
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_provider_named_by_a_parent_key(backend: str) -> None:
+    """.NET appsettings and Helm values nest a provider's token under its name: found through the parent key,
+    and the same token shape without the provider nearby is not a Postmark token."""
+    rng = random.Random(43)
+    uuid = "-".join(token(rng, n, "0123456789abcdef") for n in (8, 4, 4, 4, 12))
+    hexkey = token(rng, 40, "0123456789abcdef")
+    settings = f'{{\n  "Postmark": {{\n    "ServerToken": "{uuid}",\n    "From": "a@b.co"\n  }}\n}}\n'
+    values = f"datadog:\n  site: datadoghq.eu\n  appKey: {hexkey}\n"
+    other = f'{{\n  "Sessions": {{\n    "ServerToken": "{uuid}"\n  }}\n}}\n'
+    sc = scanner(backend)
+    assert [(rule_id(h), h.line) for h in sc.scan_blob(settings.encode(), "appsettings.json")] == [
+        ("postmark-server-token", 3)]
+    assert [(rule_id(h), h.line) for h in sc.scan_blob(values.encode(), "deploy/values.yaml")] == [
+        ("datadog-key", 3)]
+    assert [(rule_id(h), h.line) for h in sc.scan_diff(added_diff("deploy/values.yaml", values))] == [
+        ("datadog-key", 3)]
+    assert [rule_id(h) for h in sc.scan_blob(other.encode(), "appsettings.json")] == []

@@ -38,8 +38,8 @@ def test_ids_unique_and_kebab_case() -> None:
 @pytest.mark.parametrize("rule", RULES, ids=lambda r: r.id)
 def test_rule_shape(rule: SecretRule) -> None:
     assert len(rule.must_match) >= 2 and len(rule.must_not_match) >= 2
-    # Only a path-scoped rule may go without keywords (its path is the gate).
-    assert (rule.keywords or rule.paths) and all(k == k.lower() and k for k in rule.keywords)
+    # Only a path-scoped or context rule may go without keywords (its path or context is the gate).
+    assert (rule.keywords or rule.paths or rule.context) and all(k == k.lower() and k for k in rule.keywords)
     assert "secret" in re.compile(rule.pattern).groupindex
     assert isinstance(rule.severity, Severity)
     # Public-by-design values are information, never leaks.

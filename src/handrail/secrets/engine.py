@@ -170,8 +170,10 @@ class Scanner:
                 value = m.group("secret")
                 if value in seen or any(s < te and ts < e for ts, te in taken):
                     continue
-                taken.append((s, e))
-                seen.add(value)
+                if not rule.context:
+                    # A rule that still needs its context (lines above) checked must not hide another rule's match.
+                    taken.append((s, e))
+                    seen.add(value)
                 col = len(text[:s].encode("utf-8", "surrogateescape"))
                 out.append((i, _NEEDS_BODY if rule.multiline_end else value, col))
         if len(self._cache) > _CACHE_LIMIT:
@@ -202,9 +204,12 @@ _CONTEXT_LINES = 3
 
 
 def _context_before(buf: bytes, start: int, pattern: str, diff: bool) -> bool:
-    """Whether `pattern` matches one of the few lines above the line at `start` (in a diff: added lines of the
-    same hunk), where formats such as Terraform, plists and Postman collections keep a value's name."""
+    """Whether `pattern` matches the line at `start` or one of the few lines above it (in a diff: added lines of
+    the same hunk), where formats such as Terraform, plists and nested JSON/YAML keep a value's name."""
     rx = _context_rx(pattern)
+    end = buf.find(b"\n", start)
+    if rx.search(buf[start:end if end >= 0 else len(buf)].decode("utf-8", "surrogateescape")):
+        return True
     pos = start - 1
     for _ in range(_CONTEXT_LINES):
         if pos <= 0:

@@ -45,8 +45,9 @@ class SecretRule:
     origin: str = "handrail"
     # Private keys: the value runs from the match to this marker on a later line.
     multiline_end: str | None = None
-    # A regex one of the three lines above must match: the value's name sits on its own line in some formats
-    # (`variable "db_password" {` above `default = "..."`, `<key>ApiSecret</key>` above `<string>`).
+    # A regex the line itself or one of the three lines above must match: some formats keep a value's name or
+    # its provider on a line of its own (`variable "db_password" {` above `default = "..."`, `<key>ApiSecret</key>`
+    # above `<string>`, `"Postmark": {` above `"ServerToken": "..."`). Checked by the engine, not by match_line.
     context: str | None = None
 
 
@@ -529,20 +530,37 @@ RULES: tuple[SecretRule, ...] = (
     ),
     SecretRule(
         id="postmark-server-token",
-        description="Postmark server or account token (a UUID next to postmark)",
+        description="Postmark server or account token (a UUID under a token name, with postmark on its line or a "
+        "parent key above)",
         severity=_H,
-        keywords=("postmark",),
-        prefilter='(?i)postmark',
-        pattern=r"(?i)^(?=.*postmark).*?\b(?P<secret>" + _UUID + r")\b",
+        keywords=("token",),
+        prefilter=r"(?i)token[\"']?\s{0,5}[:=]",
+        pattern=r"(?i)token[\"']?\s{0,5}(?:=|:|=>)\s{0,5}[\"']?\b(?P<secret>" + _UUID + r")\b",
+        context=r"(?i)postmark",
         entropy=3.0,
         must_match=(
             "POSTMARK_SERVER_TOKEN=1f2e3d4c-5b6a-4789-8abc-def012345678",
             "postmark: { token: '9a8b7c6d-5e4f-4321-9fed-cba987654321' }",
         ),
         must_not_match=(
-            "REQUEST_ID=1f2e3d4c-5b6a-4789-8abc-def012345678",
+            "POSTMARK_MESSAGE_ID=1f2e3d4c-5b6a-4789-8abc-def012345678",
             "POSTMARK_SERVER_TOKEN=00000000-0000-0000-0000-000000000000",
         ),
+    ),
+    SecretRule(
+        id="mailgun-private-key",
+        description="Mailgun private API key in the current format (32 hex - 8 hex - 8 hex) with mailgun on its line "
+        "or a parent key above",
+        severity=_H,
+        keywords=(),
+        prefilter=r"[0-9a-f]{32}-[0-9a-f]{8}-[0-9a-f]{8}",
+        pattern=r"\b(?P<secret>[0-9a-f]{32}-[0-9a-f]{8}-[0-9a-f]{8})\b",
+        context=r"(?i)mailgun",
+        entropy=3.0,
+        must_match=("MAILGUN_API_KEY=57ad1c0e9f3b4a2d8e6f7a1b2c3d4e5f-f26b5c22-5c36988a",
+                    "mailgun: {apiKey: '0f1e2d3c4b5a69788796a5b4c3d2e1f0-0a1b2c3d-4e5f6a7b'}"),
+        must_not_match=("MAILGUN_API_KEY=00000000000000000000000000000000-00000000-00000000",
+                        "trace 57ad1c0e9f3b4a2d8e6f7a1b2c3d4e5f-f26b5c2"),
     ),
     SecretRule(
         id="npm-token",
@@ -1137,19 +1155,22 @@ RULES: tuple[SecretRule, ...] = (
         must_not_match=('MAILCHIMP_API_KEY=00000000000000000000000000000000-us1', 'region-us1'),
     ),
     SecretRule(
-        id='datadog-key',
-        description='Datadog API key (32 hex) or application key (40 hex) under a Datadog name',
+        id="datadog-key",
+        description="Datadog API key (32 hex) or application key (40 hex) under a Datadog name, on its line or a "
+        "parent key above (Helm values, nested config)",
         severity=_H,
-        keywords=('datadog', 'dd_api', 'dd_app', 'dd-api', 'dd-app', 'ddapi', 'ddapp'),
-        prefilter='(?i)(datadog|dd[_-]?(api|app))',
-        pattern='(?i)(?:datadog|\\bdd)[\\w.-]{0,30}?(?:api|app(?:lication)?)[_-]?key[\\"\']?\\s{0,5}(?:=|:|=>)'
-                '\\s{0,5}[\\"\']?(?P<secret>[0-9a-f]{40}|[0-9a-f]{32})\\b',
+        keywords=("api_key", "apikey", "api-key", "app_key", "appkey", "app-key", "application_key",
+                  "applicationkey"),
+        prefilter=r"(?i)(api|app(lication)?)[_-]?key",
+        pattern=r"(?i)(?:api|app(?:lication)?)[_-]?key[\"']?\s{0,5}(?:=|:|=>)\s{0,5}[\"']?"
+        r"(?P<secret>[0-9a-f]{40}|[0-9a-f]{32})\b",
+        context=r"(?i)datadog|\bdd[_-]",
         entropy=3.0,
         must_match=(
-            'DD_API_KEY=4d115cea325a65e19cbae530282bd36c',
-            'datadog_app_key: b188cc102ddb8379c7ce65426f74bde94fb78c8d',
+            "DD_API_KEY=4d115cea325a65e19cbae530282bd36c",
+            "datadog_app_key: b188cc102ddb8379c7ce65426f74bde94fb78c8d",
         ),
-        must_not_match=('DD_API_KEY=${DD_API_KEY}', 'DD_SITE=datadoghq.eu'),
+        must_not_match=("DD_API_KEY=${DD_API_KEY}", "DD_SITE=datadoghq.eu", "DD_API_KEY=" + "0" * 32),
     ),
     SecretRule(
         id="revenuecat-public-key",
