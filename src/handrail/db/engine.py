@@ -34,8 +34,14 @@ class DatabaseTarget:
     options: tuple[tuple[str, str], ...] = ()
 
     def display(self) -> str:
-        """The URL with any password replaced by ***."""
-        raise NotImplementedError  # implemented in handrail.db.url (kept here as the contract)
+        """The URL with any password replaced by ***: the only form that may be printed or stored."""
+        if self.engine == "sqlite":
+            return f"sqlite:///{self.database or ''}"
+        auth = ""
+        if self.user:
+            auth = self.user + (":***" if self.password else "") + "@"
+        port = f":{self.port}" if self.port else ""
+        return f"{self.engine}://{auth}{self.host or ''}{port}/{self.database or ''}"
 
 
 @dataclass(frozen=True)
