@@ -1,0 +1,1 @@
+alter table public.tags enable row level security;

@@ -1,0 +1,1 @@
+module.exports = { client: 'pg', migrations: { directory: './db/migrations' } };

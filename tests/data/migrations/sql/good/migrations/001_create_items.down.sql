@@ -1,0 +1,2 @@
+DROP TABLE items;
+ALTER TABLE accounts DROP COLUMN note;
