@@ -1,0 +1,190 @@
+"""Take a backup that is proven restorable, and restore one without ever half-restoring.
+
+A dump nobody has restored is a hope, not a backup: `take_backup` restores it into a scratch database and compares
+per-table row counts and checksums with the source before it is recorded. `restore_backup` refuses a file whose
+sha256 changed, rehearses on a scratch database against the snapshot taken at backup time, and only then touches
+the target. A failure at any step leaves no partial file and no index entry.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import gzip
+import hashlib
+import json
+import os
+import subprocess
+import zlib
+from dataclasses import asdict
+from pathlib import Path
+from typing import Literal
+
+from handrail.db.catalog import BackupRecord, Catalog, new_backup_id, utc_now_iso, write_private
+from handrail.db.engine import DatabaseError, DatabaseTarget, Engine, Snapshot, TableStat
+
+VerifyMode = Literal["full", "fast"]
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        while chunk := fh.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def snapshot_to_json(snap: Snapshot) -> bytes:
+    return (json.dumps({"tables": [asdict(t) for t in snap.tables]}, indent=1) + "\n").encode()
+
+
+def snapshot_from_json(data: bytes) -> Snapshot:
+    return Snapshot(tuple(TableStat(**t) for t in json.loads(data)["tables"]))
+
+
+def _summary(diffs: list[str]) -> str:
+    return diffs[0] + (f" (+{len(diffs) - 1} more)" if len(diffs) > 1 else "")
+
+
+def check_archive(engine: Engine, dump: Path) -> str | None:
+    """`--verify fast`: None when the archive looks complete, else one line. The Engine protocol has no such
+    method, so an engine's own `check_archive` is used when it has one (SQLite: PRAGMA quick_check), else a
+    check by format: `pg_restore --list` reads a custom-format archive's table of contents, and a gzipped
+    mysqldump/mariadb-dump must decompress cleanly and end with its `-- Dump completed` trailer."""
+    check = getattr(engine, "check_archive", None)
+    if check is not None:
+        result: str | None = check(dump)
+        return result
+    if engine.name == "postgresql":
+        tool = str(getattr(engine, "pg_restore", "pg_restore"))
+        try:
+            proc = subprocess.run([tool, "--list", str(dump)], capture_output=True, timeout=600, check=False)
+        except (OSError, subprocess.TimeoutExpired) as exc:
+            return f"cannot run {tool} --list: {exc.__class__.__name__}"
+        lines = proc.stderr.decode("utf-8", "replace").strip().splitlines()
+        return None if proc.returncode == 0 else f"{tool} --list: {lines[-1] if lines else 'failed'}"
+    if engine.name == "mysql":
+        return _check_sql_dump(dump)
+    return f"{engine.name} has no fast archive check; use --verify full"
+
+
+def _check_sql_dump(dump: Path) -> str | None:
+    tail = b""
+    try:
+        opener = gzip.open if dump.name.endswith(".gz") else open
+        with opener(dump, "rb") as fh:
+            while chunk := fh.read(1 << 20):
+                tail = (tail + chunk)[-4096:]
+    except (OSError, EOFError, zlib.error) as exc:
+        return f"archive is damaged ({exc.__class__.__name__})"
+    return None if b"-- Dump completed" in tail else "dump is incomplete (no '-- Dump completed' trailer)"
+
+
+def take_backup(engine: Engine, target: DatabaseTarget, catalog: Catalog, verify: VerifyMode = "full",
+                command: str | None = None) -> BackupRecord:
+    """Snapshot, dump to a temp name in the catalog folder, checksum, verify, then record. Raises DatabaseError
+    (one line) on any failure, having removed every file it wrote."""
+    if verify not in ("full", "fast"):
+        raise DatabaseError(f"unknown verify mode {verify!r} (full or fast)")
+    if target.engine != engine.name:
+        raise DatabaseError(f"engine {engine.name} cannot back up a {target.engine} database")
+    missing = engine.available()
+    if missing:
+        raise DatabaseError(missing)
+    catalog.ensure()
+    backup_id = new_backup_id()
+    final = catalog.folder / f"{backup_id}{engine.dump_suffix}"
+    partial = catalog.folder / f".{backup_id}.partial{engine.dump_suffix}"
+    snap_path = catalog.folder / f"{backup_id}.snapshot.json"
+    written = [partial, final, snap_path]
+    try:
+        before = engine.snapshot(target)
+        try:
+            engine.backup(target, partial)
+        except OSError as exc:  # an engine that let a filesystem error through
+            raise DatabaseError(f"backup to {catalog.folder} failed: {exc.strerror or exc}") from exc
+        if not partial.is_file():
+            raise DatabaseError(f"{engine.name} backup wrote no file")
+        os.chmod(partial, 0o600)
+        sha, size = file_sha256(partial), partial.stat().st_size
+        detail = _verify(engine, target, partial, before, verify)
+        snap_bytes = snapshot_to_json(before)
+        write_private(snap_path, snap_bytes)
+        os.replace(partial, final)
+        record = BackupRecord(
+            id=backup_id, engine=engine.name, created=utc_now_iso(), size=size, sha256=sha,
+            source=target.display(), project=str(catalog.project) if catalog.project else None, file=final.name,
+            snapshot_file=snap_path.name, snapshot_sha256=hashlib.sha256(snap_bytes).hexdigest(), command=command,
+            verified=True, verify_detail=detail, folder=catalog.folder)
+        return catalog.add(record)
+    except OSError as exc:
+        _cleanup(written)
+        raise DatabaseError(f"backup to {catalog.folder} failed: {exc.strerror or exc}") from exc
+    except BaseException:
+        _cleanup(written)
+        raise
+
+
+def _cleanup(paths: list[Path]) -> None:
+    for path in paths:
+        for extra in ("", "-journal", "-wal", "-shm"):
+            with contextlib.suppress(OSError):
+                Path(str(path) + extra).unlink(missing_ok=True)
+
+
+def _verify(engine: Engine, target: DatabaseTarget, dump: Path, before: Snapshot, mode: VerifyMode) -> str:
+    """The one-line verification detail stored in the index; raises when the dump does not hold the data."""
+    if mode == "fast":
+        problem = check_archive(engine, dump)
+        if problem:
+            raise DatabaseError(f"backup failed its archive check: {problem}")
+        return "fast: archive check passed (not restored)"
+    with engine.scratch(target) as scratch:
+        engine.restore_into(dump, scratch)
+        restored = engine.snapshot(scratch)
+    diffs = before.differences(restored)
+    if diffs:
+        # a mismatch is either a bad dump or writes during the backup: say which
+        if engine.snapshot(target).differences(before):
+            raise DatabaseError("the database changed while it was being backed up; stop the app's writers and "
+                                "retry")
+        raise DatabaseError(f"backup did not verify: {_summary(diffs)}")
+    rows = sum(t.rows for t in before.tables)
+    return f"full: restored into a scratch database, {len(before.tables)} tables and {rows} rows match"
+
+
+def restore_backup(engine: Engine, record: BackupRecord, target: DatabaseTarget) -> Snapshot:
+    """Restore `record` into `target`, only after the file's sha256 and a scratch rehearsal both check out.
+    Returns the target's snapshot afterwards."""
+    if record.engine != engine.name or target.engine != engine.name:
+        raise DatabaseError(f"backup {record.id} is a {record.engine} backup; it cannot be restored into "
+                            f"{target.display()}")
+    try:
+        actual = file_sha256(record.path)
+        snap_bytes = record.snapshot_path.read_bytes()
+    except FileNotFoundError as exc:
+        raise DatabaseError(f"backup {record.id}: file {Path(exc.filename or '').name} is missing from "
+                            f"{record.folder}") from exc
+    except OSError as exc:
+        raise DatabaseError(f"backup {record.id}: cannot read {exc.filename}: {exc.strerror}") from exc
+    if actual != record.sha256:
+        raise DatabaseError(f"backup {record.id} is corrupted: sha256 is {actual[:12]}…, the catalog recorded "
+                            f"{record.sha256[:12]}…; refusing to restore")
+    if hashlib.sha256(snap_bytes).hexdigest() != record.snapshot_sha256:
+        raise DatabaseError(f"backup {record.id}: its snapshot file was modified; refusing to restore")
+    try:
+        expected = snapshot_from_json(snap_bytes)
+    except (ValueError, KeyError, TypeError) as exc:
+        raise DatabaseError(f"backup {record.id}: snapshot file is unreadable") from exc
+    with engine.scratch(target) as scratch:
+        engine.restore_into(record.path, scratch)
+        diffs = expected.differences(engine.snapshot(scratch))
+    if diffs:
+        raise DatabaseError(f"backup {record.id} does not match its backup-time snapshot ({_summary(diffs)}); "
+                            "refusing to restore")
+    engine.restore_into(record.path, target)
+    after = engine.snapshot(target)
+    diffs = expected.differences(after)
+    if diffs:
+        raise DatabaseError(f"restored {record.id} into {target.display()} but it differs from the backup: "
+                            f"{_summary(diffs)}")
+    return after
