@@ -252,6 +252,131 @@ def secrets(path: str, history: bool, staged: bool, with_tree: bool, fmt: str, o
     sys.exit(0)
 
 
+# --- databases (issue 4) ------------------------------------------------------------------------------------
+def _db_options(f):  # type: ignore[no-untyped-def]
+    f = click.option("--project", "-C", "project", default=".", type=click.Path(),
+                     help="The app's folder [default: .].")(f)
+    f = click.option("--database-url", default=None, help="The database (else handrail.toml, DATABASE_URL, .env).")(f)
+    f = click.option("--env", "environment", default=None, help="An [environments.NAME] of handrail.toml.")(f)
+    return click.option("--config", "config_path", type=click.Path(dir_okay=False), default=None)(f)
+
+
+def _say(message: str) -> None:
+    click.echo(f"handrail: {message}", err=True, nl=not message.endswith("] "))
+
+
+def _open_db(project: str, config_path: str | None, database_url: str | None, environment: str | None):
+    from handrail.db.commands import environ, open_database
+    from handrail.db.engine import DatabaseError
+
+    proj = _open_project(project, config_path)
+    try:
+        return proj, open_database(proj.root, proj.config, database_url, environment, environ())
+    except DatabaseError as exc:
+        _fail(str(exc))
+
+
+@cli.command(context_settings={"ignore_unknown_options": True, "allow_interspersed_args": False})
+@_db_options
+@click.option("--verify", type=click.Choice(["full", "fast"]), default="full", show_default=True,
+              help="full: restore the backup into a scratch database and compare; fast: check the archive only.")
+@click.option("--yes", "-y", is_flag=True, help="Restore without asking if the migration fails (also CI=true).")
+@click.option("--no-restore", is_flag=True, help="Never restore; only report and keep the backup.")
+@click.argument("command", nargs=-1, type=click.UNPROCESSED, required=True)
+def migrate(project: str, database_url: str | None, environment: str | None, config_path: str | None, verify: str,
+            yes: bool, no_restore: bool, command: tuple[str, ...]) -> None:
+    """Back up the database, verify the backup, run COMMAND; restore if it fails. Usage: handrail migrate -- CMD"""
+    from handrail.db.commands import environ
+    from handrail.db.commands import migrate as run_migrate
+
+    proj, db = _open_db(project, config_path, database_url, environment)
+    sys.exit(run_migrate(db, command, verify=verify, yes=yes, restore_on_failure=not no_restore,
+                         cwd=proj.root, env=environ(), config=proj.config, say=_say))
+
+
+@cli.command()
+@_db_options
+@click.option("--verify", type=click.Choice(["full", "fast"]), default="full", show_default=True)
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+def backup(project: str, database_url: str | None, environment: str | None, config_path: str | None, verify: str,
+           fmt: str) -> None:
+    """Take a verified backup of the app's database now."""
+    import json
+
+    from handrail.db.commands import apply_retention
+    from handrail.db.commands import backup as take
+    from handrail.db.engine import DatabaseError
+
+    proj, db = _open_db(project, config_path, database_url, environment)
+    try:
+        record = take(db, verify, _say)
+    except DatabaseError as exc:
+        _fail(f"backup failed: {exc}")
+    apply_retention(db, proj.config, _say)
+    if fmt == "json":
+        click.echo(json.dumps(record.to_dict(), indent=2))
+    else:
+        click.echo(record.id)
+
+
+@cli.command()
+@click.option("--project", "-C", "project", default=".", type=click.Path(), help="The app's folder [default: .].")
+@click.option("--config", "config_path", type=click.Path(dir_okay=False), default=None)
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+def backups(project: str, config_path: str | None, fmt: str) -> None:
+    """List this app's backups, newest first."""
+    import json
+
+    from handrail.db.catalog import Catalog
+    from handrail.db.commands import environ, human_size
+    from handrail.db.engine import DatabaseError
+
+    proj = _open_project(project, config_path)
+    try:
+        catalog = Catalog.open(proj.root, proj.config, environ())
+        doc = catalog.to_contract(proj.root)
+    except DatabaseError as exc:
+        _fail(str(exc))
+    if fmt == "json":
+        click.echo(json.dumps(doc, indent=2))
+        return
+    if not doc["backups"]:
+        click.echo(f"no backups yet in {catalog.folder}")
+        return
+    for b in doc["backups"]:
+        mark = "verified" if b.get("verified") else "unverified"
+        after = f"  before: {b['command']}" if b.get("command") else ""
+        click.echo(f"{b['id']}  {b['engine']:<10} {human_size(b['size']):>9}  {mark}  {b['source']}{after}")
+
+
+@cli.command()
+@click.argument("backup_id")
+@_db_options
+@click.option("--to", "to_url", default=None, help="Restore into this database instead of the app's.")
+@click.option("--yes", "-y", is_flag=True, help="Do not ask (needed without a terminal, unless CI=true).")
+def restore(backup_id: str, project: str, database_url: str | None, environment: str | None,
+            config_path: str | None, to_url: str | None, yes: bool) -> None:
+    """Restore BACKUP_ID (rehearsed on a scratch database first; a corrupted backup is refused)."""
+    from handrail.db.commands import environ, may_proceed
+    from handrail.db.commands import restore as do_restore
+    from handrail.db.engine import DatabaseError
+
+    _proj, db = _open_db(project, config_path, to_url or database_url, environment)
+    try:
+        record = db.catalog.get(backup_id)
+    except DatabaseError as exc:
+        _fail(str(exc))
+    decision = may_proceed(yes, environ(), f"replace {db.target.display()} with backup {record.id}?", _say)
+    if decision is None:
+        _fail(f"restore replaces {db.target.display()}: pass --yes (no terminal to ask)")
+    if not decision:
+        _fail("not restored")
+    try:
+        do_restore(db, record, _say)
+    except DatabaseError as exc:
+        _fail(f"restore failed: {exc}")
+
+
 class _ScanProgress:
     """A progress bar on stderr for long scans; silent unless stderr is a terminal."""
 

@@ -152,9 +152,11 @@ def _verify(engine: Engine, target: DatabaseTarget, dump: Path, before: Snapshot
     return f"full: restored into a scratch database, {len(before.tables)} tables and {rows} rows match"
 
 
-def restore_backup(engine: Engine, record: BackupRecord, target: DatabaseTarget) -> Snapshot:
+def restore_backup(engine: Engine, record: BackupRecord, target: DatabaseTarget,
+                   notes: list[str] | None = None) -> Snapshot:
     """Restore `record` into `target`, only after the file's sha256 and a scratch rehearsal both check out.
-    Returns the target's snapshot afterwards."""
+    Returns the target's snapshot afterwards; `notes` gets what the user must know (e.g. where the previous
+    state was kept)."""
     if record.engine != engine.name or target.engine != engine.name:
         raise DatabaseError(f"backup {record.id} is a {record.engine} backup; it cannot be restored into "
                             f"{target.display()}")
@@ -181,7 +183,13 @@ def restore_backup(engine: Engine, record: BackupRecord, target: DatabaseTarget)
     if diffs:
         raise DatabaseError(f"backup {record.id} does not match its backup-time snapshot ({_summary(diffs)}); "
                             "refusing to restore")
-    engine.restore_into(record.path, target)
+    swap = getattr(engine, "replace_with", None)
+    if swap is not None:  # engines that can restore beside the target and swap it in never half-restore
+        note = swap(record.path, target)
+        if notes is not None and note:
+            notes.append(note)
+    else:
+        engine.restore_into(record.path, target)
     after = engine.snapshot(target)
     diffs = expected.differences(after)
     if diffs:

@@ -252,6 +252,43 @@ class PostgresEngine:
                 except psycopg.Error as exc:
                     raise DatabaseError(f"cannot drop scratch database {name}: {_one_line(str(exc), like)}") from None
 
+    def replace_with(self, dump: Path, target: DatabaseTarget) -> str:
+        """Put `dump` in place of `target` without ever half-restoring it: restore into a new database, then swap
+        names. The database as it was is kept under another name (its rows may be newer than the backup's)."""
+        tag = secrets.token_hex(4)
+        base = (target.database or "db")[:40]
+        new, old = f"{base}_handrail_new_{tag}", f"{base}_handrail_before_{tag}"
+        with _connect(target, autocommit=True) as conn:
+            try:
+                row = conn.execute("SELECT pg_encoding_to_char(encoding), datcollate, datctype FROM pg_database"
+                                   " WHERE datname = current_database()").fetchone()
+                assert row is not None
+                conn.execute(sql.SQL("CREATE DATABASE {} TEMPLATE template0 ENCODING {} LC_COLLATE {} LC_CTYPE {}")
+                             .format(sql.Identifier(new), *(sql.Literal(v) for v in row)))
+            except psycopg.Error as exc:
+                raise DatabaseError(f"cannot create a database to restore into on {target.display()}:"
+                                    f" {_one_line(str(exc), target)}") from None
+        fresh = replace(target, database=new, url=_with_database(target.url, new))
+        maint = replace(target, database="postgres", url=_with_database(target.url, "postgres"))
+        try:
+            self.restore_into(dump, fresh)
+        except DatabaseError:
+            with _connect(maint, autocommit=True) as conn:
+                conn.execute(sql.SQL("DROP DATABASE IF EXISTS {}").format(sql.Identifier(new)))
+            raise
+        with _connect(maint, autocommit=True) as conn:
+            try:
+                conn.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                             " WHERE datname = %s AND pid <> pg_backend_pid()", (target.database,))
+                conn.execute(sql.SQL("ALTER DATABASE {} RENAME TO {}").format(sql.Identifier(target.database or ""),
+                                                                            sql.Identifier(old)))
+                conn.execute(sql.SQL("ALTER DATABASE {} RENAME TO {}").format(sql.Identifier(new),
+                                                                            sql.Identifier(target.database or "")))
+            except psycopg.Error as exc:
+                raise DatabaseError(f"restored into {new} but could not swap it in for {target.database}:"
+                                    f" {_one_line(str(exc), target)}") from None
+        return f"the database as it was before the restore is kept as {old}; drop it once you no longer need it"
+
     def restore_into(self, dump: Path, target: DatabaseTarget) -> None:
         if not dump.is_file():
             raise DatabaseError(f"backup {dump} does not exist")
