@@ -214,3 +214,53 @@ def test_postgres_migration_failing_outside_a_transaction_is_restored(tmp_path: 
             for (db,) in admin.execute("SELECT datname FROM pg_database WHERE datname LIKE %s",
                                        (f"{name}%",)).fetchall():
                 admin.execute(f'DROP DATABASE IF EXISTS "{db}" WITH (FORCE)')
+
+
+def _mariadb_up() -> bool:
+    try:
+        with socket.create_connection(("127.0.0.1", 3306), timeout=1):
+            return True
+    except OSError:
+        return False
+
+
+@pytest.mark.skipif(not _mariadb_up(), reason="no MariaDB server on 127.0.0.1:3306")
+def test_mariadb_half_applied_migration_is_restored_and_the_old_tables_kept(tmp_path: Path) -> None:
+    """MariaDB commits DDL statement by statement: the CREATE TABLE before the failure stays until restored."""
+    import pymysql
+
+    name = f"handrail_test_{uuid.uuid4().hex[:10]}"
+    admin = pymysql.connect(host="127.0.0.1", user="root", autocommit=True)
+    try:
+        with admin.cursor() as cur:
+            cur.execute(f"CREATE DATABASE {name}")
+            cur.execute(f"CREATE TABLE {name}.users (id int AUTO_INCREMENT PRIMARY KEY, email varchar(80))")
+            cur.executemany(f"INSERT INTO {name}.users (email) VALUES (%s)", [(f"u{i}@shop.test",) for i in range(30)])
+        root = tmp_path / "app"
+        root.mkdir()
+        migration = ("import pymysql, sys\n"
+                     f"c = pymysql.connect(host='127.0.0.1', user='root', database={name!r}, autocommit=True)\n"
+                     "k = c.cursor()\n"
+                     "k.execute('CREATE TABLE invoices (id int)')\n"
+                     "k.execute('DELETE FROM users WHERE id > 10')\n"
+                     "try:\n"
+                     "    k.execute('ALTER TABLE users ADD COLUMN b no_such_type')\n"
+                     "except pymysql.MySQLError as exc:\n"
+                     "    sys.exit(f'migration failed: {exc}')\n")
+        proc = run("migrate", "--yes", "--database-url", f"mysql://root@127.0.0.1:3306/{name}", "--",
+                   sys.executable, "-c", migration, cwd=root, backups=tmp_path / "backups")
+        assert proc.returncode == 1, proc.stderr
+        assert "statement by statement" in proc.stderr and "restored" in proc.stderr
+        assert "kept in database" in proc.stderr
+        with admin.cursor() as cur:
+            cur.execute(f"SELECT count(*) FROM {name}.users")
+            assert cur.fetchone() == (30,)
+            cur.execute("SELECT count(*) FROM information_schema.TABLES WHERE TABLE_SCHEMA = %s AND TABLE_NAME = "
+                        "'invoices'", (name,))
+            assert cur.fetchone() == (0,)
+    finally:
+        with admin.cursor() as cur:
+            cur.execute("SHOW DATABASES LIKE %s", (f"{name}%",))
+            for (db,) in cur.fetchall():
+                cur.execute(f"DROP DATABASE `{db}`")
+        admin.close()

@@ -249,6 +249,46 @@ class MySQLEngine:
                 except pymysql.err.MySQLError as exc:
                     raise DatabaseError(f"cannot drop scratch database {name}: {_driver_error(exc, like)}") from None
 
+    def replace_with(self, dump: Path, target: DatabaseTarget) -> str:
+        """Put `dump` in place of `target` without losing what is there: MySQL cannot rename a database, so the
+        target's tables move (one atomic RENAME TABLE) into a keep database, its views, routines and events are
+        dropped (the dump recreates its own), and the dump is loaded into the emptied target."""
+        if not target.database:
+            raise DatabaseError(f"no database name in {target.display()}")
+        keep = f"{target.database[:40]}_handrail_before_{secrets.token_hex(4)}"
+        db = _ident(target.database)
+        with _connect(target) as conn, conn.cursor() as cur:
+            try:
+                cur.execute("SELECT DEFAULT_CHARACTER_SET_NAME, DEFAULT_COLLATION_NAME FROM information_schema.SCHEMATA"
+                            " WHERE SCHEMA_NAME = %s", (target.database,))
+                row = cur.fetchone()
+                spec = f" CHARACTER SET {row[0]} COLLATE {row[1]}" if row else ""
+                cur.execute(f"CREATE DATABASE {_ident(keep)}{spec}")
+                cur.execute("SELECT TABLE_NAME, TABLE_TYPE FROM information_schema.TABLES WHERE TABLE_SCHEMA = %s",
+                            (target.database,))
+                rows = cur.fetchall()
+                for name, kind in rows:
+                    if kind == "VIEW":
+                        cur.execute(f"DROP VIEW {db}.{_ident(name)}")
+                moves = [f"{db}.{_ident(n)} TO {_ident(keep)}.{_ident(n)}" for n, k in rows if k != "VIEW"]
+                if moves:
+                    cur.execute("SET FOREIGN_KEY_CHECKS = 0")
+                    cur.execute("RENAME TABLE " + ", ".join(moves))
+                cur.execute("SELECT ROUTINE_NAME, ROUTINE_TYPE FROM information_schema.ROUTINES"
+                            " WHERE ROUTINE_SCHEMA = %s", (target.database,))
+                for name, kind in cur.fetchall():
+                    cur.execute(f"DROP {kind} IF EXISTS {db}.{_ident(name)}")
+                cur.execute("SELECT EVENT_NAME FROM information_schema.EVENTS WHERE EVENT_SCHEMA = %s",
+                            (target.database,))
+                for (name,) in cur.fetchall():
+                    cur.execute(f"DROP EVENT IF EXISTS {db}.{_ident(name)}")
+            except pymysql.err.MySQLError as exc:
+                raise DatabaseError(f"cannot set {target.display()} aside before the restore:"
+                                    f" {_driver_error(exc, target)}") from None
+        self.restore_into(dump, target)
+        return (f"the tables as they were before the restore are kept in database {keep}; drop it once you no "
+                "longer need it")
+
     def restore_into(self, dump: Path, target: DatabaseTarget) -> None:
         if problem := self.available():
             raise DatabaseError(problem)
