@@ -197,7 +197,9 @@ class PostgresEngine:
             raise DatabaseError(f"cannot write the backup to {dest.parent}: {exc.strerror}") from None
         try:
             # stdout is a regular file, so pg_dump can still seek back and record data offsets in the TOC.
-            self._run([self.pg_dump, "-Fc", "--no-password"], target, what="pg_dump failed", stdout=fd)
+            # -Z1: the default zlib level spends most of a dump compressing what does not compress (uploads,
+            # hashes); level 1 keeps most of the size gain at a fraction of the time (notes: 28.7 s vs 44.7 s).
+            self._run([self.pg_dump, "-Fc", "-Z1", "--no-password"], target, what="pg_dump failed", stdout=fd)
             os.fsync(fd)
             os.close(fd)
             fd = -1
