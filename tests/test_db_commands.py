@@ -264,3 +264,10 @@ def test_mariadb_half_applied_migration_is_restored_and_the_old_tables_kept(tmp_
             for (db,) in cur.fetchall():
                 cur.execute(f"DROP DATABASE `{db}`")
         admin.close()
+
+
+def test_a_command_that_cannot_start_is_reported_as_such(app: tuple[Path, Path]) -> None:
+    root, backups = app
+    proc = run("migrate", "--", "handrail-no-such-migration-tool", cwd=root, backups=backups)
+    assert proc.returncode == 127
+    assert "could not be started" in proc.stderr and "nothing ran" in proc.stderr

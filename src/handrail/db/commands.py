@@ -102,6 +102,8 @@ def migrate(db: Database, command: Sequence[str], *, verify: str, yes: bool, res
     how = f"was killed by signal {code - 128}" if code > 128 else f"failed with exit code {code}"
     if code == 127:
         how = "could not be started (command not found)"
+    elif code == 126:
+        how = "could not be started (not executable)"
     try:
         expected = snapshot_from_json(record.snapshot_path.read_bytes())
         diffs = expected.differences(db.engine.snapshot(db.target))
@@ -109,7 +111,10 @@ def migrate(db: Database, command: Sequence[str], *, verify: str, yes: bool, res
         say(f"the migration {how}; the database could not be compared with backup {record.id}: {exc}")
         diffs = ["unknown state"]
     if not diffs:
-        undone = "rolled back by the engine" if db.engine.transactional_ddl else "nothing was applied"
+        if code in (126, 127):
+            undone = "nothing ran"
+        else:
+            undone = "rolled back by the engine" if db.engine.transactional_ddl else "nothing was applied"
         say(f"the migration {how}; tables and rows are as in backup {record.id} ({undone}): no restore needed")
         return code
     summary = "; ".join(diffs[:3]) + (f" (+{len(diffs) - 3} more)" if len(diffs) > 3 else "")
