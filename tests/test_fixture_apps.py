@@ -25,7 +25,7 @@ from handrail.checks import CHECK_IDS
 
 FIXTURES = Path(__file__).parent / "fixtures"
 STACKS = ("laravel", "django", "fastapi", "nextjs-supabase", "express", "rails")
-NOT_ANALYSED = ("backups", "authz")
+NOT_ANALYSED = ("backups",)
 ANALYSED = ("tests-before-deploy", "smoke-after-deploy", "rollback", "least-privilege", "environments", "handoff",
             "agent-log", "secrets")
 
@@ -48,6 +48,9 @@ DETECTED = {
 # production, only .env.example committed, README says how to set up and test, and every
 # configured agent has Handrail hooks on its tool calls.
 GOOD: dict[str, dict[str, frozenset[str]]] = {stack: dict.fromkeys(ANALYSED, PASS) for stack in STACKS}
+# authz reads only the data layer so far (routes come later), so it never passes: unknown on a clean app.
+for _stack in STACKS:
+    GOOD[_stack]["authz"] = frozenset({"unknown"})
 # GitLab's CI_JOB_TOKEN scope is a project setting: the repository cannot prove it either way.
 GOOD["laravel"]["least-privilege"] = frozenset({"pass", "unknown"})
 
@@ -97,6 +100,8 @@ BAD_TWINS: dict[str, dict[str, Expectation]] = {
     # NEXT_PUBLIC_SUPABASE_SERVICE_ROLE_KEY used by a "use client" component; Vercel deploy on push with
     # no tests, no smoke test and no permissions block.
     "nextjs-supabase": {
+        # products, orders and profiles are created in public without Row Level Security
+        "authz": (FAIL, {("rls-disabled", "supabase/migrations/20240601090000_init.sql")}),
         "tests-before-deploy": (FAIL, {("ungated-deploy", ".github/workflows/ci.yml")}),
         "smoke-after-deploy": (FAIL, {("no-smoke-test", ".github/workflows/ci.yml")}),
         "least-privilege": (FAIL, {("service-role-in-client", "components/AdminOrders.tsx"),

@@ -30,6 +30,10 @@ class HandrailGroup(click.Group):
         except KeyboardInterrupt:
             click.echo("handrail: interrupted", err=True)
             sys.exit(130)
+        except BrokenPipeError:  # `handrail explain | head`: the reader left, which is not an error of ours
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+            sys.exit(0)
         except Exception as exc:  # pragma: no cover - the last line of defence
             if os.environ.get("HANDRAIL_DEBUG"):
                 raise
