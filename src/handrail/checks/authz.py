@@ -8,7 +8,7 @@ passes: a clean data layer leaves it `unknown`, naming what was read.
 from __future__ import annotations
 
 from handrail.checks.base import Check, Rule, add_note, list_text
-from handrail.core.finding import CheckResult, Location, Severity, Status
+from handrail.core.finding import CheckResult, Finding, Location, Severity, Status
 from handrail.core.project import Project
 
 _C, _H, _M, _L, _I = Severity.CRITICAL, Severity.HIGH, Severity.MEDIUM, Severity.LOW, Severity.INFO
@@ -46,6 +46,7 @@ class Authz(Check):
             findings.append(self.finding("datalayer-unparsed", f"{bad.path} cannot be parsed: {bad.message}; its "
                                          "tables and policies are not in the model", bad.path, bad.line,
                                          key=f"unparsed:{bad.path}"))
+        findings = _group(findings, "rls-security-definer-exposed")
         read: list[str] = []
         if model.supabase:
             read.append(f"{len(model.tables)} table(s) from the Supabase migrations")
@@ -69,6 +70,29 @@ class Authz(Check):
             summary = add_note(f"data layer: no problem in {' and '.join(read)}", f"; {routes}")
             return self.unknown(summary, evidence, findings)
         return self.unknown(f"no Supabase migrations or Firebase rules to read; {routes}", evidence, findings)
+
+
+def _group(findings: list[Finding], rule: str, limit: int = 5) -> list[Finding]:
+    """AI-built Supabase apps define SECURITY DEFINER functions by the hundred: one finding per severity, naming
+    the first few and listing every place, keeps the report readable without hiding any."""
+    keep = [f for f in findings if f.rule != rule]
+    by_sev: dict[Severity, list[Finding]] = {}
+    for f in findings:
+        if f.rule == rule:
+            by_sev.setdefault(f.severity, []).append(f)
+    for sev, group in by_sev.items():
+        if len(group) <= limit:
+            keep.extend(group)
+            continue
+        first = group[0]
+        names = "; ".join(f.message.split(":")[0][:80] for f in group[:3])
+        related = [Location(f.path, f.line, f.message[:120]) for f in group[1:101]]
+        keep.append(Finding(check=first.check, rule=rule, severity=sev, path=first.path, line=first.line,
+                            message=f"{len(group)} SECURITY DEFINER functions or views callable through the API "
+                                    f"({sev.value}): {names} ...",
+                            evidence=first.evidence, fix=first.fix, key=f"group:{rule}:{sev.value}",
+                            confidence=first.confidence, related=related))
+    return keep
 
 
 CHECK = Authz()
