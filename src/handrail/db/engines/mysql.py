@@ -22,11 +22,12 @@ from contextlib import contextmanager, suppress
 from dataclasses import replace
 from pathlib import Path
 from typing import IO, Any
-from urllib.parse import quote, urlsplit, urlunsplit
 
 import pymysql
 
 from handrail.db.engine import DatabaseError, DatabaseTarget, EngineName, Snapshot, TableStat
+from handrail.db.engines._common import private_file as _private_file
+from handrail.db.engines._common import with_database as _with_database
 
 CONNECT_TIMEOUT_S = 10
 SCRATCH_PREFIX = "handrail_scratch_"
@@ -109,19 +110,6 @@ def _defaults_file(target: DatabaseTarget) -> Iterator[str]:
         Path(path).unlink(missing_ok=True)
 
 
-def _private_file(path: Path) -> int:
-    """Open a new file only the owner can read: a dump holds every row, password hashes included."""
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    os.fchmod(fd, 0o600)
-    return fd
-
-
-def _with_database(url: str, name: str) -> str:
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        return url
-    return urlunsplit(parts._replace(path="/" + quote(name))) if parts.scheme else url
 
 
 class MySQLEngine:

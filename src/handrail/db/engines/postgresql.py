@@ -20,12 +20,13 @@ from dataclasses import replace
 from functools import cache
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote, urlsplit, urlunsplit
 
 import psycopg
 from psycopg import sql
 
 from handrail.db.engine import DatabaseError, DatabaseTarget, EngineName, Snapshot, TableStat
+from handrail.db.engines._common import private_file as _private_file
+from handrail.db.engines._common import with_database as _with_database
 
 CONNECT_TIMEOUT_S = 10
 SCRATCH_PREFIX = "handrail_scratch_"
@@ -139,19 +140,6 @@ def _tool_major(tool: str) -> int | None:
     return int(m.group(1)) if m else None
 
 
-def _private_file(path: Path) -> int:
-    """Open a new file only the owner can read: a dump holds every row, password hashes included."""
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    os.fchmod(fd, 0o600)
-    return fd
-
-
-def _with_database(url: str, name: str) -> str:
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        return url
-    return urlunsplit(parts._replace(path="/" + quote(name))) if parts.scheme else url
 
 
 def _conninfo_value(value: str) -> str:
@@ -233,17 +221,7 @@ class PostgresEngine:
     def scratch(self, like: DatabaseTarget) -> Iterator[DatabaseTarget]:
         name = SCRATCH_PREFIX + secrets.token_hex(6)
         with _connect(like, autocommit=True) as conn:
-            try:
-                # template0 keeps anything installed in template1 out; the source's encoding and locale keep text
-                # (and so checksums and unique indexes) behaving the same.
-                row = conn.execute("SELECT pg_encoding_to_char(encoding), datcollate, datctype FROM pg_database"
-                                   " WHERE datname = current_database()").fetchone()
-                assert row is not None
-                conn.execute(sql.SQL("CREATE DATABASE {} TEMPLATE template0 ENCODING {} LC_COLLATE {} LC_CTYPE {}")
-                             .format(sql.Identifier(name), *(sql.Literal(v) for v in row)))
-            except psycopg.Error as exc:
-                raise DatabaseError(f"cannot create a scratch database on {like.display()}:"
-                                    f" {_one_line(str(exc), like)}") from None
+            _create_like(conn, name, like, "a scratch database")
             force = sql.SQL(" WITH (FORCE)") if conn.info.server_version >= 130000 else sql.SQL("")
         try:
             yield replace(like, database=name, url=_with_database(like.url, name), source="scratch database")
@@ -261,15 +239,7 @@ class PostgresEngine:
         base = (target.database or "db")[:40]
         new, old = f"{base}_handrail_new_{tag}", f"{base}_handrail_before_{tag}"
         with _connect(target, autocommit=True) as conn:
-            try:
-                row = conn.execute("SELECT pg_encoding_to_char(encoding), datcollate, datctype FROM pg_database"
-                                   " WHERE datname = current_database()").fetchone()
-                assert row is not None
-                conn.execute(sql.SQL("CREATE DATABASE {} TEMPLATE template0 ENCODING {} LC_COLLATE {} LC_CTYPE {}")
-                             .format(sql.Identifier(new), *(sql.Literal(v) for v in row)))
-            except psycopg.Error as exc:
-                raise DatabaseError(f"cannot create a database to restore into on {target.display()}:"
-                                    f" {_one_line(str(exc), target)}") from None
+            _create_like(conn, new, target, "a database to restore into")
         fresh = replace(target, database=new, url=_with_database(target.url, new))
         maint = replace(target, database="postgres", url=_with_database(target.url, "postgres"))
         try:
@@ -320,3 +290,16 @@ class PostgresEngine:
 
 
 ENGINE = PostgresEngine()
+
+
+def _create_like(conn: psycopg.Connection[Any], name: str, like: DatabaseTarget, what: str) -> None:
+    """CREATE DATABASE `name` from template0 (nothing installed in template1 comes along) with the encoding and
+    locale of the database `conn` is on, so text, checksums and unique indexes behave the same."""
+    try:
+        row = conn.execute("SELECT pg_encoding_to_char(encoding), datcollate, datctype FROM pg_database"
+                           " WHERE datname = current_database()").fetchone()
+        assert row is not None
+        conn.execute(sql.SQL("CREATE DATABASE {} TEMPLATE template0 ENCODING {} LC_COLLATE {} LC_CTYPE {}")
+                     .format(sql.Identifier(name), *(sql.Literal(v) for v in row)))
+    except psycopg.Error as exc:
+        raise DatabaseError(f"cannot create {what} on {like.display()}: {_one_line(str(exc), like)}") from None
