@@ -68,28 +68,36 @@ def _open_project(path: str, config_path: str | None):
         _fail(str(exc))
 
 
-class _Progress:
-    """A status line on stderr while checks run; silent unless stderr is a terminal."""
+class _Live:
+    """A rich display on stderr (status line or progress bar) that exists only when stderr is a terminal."""
 
-    def __init__(self, enabled: bool) -> None:
-        self.status = None
-        if enabled and sys.stderr.isatty():
-            from rich.console import Console
+    def __init__(self, display: object | None) -> None:
+        self.display = display
 
-            self.status = Console(stderr=True).status("reading the repository")
-
-    def __enter__(self) -> _Progress:
-        if self.status:
-            self.status.__enter__()
+    def __enter__(self) -> _Live:
+        if self.display:
+            self.display.__enter__()  # type: ignore[attr-defined]
         return self
 
     def __exit__(self, *exc: object) -> None:
-        if self.status:
-            self.status.__exit__(None, None, None)
+        if self.display:
+            self.display.__exit__(None, None, None)  # type: ignore[attr-defined]
+
+
+class _Progress(_Live):
+    """A status line on stderr while checks run; silent unless stderr is a terminal."""
+
+    def __init__(self, enabled: bool) -> None:
+        status = None
+        if enabled and sys.stderr.isatty():
+            from rich.console import Console
+
+            status = Console(stderr=True).status("reading the repository")
+        super().__init__(status)
 
     def __call__(self, message: str) -> None:
-        if self.status:
-            self.status.update(f"checking {message}")
+        if self.display:
+            self.display.update(f"checking {message}")  # type: ignore[attr-defined]
 
 
 def _emit(text: str, output: str | None) -> None:
@@ -381,35 +389,28 @@ def restore(backup_id: str, project: str, database_url: str | None, environment:
         _fail(f"restore failed: {exc}")
 
 
-class _ScanProgress:
+class _ScanProgress(_Live):
     """A progress bar on stderr for long scans; silent unless stderr is a terminal."""
 
     def __init__(self, enabled: bool) -> None:
-        self.bar = None
         self.tasks: dict[str, object] = {}
+        bar = None
         if enabled and sys.stderr.isatty():
             from rich.console import Console
             from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-            self.bar = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                                TimeElapsedColumn(), console=Console(stderr=True), transient=True)
-
-    def __enter__(self) -> _ScanProgress:
-        if self.bar:
-            self.bar.__enter__()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        if self.bar:
-            self.bar.__exit__(None, None, None)
+            bar = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                           TimeElapsedColumn(), console=Console(stderr=True), transient=True)
+        super().__init__(bar)
 
     def __call__(self, what: str, done: int, total: int) -> None:
-        if not self.bar:
+        if not self.display:
             return
+        bar = self.display
         if what not in self.tasks:
             label = "scanning files" if what == "tree" else "scanning commits"
-            self.tasks[what] = self.bar.add_task(label, total=total)
-        self.bar.update(self.tasks[what], completed=done, total=total)  # type: ignore[arg-type]
+            self.tasks[what] = bar.add_task(label, total=total)  # type: ignore[attr-defined]
+        bar.update(self.tasks[what], completed=done, total=total)  # type: ignore[attr-defined]
 
 
 @cli.command()

@@ -570,6 +570,14 @@ def _alembic_call(analysis: MigrationAnalysis, call: ast.Call, batch_table: str 
 
 
 # --- source scanning for PHP, Ruby and JavaScript (no tree-sitter here) -----------------------------------------
+def _after_string(text: str, start: int) -> int:
+    """The index just past the string literal opening at `start` (backslash escapes honoured)."""
+    quote, j, n = text[start], start + 1, len(text)
+    while j < n and text[j] != quote:
+        j += 2 if text[j] == "\\" else 1
+    return j + 1
+
+
 def strip_comments(text: str, line_comment: tuple[str, ...], quotes: str = "'\"") -> str:
     """Blank out comments (keeping newlines and offsets) without touching strings, so regexes neither
     match commented-out code nor lose line numbers."""
@@ -578,10 +586,7 @@ def strip_comments(text: str, line_comment: tuple[str, ...], quotes: str = "'\""
     while i < n:
         c = text[i]
         if c in quotes:
-            j = i + 1
-            while j < n and text[j] != c:
-                j += 2 if text[j] == "\\" else 1
-            i = j + 1
+            i = _after_string(text, i)
             continue
         if text.startswith("/*", i) and "//" in line_comment:
             j = text.find("*/", i + 2)
@@ -605,10 +610,7 @@ def _block(text: str, open_pos: int, quotes: str = "'\"") -> str:
     while i < n:
         c = text[i]
         if c in quotes:
-            j = i + 1
-            while j < n and text[j] != c:
-                j += 2 if text[j] == "\\" else 1
-            i = j + 1
+            i = _after_string(text, i)
             continue
         if c == "{":
             depth += 1
