@@ -70,3 +70,21 @@ def test_many_security_definer_functions_become_one_finding_per_severity(tmp_pat
     assert len({f.severity for f in definers}) == len(definers)  # one per severity
     assert sum(1 + len(f.related) for f in definers) == 12
     assert any("12 SECURITY DEFINER" in f.message for f in definers)
+
+
+def test_service_role_in_browser_code_bypasses_rls_and_is_found_once_per_run(project_of) -> None:
+    files = {"package.json": '{"dependencies": {"vite": "5", "@supabase/supabase-js": "2"}}',
+             "src/lib/admin.ts": "import { createClient } from '@supabase/supabase-js'\n"
+                                 "export const admin = createClient(url,\n"
+                                 "  import.meta.env.VITE_SUPABASE_SERVICE_ROLE_KEY)\n",
+             "supabase/functions/purge/index.ts": "const k = Deno.env.get('SUPABASE_SERVICE_ROLE_KEY')\n"}
+    project = project_of(files)
+    result = CHECK.run(project)
+    assert result.status is Status.FAIL
+    assert [(f.rule, f.path, f.line) for f in result.findings] == [("rls-bypassed-in-client", "src/lib/admin.ts", 3)]
+    assert "ignores Row Level Security" in result.findings[0].message
+    from handrail.checks.least_privilege import CHECK as LP
+
+    lp = LP.run(project)  # least-privilege reads the same memoised scan: one pass over the browser code
+    assert [(f.path, f.line) for f in lp.findings if f.rule == "service-role-in-client"] == [("src/lib/admin.ts", 3)]
+    assert "client-exposure" in project._memo

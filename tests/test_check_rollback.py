@@ -386,3 +386,104 @@ def test_unparsed_workflow_without_deploy_path_reads_cleanly(project_of):
     assert "rolled back; 1 CI file(s) cannot be parsed and were not judged: .github/workflows/broken.yml. " \
         in result.summary
     assert ".;" not in result.summary and result.summary.endswith(MIGRATION_NOTE)
+
+
+# --- migration half ---------------------------------------------------------------------------
+_FLY_OK = OPENCAL_FLY
+_DROP = ("-- drop the legacy column\nALTER TABLE users DROP COLUMN legacy_token;\n")
+_CREATE = "CREATE TABLE users (id bigserial PRIMARY KEY, email text NOT NULL, legacy_token text);\n"
+_MIGRATE_NO_BACKUP = """name: deploy
+on: {push: {branches: [main]}}
+jobs:
+  deploy:
+    runs-on: ubuntu-latest
+    steps:
+      - uses: actions/checkout@v4
+      - run: npx prisma migrate deploy
+      - run: flyctl deploy --remote-only
+"""
+_MIGRATE_WITH_BACKUP = _MIGRATE_NO_BACKUP.replace("      - run: npx prisma migrate deploy\n",
+                                                  "      - run: handrail migrate --yes -- npx prisma migrate deploy\n")
+
+
+def _mig_files(workflow: str) -> dict[str, str]:
+    return {"fly.toml": _FLY_OK, ".github/workflows/deploy.yml": workflow,
+            "prisma/schema.prisma": 'datasource db {\n  provider = "postgresql"\n  url = env("DATABASE_URL")\n}\n',
+            "prisma/migrations/20240101000000_init/migration.sql": _CREATE,
+            "prisma/migrations/20240301000000_drop_token/migration.sql": _DROP}
+
+
+def test_destructive_migration_without_a_backup_fails(project_of):
+    result = CHECK.run(project_of(_mig_files(_MIGRATE_NO_BACKUP)))
+    assert result.status is Status.FAIL
+    drops = [f for f in result.findings if f.rule == "migration-destructive"]
+    assert [(f.path, f.line, f.severity) for f in drops] == [
+        ("prisma/migrations/20240301000000_drop_token/migration.sql", 2, Severity.HIGH)]
+    assert "no backup runs before .github/workflows/deploy.yml:" in drops[0].message
+    assert "1 destructive" in result.summary and "without a backup first" in result.summary
+    assert "replay not run" in result.summary
+
+
+def test_the_same_drop_behind_handrail_migrate_only_warns(project_of):
+    result = CHECK.run(project_of(_mig_files(_MIGRATE_WITH_BACKUP)))
+    assert result.status is Status.WARN
+    drops = [f for f in result.findings if f.rule == "migration-destructive"]
+    assert [(f.line, f.severity) for f in drops] == [(2, Severity.MEDIUM)]
+    assert "backup is taken before every path" in drops[0].message
+    assert ".github/workflows/deploy.yml" in {loc.path for loc in drops[0].related}
+    assert "a backup precedes every path that runs them" in result.summary
+
+
+def test_additive_migrations_keep_the_deploy_verdict(project_of):
+    files = _mig_files(_MIGRATE_NO_BACKUP)
+    files["prisma/migrations/20240301000000_drop_token/migration.sql"] = \
+        "CREATE TABLE orders (id bigserial PRIMARY KEY, user_id bigint NOT NULL);\n"
+    result = CHECK.run(project_of(files))
+    assert result.status is Status.PASS, result.findings
+    assert "Migrations: 2 file(s) (prisma): 0 destructive" in result.summary
+    assert ("prisma/migrations/20240101000000_init/migration.sql", 1) in _where(result.evidence)
+
+
+def test_laravel_migration_without_down_warns_even_without_a_deploy_path(project_of):
+    php = ("<?php\nuse Illuminate\\Database\\Migrations\\Migration;\nuse Illuminate\\Database\\Schema\\Blueprint;\n"
+           "use Illuminate\\Support\\Facades\\Schema;\n\nreturn new class extends Migration {\n"
+           "    public function up(): void\n    {\n        Schema::table('users', function (Blueprint $table) {\n"
+           "            $table->string('plan')->nullable();\n        });\n    }\n};\n")
+    result = CHECK.run(project_of({"artisan": "#!/usr/bin/env php\n", "composer.json": '{"require": {}}',
+                                   "database/migrations/2024_01_01_000000_add_plan.php": php}))
+    assert result.status is Status.WARN
+    assert [(f.rule, f.path) for f in result.findings] == [
+        ("migration-irreversible", "database/migrations/2024_01_01_000000_add_plan.php")]
+    assert "No deploy path found" in result.summary and "1 without a way back" in result.summary
+
+
+def test_migrations_added_long_before_head_are_history_listed_low(make_repo):
+    import os
+
+    from conftest import GIT_ENV, git
+
+    files = _mig_files(_MIGRATE_NO_BACKUP)
+    drop = files.pop("prisma/migrations/20240301000000_drop_token/migration.sql")
+    root = make_repo(files)
+    (root / "prisma/migrations/20240301000000_drop_token").mkdir(parents=True)
+    (root / "prisma/migrations/20240301000000_drop_token/migration.sql").write_text(drop)
+    old = {**os.environ, **GIT_ENV, "GIT_AUTHOR_DATE": "2024-03-01T12:00:00Z",
+           "GIT_COMMITTER_DATE": "2024-03-01T12:00:00Z"}
+    import subprocess
+
+    subprocess.run(["git", "add", "-A"], cwd=root, check=True, env=old)
+    subprocess.run(["git", "commit", "-q", "-m", "drop token"], cwd=root, check=True, env=old)
+    (root / "README.md").write_text("# shop\n")
+    git(root, "add", "-A")
+    git(root, "commit", "-q", "-m", "docs")  # HEAD is today: the drop is far behind it
+    result = CHECK.run(Project(root))
+    [drop_finding] = [f for f in result.findings if f.rule == "migration-destructive"]
+    assert drop_finding.severity is Severity.LOW and "newest 2024-03-01" in drop_finding.message
+    assert drop_finding.path == "prisma/migrations/20240301000000_drop_token/migration.sql" and drop_finding.line == 2
+    assert result.status is Status.PASS
+    assert "1 added more than 30 days before HEAD are treated as applied" in result.summary
+
+    # the same file still uncommitted (edited) counts fully: it has not shipped in this form
+    (root / "prisma/migrations/20240301000000_drop_token/migration.sql").write_text(drop + "-- again\n")
+    result = CHECK.run(Project(root))
+    assert result.status is Status.FAIL

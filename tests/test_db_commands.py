@@ -271,3 +271,53 @@ def test_a_command_that_cannot_start_is_reported_as_such(app: tuple[Path, Path])
     proc = run("migrate", "--", "handrail-no-such-migration-tool", cwd=root, backups=backups)
     assert proc.returncode == 127
     assert "could not be started" in proc.stderr and "nothing ran" in proc.stderr
+
+
+@pytest.mark.skipif(not _pg_up(), reason="no PostgreSQL server on 127.0.0.1:5432")
+def test_lock_timeout_makes_a_blocked_migration_fail_fast_and_leaves_nothing_to_restore(tmp_path: Path) -> None:
+    """A migration queued behind a long transaction would block every query on the table; with --lock-timeout the
+    ALTER gives up after 1 s (PGOPTIONS reaches psycopg through libpq) and the database is as before."""
+    import psycopg
+
+    name = f"handrail_test_{uuid.uuid4().hex[:10]}"
+    with psycopg.connect("host=127.0.0.1 user=postgres dbname=postgres", autocommit=True) as admin:
+        admin.execute(f"CREATE DATABASE {name}")
+    url = f"postgresql://postgres@127.0.0.1:5432/{name}"
+    try:
+        with psycopg.connect(url, autocommit=True) as conn:
+            conn.execute("CREATE TABLE users (id serial PRIMARY KEY, email text NOT NULL)")
+            conn.execute("INSERT INTO users (email) SELECT 'u' || g || '@shop.test' FROM generate_series(1, 20) g")
+        root = tmp_path / "app"
+        root.mkdir()
+        migration = ("import psycopg, sys\n"
+                     f"c = psycopg.connect({url!r}, autocommit=True)\n"
+                     "print('lock_timeout', c.execute('SHOW lock_timeout').fetchone()[0], file=sys.stderr)\n"
+                     "try:\n"
+                     "    c.execute('ALTER TABLE users ADD COLUMN plan text')\n"
+                     "except psycopg.Error as exc:\n"
+                     "    sys.exit(f'migration failed: {exc}')\n")
+        with psycopg.connect(url) as holder:  # an open transaction holding a lock, like a long report query
+            holder.execute("SELECT count(*) FROM users").fetchone()
+            proc = run("migrate", "--yes", "--lock-timeout", "1s", "--database-url", url, "--", sys.executable,
+                       "-c", migration, cwd=root, backups=tmp_path / "backups")
+            holder.rollback()
+        assert proc.returncode == 1, proc.stderr
+        assert "lock_timeout 1s" in proc.stderr and "lock timeout" in proc.stderr, proc.stderr
+        assert "no restore needed" in proc.stderr, proc.stderr
+        with psycopg.connect(url) as conn:
+            cols = conn.execute("SELECT column_name FROM information_schema.columns WHERE table_name = 'users'")
+            assert sorted(r[0] for r in cols.fetchall()) == ["email", "id"]
+    finally:
+        with psycopg.connect("host=127.0.0.1 user=postgres dbname=postgres", autocommit=True) as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def test_timeouts_are_refused_for_sqlite_and_bad_durations(app: tuple[Path, Path]) -> None:
+    root, backups = app
+    proc = run("migrate", "--yes", "--lock-timeout", "5s", "--", sys.executable, "-c", "print(1)", cwd=root,
+               backups=backups)
+    assert proc.returncode == 2 and "PostgreSQL only" in proc.stderr and "NOT run" in proc.stderr
+    assert not backups.exists() or not any(backups.rglob("*.sqlite*"))
+    proc = run("migrate", "--yes", "--statement-timeout", "soon", "--", sys.executable, "-c", "print(1)", cwd=root,
+               backups=backups)
+    assert proc.returncode == 2 and "expected a duration" in proc.stderr

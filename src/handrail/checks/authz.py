@@ -34,6 +34,9 @@ class Authz(Check):
         Rule("firebase-any-signed-in", _H, "Firebase rules that allow any signed-in user everything"),
         Rule("firebase-test-mode", _H, "Firebase rules still in test mode (open until a date)"),
         Rule("datalayer-unparsed", _M, "A migration the SQL parser rejects: its tables and policies are unknown"),
+        Rule("rls-bypassed-in-client", _C, "The Supabase service_role key or a client built with it is in browser "
+             "code: it bypasses every Row Level Security policy",
+             "Use the anon key in the browser; keep service_role in server routes or edge functions."),
     )
 
     def run(self, project: Project) -> CheckResult:
@@ -47,6 +50,7 @@ class Authz(Check):
                                          "tables and policies are not in the model", bad.path, bad.line,
                                          key=f"unparsed:{bad.path}"))
         findings = _group(findings, "rls-security-definer-exposed")
+        findings.extend(self._bypass(project))
         read: list[str] = []
         if model.supabase:
             read.append(f"{len(model.tables)} table(s) from the Supabase migrations")
@@ -70,6 +74,18 @@ class Authz(Check):
             summary = add_note(f"data layer: no problem in {' and '.join(read)}", f"; {routes}")
             return self.unknown(summary, evidence, findings)
         return self.unknown(f"no Supabase migrations or Firebase rules to read; {routes}", evidence, findings)
+
+    def _bypass(self, project: Project) -> list[Finding]:
+        """service_role in browser code, as least-privilege found it: whatever the policies say, that key reads
+        and writes every row, so it belongs to the ownership answer too."""
+        from handrail.checks.least_privilege import client_exposure
+
+        _, found = client_exposure(project)
+        return [self.finding("rls-bypassed-in-client", f"{f.message} The service_role key ignores Row Level "
+                             "Security, so every policy is bypassed for whoever holds it.", f.path, f.line,
+                             key=f"bypass:{f.key}", evidence=f.evidence, severity=f.severity,
+                             confidence=f.confidence)
+                for f in found if f.rule == "service-role-in-client"]
 
 
 def _group(findings: list[Finding], rule: str, limit: int = 5) -> list[Finding]:

@@ -529,7 +529,7 @@ class LeastPrivilege(Check):
             findings.extend(self._workflow_public_env(wf))
         for wf in gitlab:
             findings.extend(self._gitlab_secrets(wf, evidence, handed))
-        client_evidence, client_findings = self._client_exposure(project)
+        client_evidence, client_findings = client_exposure(project)
         findings.extend(client_findings)
         return self._status(findings, evidence, client_evidence, github, gitlab, model, handed)
 
@@ -1056,6 +1056,13 @@ def _vendored(path: str) -> bool:
     low = path.lower()
     return (low.endswith((".min.js", ".bundle.js", ".d.ts")) or "/dist/" in f"/{low}" or "/build/" in f"/{low}"
             or "/.next/" in f"/{low}" or "/static/js/" in low)
+
+
+def client_exposure(project: Project) -> tuple[list[Location], list[Finding]]:
+    """Browser-public secrets and service_role use in client code, scanned once per run (authz reads the
+    service_role half: that key bypasses every Row Level Security policy)."""
+    evidence, findings = project.memo("client-exposure", lambda: CHECK._client_exposure(project))
+    return list(evidence), list(findings)
 
 
 CHECK = LeastPrivilege()

@@ -5,18 +5,27 @@ platform config (fly.toml, Kamal, Deployer, render.yaml, manifests, ...) or a de
 script. Each path needs evidence of a way back: a platform rollback it keeps releases
 for, immutable image tags, a rollback job, or a documented procedure. Evidence that
 there is no way back (`git pull` into the live folder, keep_releases 1,
-revisionHistoryLimit 0, only `:latest` images) fails the path. Whether migrations can be
-reversed is the other half of this question and arrives with the databases analysis.
+revisionHistoryLimit 0, only `:latest` images) fails the path.
+
+Migration half. Code goes back in one command; data does not. Every migration is read
+(migrations/analyze.py): a destructive one (drop, truncate, retype, rename) is high when nothing
+shows a backup before the paths that run migrations (migrations/paths.py) and medium when every
+path backs up first; a migration without its framework's way back (no down(), RunPython without
+reverse, empty downgrade) warns; PostgreSQL locking operations are reported. `check --deep`
+also replays every migration on a scratch database (migrations/replay.py): a schema that
+cannot be rebuilt from the repository fails.
 """
 
 from __future__ import annotations
 
 import re
+import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from handrail.checks.base import Check, Rule, add_note, unparsed_ci, unparsed_note
 from handrail.core.finding import Confidence, Finding, Location, Severity, Status
+from handrail.core.git import GitError
 from handrail.core.lazyre import lazy_re
 from handrail.pipeline.model import Job, PipelineModel, PlatformFacts, Step, StepKind, Workflow
 from handrail.pipeline.platforms._util import image_tag_kind, short
@@ -28,8 +37,7 @@ if TYPE_CHECKING:
     from handrail.core.finding import CheckResult
     from handrail.core.project import Project
 
-MIGRATION_NOTE = ("Deploy half only: whether migrations can be reversed is not analysed yet "
-                  "(it comes with the databases analysis).")
+MIGRATION_NOTE = "No database migrations found."
 
 # CI deploy tool (pipeline/classify.py) -> platform name used by pipeline/platforms
 TOOL_PLATFORM = {"flyctl": "fly", "vercel": "vercel", "heroku": "heroku", "kamal": "kamal", "deployer": "deployer",
@@ -129,9 +137,32 @@ class Rollback(Check):
         Rule("rollback-config-unreadable", Severity.LOW,
              "A deploy configuration file could not be parsed, so its rollback settings are unknown.",
              "Fix the syntax error so the platform (and this check) can read the file."),
+        Rule("migration-destructive", Severity.HIGH,
+             "A migration drops, truncates, retypes or renames existing data: rolling the code back does not "
+             "bring the data back, only a backup taken right before it does.",
+             "Run migrations through `handrail migrate -- <cmd>` (backup, verified restore, restore on failure) and "
+             "split the change into expand/contract steps."),
+        Rule("migration-irreversible", Severity.MEDIUM,
+             "A migration has no way back in its framework (no down(), RunPython/RunSQL without reverse, empty "
+             "downgrade): rolling back means writing the reversal during the incident.",
+             "Write the down/downgrade/reverse step, or document why none exists and back up first."),
+        Rule("migration-locking", Severity.MEDIUM,
+             "A PostgreSQL migration takes a long exclusive lock or fails on a table that already has rows.",
+             "Use CONCURRENTLY / NOT VALID + VALIDATE / nullable-then-backfill; set lock_timeout "
+             "(handrail migrate --lock-timeout 5s)."),
+        Rule("migration-unparsed", Severity.MEDIUM,
+             "A migration could not be parsed, so what it does to the data is unknown.",
+             "Fix the syntax: the database will reject what its parser rejects."),
+        Rule("migration-replay-failed", Severity.HIGH,
+             "Replaying every migration from zero on a scratch database failed (`check --deep`): the schema "
+             "cannot be rebuilt from the repository, so a lost or broken database cannot be recreated.",
+             "Fix or squash the failing migration until `handrail migrations replay` succeeds."),
     )
 
     def run(self, project: Project) -> CheckResult:
+        return _with_migrations(self, project, self._deploy_half(project))
+
+    def _deploy_half(self, project: Project) -> CheckResult:
         model = project.pipeline
         facts = model.platforms
         findings = [self.finding("rollback-config-unreadable", f"{i.path} cannot be parsed: {i.message}", i.path,
@@ -146,7 +177,7 @@ class Rollback(Check):
                        "platform's own settings decide whether a deploy can be rolled back.")
             if facts.invalid:
                 summary = "Some deploy files could not be parsed. " + summary
-            summary = f"{add_note(summary, unparsed_note(unparsed_ci(model)))} {MIGRATION_NOTE}"
+            summary = add_note(summary, unparsed_note(unparsed_ci(model)))
             return self.unknown(summary, evidence=[Location(i.path, i.line, "unparseable") for i in facts.invalid],
                                 findings=findings)
 
@@ -238,7 +269,7 @@ class Rollback(Check):
         if unparsed:  # a deploy in a workflow nobody could read may have no way back: never pass over it
             summary = add_note(summary, unparsed_note(unparsed))
             status = Status.UNKNOWN if status is Status.PASS else status
-        return self.result(status, f"{summary} {MIGRATION_NOTE}", findings, evidence)
+        return self.result(status, summary, findings, evidence)
 
 
 # --- deploy paths ---------------------------------------------------------------------------
@@ -473,6 +504,190 @@ def _step_tags(wf: Workflow, step: Step) -> tuple[list[Location], list[Location]
         if not sf.immutable:
             mut.extend(Location(wf.path, start + off, f"image {ref}") for off, ref in sf.mutable)
     return imm, mut
+
+
+# --- migration half -------------------------------------------------------------------------
+_RANK = {Status.PASS: 0, Status.UNKNOWN: 1, Status.WARN: 2, Status.FAIL: 3}
+
+
+@dataclass
+class _Coverage:
+    """Whether a backup precedes every place that runs migrations (migrations/paths.py)."""
+
+    backed: list[Location] = field(default_factory=list)  # the backups found before migration paths
+    unbacked: list[Location] = field(default_factory=list)  # migration paths with nothing before them
+
+    @property
+    def every_path(self) -> bool:
+        return bool(self.backed) and not self.unbacked
+
+
+def _coverage(project: Project) -> _Coverage:
+    from handrail.migrations.paths import migration_paths
+
+    out = _Coverage()
+    try:
+        paths = migration_paths(project)
+    except Exception:  # the pipeline model could not be built: coverage is unknown, never assumed
+        return out
+    for p in paths:
+        if p.backup is not None:
+            out.backed.append(p.backup)
+        else:
+            out.unbacked.append(p.location)
+    return out
+
+
+def _with_migrations(check: Rollback, project: Project, deploy: CheckResult) -> CheckResult:
+    """Fold the migration half into the deploy half's result: the worse status wins (unknown ranks below warn)."""
+    from handrail.migrations import analyze_migrations, discover_migrations, migration_findings
+
+    migrations = discover_migrations(project)
+    if not migrations:
+        deploy.summary = f"{deploy.summary} {MIGRATION_NOTE}"
+        return deploy
+    analyses = analyze_migrations(project, migrations)
+    cover = _coverage(project)
+    findings = migration_findings(analyses)
+    recent = _recent(project, [m.path for m in migrations]) or {}
+    for f in findings:
+        if f.rule == "migration-destructive":
+            _weigh_destructive(f, cover)
+    findings = _fold_history(check, findings, recent)
+    replay_note = ""
+    if project.deep:
+        replay_finding, replay_note, replay_evidence = _replay(check, project)
+        if replay_finding is not None:
+            findings.append(replay_finding)
+        deploy.evidence.extend(replay_evidence)
+    else:
+        replay_note = "replay not run (`handrail check --deep` rebuilds the schema on a scratch database)"
+    deploy.findings.extend(findings)
+    frameworks = sorted({m.framework for m in migrations})
+    deploy.evidence.extend(dict.fromkeys(Location(m.path, 1, f"{m.framework} migration analysed")
+                                         for m in migrations[:1] + migrations[-1:]))
+    deploy.evidence.extend(cover.backed[:5])
+
+    counts = {rule: sum(1 for f in findings if f.rule == rule) for rule in
+              ("migration-destructive", "migration-irreversible", "migration-locking", "migration-unparsed")}
+    parts = [f"{counts['migration-destructive']} destructive", f"{counts['migration-irreversible']} without a way "
+             f"back", f"{counts['migration-locking']} locking", f"{counts['migration-unparsed']} unparsed"]
+    backed = ("a backup precedes every path that runs them" if cover.every_path else
+              f"{len(cover.unbacked)} path(s) run them without a backup first" if cover.unbacked else
+              "no backup step is visible where they run")
+    history = ""
+    if recent:
+        old = len(recent)
+        history = (f" ({old} added more than {RECENT_DAYS} days before HEAD are treated as applied: their findings are "
+                   "low)") if old else ""
+    summary = (f"Migrations: {len(migrations)} file(s) ({', '.join(frameworks)}): {', '.join(parts)}{history}; "
+               f"{backed}; {replay_note}.")
+    status = Status.PASS
+    if any(f.severity in (Severity.HIGH, Severity.CRITICAL) for f in findings):
+        status = Status.FAIL
+    elif any(f.severity is Severity.MEDIUM for f in findings):
+        status = Status.WARN
+    if _RANK[status] > _RANK[deploy.status]:  # a known problem outranks an unjudged deploy half; a pass does not
+        deploy.status = status
+    deploy.summary = f"{deploy.summary} {summary}"
+    return deploy
+
+
+RECENT_DAYS = 30
+
+
+def _recent(project: Project, paths: list[str]) -> dict[str, int] | None:
+    """Migrations added to git more than RECENT_DAYS before HEAD's commit, with their add time: those have almost
+    certainly run in production already, so rolling back the next deploy does not involve them. Measured against
+    HEAD, not the clock, so a result never changes with the day it is computed. None (every migration counts) when
+    git cannot tell: no repository, no commits, or a shallow clone where every file looks newly added."""
+    facts = project.git_facts
+    if not facts.is_repo or not facts.head or facts.shallow:
+        return None
+    try:
+        head = int(project.git.text("log", "-1", "--format=%ct", "HEAD"))
+        dirs = sorted({p.rsplit("/", 2)[0] if p.endswith("/migration.sql") else p.rsplit("/", 1)[0]
+                       for p in paths if "/" in p})[:200]
+        raw = project.git.text("-c", "core.quotepath=off", "log", "--relative", "--diff-filter=A",
+                               "--format=@@%ct", "--name-only", "HEAD", "--", *(dirs or ["."]))
+    except (GitError, ValueError):
+        return None
+    added: dict[str, int] = {}
+    when = 0
+    for line in raw.splitlines():
+        if line.startswith("@@"):
+            when = int(line[2:] or 0)
+        elif line:
+            added.setdefault(line, when)  # newest first: a file deleted and added again counts from its re-add
+    wanted = set(paths)
+    dirty = facts.dirty
+    cutoff = head - RECENT_DAYS * 86400
+    out = {}
+    for path, t in added.items():
+        if path in wanted and t < cutoff and not any(path == d or (d.endswith("/") and path.startswith(d))
+                                                     for d in dirty):
+            out[path] = t
+    return out
+
+
+def _fold_history(check: Rollback, findings: list[Finding], applied: dict[str, int]) -> list[Finding]:
+    """Findings in migrations that have long since run become one low finding per rule listing every place: a
+    2023 DROP COLUMN cannot be undone by the next rollback, and documenso's 210 such findings would bury the few
+    that can."""
+    keep: list[Finding] = []
+    old: dict[str, list[Finding]] = {}
+    for f in findings:
+        if f.path in applied:
+            old.setdefault(f.rule, []).append(f)
+        else:
+            keep.append(f)
+    for rule, group in old.items():
+        newest = max(applied[f.path or ""] for f in group)
+        first = group[0]
+        keep.append(check.finding(
+            rule, f"{len(group)} {rule.removeprefix('migration-')} finding(s) in migrations added more than "
+            f"{RECENT_DAYS} days before HEAD (newest {time.strftime('%Y-%m-%d', time.gmtime(newest))}), treated "
+            f"as already applied: first {first.path}:{first.line}: {first.message}", first.path, first.line,
+            key=f"history:{rule}", severity=Severity.LOW, confidence=first.confidence, evidence=first.evidence,
+            related=[Location(f.path, f.line, f.message[:120]) for f in group[1:201]]))
+    return keep
+
+
+def _weigh_destructive(f: Finding, cover: _Coverage) -> None:
+    """A destructive change with a verified backup before it is recoverable; without one it is not."""
+    if cover.every_path:
+        if f.severity is Severity.HIGH:
+            f.severity = Severity.MEDIUM
+        f.message += "; a backup is taken before every path that runs migrations, so the data can be restored"
+        f.related = [*f.related, *cover.backed[:3]]
+    elif cover.unbacked:
+        f.message += "; no backup runs before " + ", ".join(f"{loc.path}:{loc.line}" for loc in cover.unbacked[:3])
+        f.related = [*f.related, *cover.unbacked[:3]]
+    else:
+        f.message += "; nothing in the repository shows a backup before migrations run"
+        f.confidence = Confidence.MEDIUM if f.confidence is Confidence.HIGH else f.confidence
+
+
+def _replay(check: Rollback, project: Project) -> tuple[Finding | None, str, list[Location]]:
+    """`check --deep`: rebuild the schema from zero. Only a replay that ran and failed is a finding; a replay that
+    could not run (no server, framework tool missing) is said in the summary, never counted as a pass."""
+    from handrail.migrations.replay import replay
+
+    try:
+        res = replay(project)
+    except Exception as exc:  # a replay bug must not take the rest of the check down
+        return None, f"replay could not run ({exc.__class__.__name__}: {exc})", []
+    if res.status == "ok":
+        where = [Location(p, 1, "replayed") for p in res.applied[-1:]]
+        return None, (f"replay rebuilt the schema from {len(res.applied)} migration(s) on a scratch {res.engine} "
+                      f"database in {res.seconds:.1f}s ({res.method})"), where
+    if res.status == "failed":
+        finding = check.finding(
+            "migration-replay-failed", f"replaying migrations from zero on a scratch {res.engine} database failed "
+            f"after {len(res.applied)} migration(s): {res.message}", res.failed_path, res.failed_line,
+            key=f"replay:{res.failed_path}", evidence=res.message)
+        return finding, f"replay failed at {res.failed_path or '?'}:{res.failed_line or '?'}", []
+    return None, f"replay not possible: {res.message}", []
 
 
 CHECK = Rollback()

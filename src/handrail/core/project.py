@@ -56,8 +56,10 @@ class Project:
 
         self.config = config or DefaultConfig()
         self.git = GitReader(self.root)
+        self.deep = False  # `check --deep`: slow analysers (migration replay on a scratch database) may run
         self._text: dict[str, str | None] = {}
         self._parsed: dict[tuple[str, str], Any] = {}
+        self._memo: dict[str, Any] = {}
         self.parse_counts: dict[tuple[str, str], int] = {}  # for tests: each (path, format) parsed once
 
     # --- repository facts -----------------------------------------------------------
@@ -113,6 +115,13 @@ class Project:
 
     def lines(self, path: str) -> list[str]:
         return self.parsed(path, "lines", lambda t: t.splitlines()) or []
+
+    def memo(self, key: str, compute: Callable[[], Any]) -> Any:
+        """A whole-repository result computed once per run and shared by the checks that need it (the browser-code
+        scan feeds both least-privilege and authz)."""
+        if key not in self._memo:
+            self._memo[key] = compute()
+        return self._memo[key]
 
     def parsed(self, path: str, fmt: str, parser: Callable[[str], Any]) -> Any:
         """Parse `path` with `parser` once per run; ParseError is cached and re-raised."""

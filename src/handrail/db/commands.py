@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -81,20 +82,56 @@ def may_proceed(yes: bool, env: Mapping[str, str], question: str, say: Say) -> b
     return None
 
 
+_DURATION = re.compile(r"^\d+(?:ms|s|min|h|d)?$")
+
+
+def timeout_env(engine: str, env: Mapping[str, str], lock_timeout: str | None,
+                statement_timeout: str | None) -> dict[str, str] | None:
+    """The migration's environment with PostgreSQL session timeouts in PGOPTIONS, or None when nothing changes.
+
+    PGOPTIONS is read by libpq and the drivers that follow it (psql, psycopg/Django/Alembic, Rails' pg, PHP
+    pdo_pgsql, node-postgres); Prisma's and Go's own drivers ignore it. A lock_timeout makes a migration that
+    waits behind live traffic fail fast (and be restored) instead of queueing every query behind its lock."""
+    settings = [(name, value) for name, value in (("lock_timeout", lock_timeout),
+                                                  ("statement_timeout", statement_timeout)) if value]
+    if not settings:
+        return None
+    for name, value in settings:
+        if not _DURATION.match(value):
+            raise DatabaseError(f"--{name.replace('_', '-')} {value!r}: expected a duration such as 5s, 500ms or "
+                                "2min")
+    if engine != "postgresql":
+        raise DatabaseError(f"--lock-timeout/--statement-timeout apply to PostgreSQL only (this database is "
+                            f"{engine})")
+    opts = " ".join(f"-c {name}={value}" for name, value in settings)
+    out = dict(env)
+    out["PGOPTIONS"] = f"{out['PGOPTIONS']} {opts}" if out.get("PGOPTIONS") else opts
+    return out
+
+
 def migrate(db: Database, command: Sequence[str], *, verify: str, yes: bool, restore_on_failure: bool, cwd: Path,
-            env: Mapping[str, str], config: Any, say: Say) -> int:
+            env: Mapping[str, str], config: Any, say: Say, lock_timeout: str | None = None,
+            statement_timeout: str | None = None) -> int:
     """Back up, run `command`, and restore if it fails and changed the database. Returns the exit code: the
-    command's own (128 + signal when killed), or 2 when the backup failed and the command never ran."""
+    command's own (128 + signal when killed), or 2 when the backup failed or the options are wrong and the command
+    never ran."""
     from handrail.db.backup import snapshot_from_json
 
+    try:
+        child_env = timeout_env(db.engine.name, env, lock_timeout, statement_timeout)
+    except DatabaseError as exc:
+        say(f"{exc}; the migration was NOT run")
+        return 2
     shown = redact_command(" ".join(command))
     try:
         record = backup(db, verify, say, command=shown)
     except DatabaseError as exc:
         say(f"backup failed: {exc}; the migration was NOT run")
         return 2
+    if child_env is not None:
+        say(f"running with PGOPTIONS={child_env['PGOPTIONS']!r} (libpq-based clients apply it)")
     say(f"running: {shown}")
-    code = _run(command, cwd)
+    code = _run(command, cwd, child_env)
     if code == 0:
         say(f"migration succeeded; to go back: handrail restore {record.id}")
         apply_retention(db, config, say)
@@ -151,11 +188,11 @@ def restore(db: Database, record: BackupRecord, say: Say) -> None:
         say(note)
 
 
-def _run(command: Sequence[str], cwd: Path) -> int:
+def _run(command: Sequence[str], cwd: Path, env: Mapping[str, str] | None = None) -> int:
     """Run the migration with the terminal attached; Ctrl-C and SIGTERM go to it, not to us, so we live to
     compare and restore."""
     try:
-        proc = subprocess.Popen(list(command), cwd=cwd)
+        proc = subprocess.Popen(list(command), cwd=cwd, env=dict(env) if env is not None else None)
     except FileNotFoundError:
         return 127
     except OSError:
