@@ -4,10 +4,13 @@ Each case in tests/data/datalayer/<case>/ is a small app with a labels.toml:
 
     description = "..."
     [[expect]]    # a finding that must be reported: rule, path (relative to the case), line
+    min_severity = "high"   # optional: reported lower than this it is buried among the noise, so it is a FN
     [[allowed]]   # may be reported (a judgement call such as a public catalogue) without counting either way
+    max_severity = "low"    # optional: reported higher than this it is noise that buries real bugs, so a FP
 
 A reported (rule, path, line) that is labelled = TP, a labelled one not reported = FN, anything else = FP.
-Matching on the line, not only the rule, keeps a finding on the wrong statement from scoring as a hit.
+Matching on the line, not only the rule, keeps a finding on the wrong statement from scoring as a hit; the
+severity bounds keep "reported, but as loud as a real leak" (or as quiet as a catalogue) from scoring as one.
 Firebase test-mode expiry is judged against a fixed date so the figures do not change with the calendar.
 
 Usage: python bench/datalayer_accuracy.py [--cases DIR] [--verbose]
@@ -22,6 +25,7 @@ from collections import defaultdict
 from datetime import date
 from pathlib import Path
 
+from handrail.core.finding import Severity
 from handrail.core.project import Project
 from handrail.datalayer import build_model, firebase_findings, rls_findings
 
@@ -29,8 +33,10 @@ TODAY = date(2026, 11, 25)
 Key = tuple[str, str, int]
 
 
-def _labels(items: list[dict]) -> set[Key]:
-    return {(i["rule"], i["path"], int(i["line"])) for i in items}
+def _labels(items: list[dict], bound: str) -> dict[Key, int | None]:
+    """Labelled keys with their severity bound as a rank (None: any severity)."""
+    return {(i["rule"], i["path"], int(i["line"])): Severity(i[bound]).rank if bound in i else None
+            for i in items}
 
 
 def score(cases: Path, verbose: bool = False) -> dict[str, list[int]]:
@@ -38,24 +44,29 @@ def score(cases: Path, verbose: bool = False) -> dict[str, list[int]]:
     counts: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0])
     for case in sorted(p for p in cases.iterdir() if (p / "labels.toml").is_file()):
         labels = tomllib.loads((case / "labels.toml").read_text())
-        expected, allowed = _labels(labels.get("expect", [])), _labels(labels.get("allowed", []))
+        expected = _labels(labels.get("expect", []), "min_severity")
+        allowed = _labels(labels.get("allowed", []), "max_severity")
         project = Project(case)
         findings = rls_findings(build_model(project)) + firebase_findings(project, today=TODAY)
-        reported = {(f.rule, f.path or "", f.line or 0) for f in findings}
-        for key in sorted(reported | expected):
+        reported: dict[Key, int] = {}
+        for f in findings:
+            key = (f.rule, f.path or "", f.line or 0)
+            reported[key] = max(reported.get(key, 0), f.severity.rank)
+        for key in sorted(set(reported) | set(expected)):
             rule = key[0]
-            if key in expected and key in reported:
+            floor, ceiling = expected.get(key), allowed.get(key)
+            if key in expected and key in reported and (floor is None or reported[key] >= floor):
                 counts[rule][0] += 1
                 tag = "TP"
             elif key in expected:
                 counts[rule][2] += 1
-                tag = "FN"
-            elif key in allowed:
+                tag = "FN" if key not in reported else "FN (reported too low)"
+            elif key in allowed and (ceiling is None or reported[key] <= ceiling):
                 tag = "ok"
             else:
                 counts[rule][1] += 1
-                tag = "FP"
-            if verbose or tag in ("FP", "FN"):
+                tag = "FP" if key not in allowed else "FP (reported too high)"
+            if verbose or tag not in ("ok", "TP"):
                 print(f"  {case.name}: {tag} {rule} {key[1]}:{key[2]}")
     return counts
 

@@ -35,8 +35,16 @@ def test_labelled_cases(case: str, findings_of: Callable[[str], list[Finding]]) 
     labels = tomllib.loads((DATA / case / "labels.toml").read_text())
     expected, allowed = ({(i["rule"], i["path"], int(i["line"])) for i in labels.get(k, [])}
                          for k in ("expect", "allowed"))
-    reported = {(f.rule, f.path or "", f.line or 0) for f in findings_of(case)}
+    findings = findings_of(case)
+    reported = {(f.rule, f.path or "", f.line or 0) for f in findings}
     assert reported - allowed == expected
+    rank = {(f.rule, f.path or "", f.line or 0): f.severity.rank for f in findings}
+    for kind, bound in (("expect", "min_severity"), ("allowed", "max_severity")):
+        for i in labels.get(kind, []):
+            key = (i["rule"], i["path"], int(i["line"]))
+            if bound in i and key in rank:
+                limit = Severity(i[bound]).rank
+                assert rank[key] >= limit if kind == "expect" else rank[key] <= limit, (key, bound)
 
 
 def test_open_everything_is_critical(findings_of: Callable[[str], list[Finding]]) -> None:
@@ -85,9 +93,12 @@ def test_signed_in_write_on_a_per_user_path_that_ignores_the_user() -> None:
     text = """service cloud.firestore { match /databases/{database}/documents {
   match /users/{userId} { allow read: if request.auth != null; allow write: if request.auth != null; }
 }}"""
-    (finding,) = rules_findings("firestore.rules", text, today=TODAY)
-    assert finding.rule == "firebase-any-signed-in" and finding.severity == Severity.MEDIUM
-    assert "write" in finding.message and "/users/{userId}" in finding.message
+    read, write = rules_findings("firestore.rules", text, today=TODAY)
+    assert write.rule == "firebase-any-signed-in" and write.severity == Severity.MEDIUM
+    assert "write" in write.message and "/users/{userId}" in write.message
+    # a users collection is people's records: every signed-in user reading all of it is the Supabase
+    # "authenticated using (true) on user data" case, medium there too
+    assert read.rule == "firebase-any-signed-in" and read.severity == Severity.MEDIUM and "read" in read.message
 
 
 def test_rtdb_nested_paths_and_lines() -> None:
@@ -121,3 +132,18 @@ def test_firebase_json_points_at_a_custom_rules_file(project_of: Callable[..., P
 
 def test_broken_rtdb_json_is_not_a_crash() -> None:
     assert rtdb_findings("database.rules.json", '{"rules": {".read": tru') == []
+
+
+def test_collections_of_people_are_not_a_catalogue() -> None:
+    text = """service cloud.firestore { match /databases/{database}/documents {
+  match /orders/{orderId} { allow read: if true; }
+  match /products/{id} { allow read: if true; }
+  match /messages/{id} { allow read, update: if request.auth != null; }
+  match /tags/{id} { allow read, update: if request.auth != null; }
+  match /resetRequests/{id} { allow create: if true; }
+  match /users/{id} { allow create: if true; }
+}}"""
+    sev = {f.key.split("/documents", 1)[1]: f.severity for f in rules_findings("firestore.rules", text, today=TODAY)}
+    assert sev == {"/orders/{orderId} read": Severity.HIGH, "/products/{id} read": Severity.LOW,
+                   "/messages/{id} read, update": Severity.MEDIUM, "/resetRequests/{id} create": Severity.LOW,
+                   "/users/{id} create": Severity.MEDIUM}

@@ -171,3 +171,106 @@ def test_garbage_file_does_not_raise() -> None:
     model = replay([("a.sql", "this is not sql at all (("), ("b.sql", "create table t (id int);")], supabase=True)
     assert [u.path for u in model.unparsed] == ["a.sql"] and model.unparsed[0].line == 1
     assert ("public", "t") in model.tables
+
+
+def test_hand_numbered_files_replay_in_numeric_order(project_of: Callable[..., Project]) -> None:
+    project = project_of({
+        "supabase/migrations/phase10_off.sql": "alter table public.t disable row level security;",
+        "supabase/migrations/phase2_on.sql": "alter table public.t enable row level security;",
+        "supabase/migrations/phase1_t.sql": "create table public.t (id int, user_id uuid);",
+    })
+    assert migration_files(project) == ["supabase/migrations/phase1_t.sql", "supabase/migrations/phase2_on.sql",
+                                        "supabase/migrations/phase10_off.sql"]
+    table = build_model(project).tables[("public", "t")]
+    assert not table.rls and table.disabled_where is not None  # as text, phase10 would run before phase1
+
+
+@pytest.mark.parametrize(("sql", "false", "service"), [
+    ("false", True, False),
+    ("1 = 0", True, False),
+    ("false and auth.uid() = user_id", True, False),
+    ("auth.role() = 'service_role'", False, True),
+    ("(auth.jwt() ->> 'role') = 'service_role'", False, True),
+    ("current_setting('request.jwt.claim.role', true) = 'service_role'", False, True),
+    ("auth.role() = 'service_role' or auth.uid() = user_id", False, False),
+    ("auth.role() = 'authenticated'", False, False),
+    ("true", False, False),
+])
+def test_deny_and_service_role_expressions(sql: str, false: bool, service: bool) -> None:
+    model = replay([("m.sql", f"create policy p on t for all using ({sql});")], supabase=True)
+    expr = model.policies[0].using
+    assert expr is not None and (expr.always_false, expr.service_only) == (false, service)
+
+
+def test_do_block_ddl_is_replayed() -> None:
+    model = replay([("m.sql", """create table public.t (id int, user_id uuid);
+create policy "open" on public.t for select using (true);
+DO $$
+BEGIN
+  IF EXISTS (SELECT 1 FROM pg_policies WHERE policyname = 'open') THEN
+    DROP POLICY "open" ON public.t;
+  END IF;
+  IF NOT EXISTS (SELECT 1 FROM pg_policies WHERE policyname = 'own') THEN
+    CREATE POLICY "own" ON public.t FOR SELECT USING (auth.uid() = user_id);
+  END IF;
+  ALTER TABLE public.t ENABLE ROW LEVEL SECURITY;
+EXCEPTION WHEN duplicate_object THEN NULL;
+END $$;
+DO $$ BEGIN CREATE POLICY "own" ON public.t FOR SELECT USING (auth.uid() = user_id);
+EXCEPTION WHEN duplicate_object THEN NULL; END $$;
+DO $$ BEGIN EXECUTE 'alter table public.t disable row level security'; END $$;
+""")], supabase=True)
+    assert [(p.name, p.where.line) for p in model.policies] == [("own", 9)]  # guarded twice, created once
+    assert model.tables[("public", "t")].rls
+    assert [n.where.line for n in model.notes if n.kind == "do-block"] == [16]  # dynamic SQL stays unknown
+
+
+def test_view_security_invoker_set_later_and_reset_by_replace() -> None:
+    model = replay([("m.sql", """create table public.t (id int);
+create view public.a as select id from public.t;
+alter view public.a set (security_invoker = on);
+create view public.b with (security_invoker = true) as select id from public.t;
+create or replace view public.b as select id from public.t;
+create view public.c with (security_invoker = true) as select id from public.t;
+alter view public.c reset (security_invoker);
+create view public.d as select id from public.t where id = (select auth.uid())::int;
+""")], supabase=True)
+    invoker = {k[1]: v.security_invoker for k, v in model.views.items()}
+    assert invoker == {"a": True, "b": False, "c": False, "d": False}
+    assert model.views[("public", "d")].filters_caller and not model.views[("public", "a")].filters_caller
+
+
+def test_function_facts_for_definer_tuning() -> None:
+    model = replay([("m.sql", """create type public.app_role as enum ('admin', 'user');
+create function public.hash(pw text) returns text language sql security definer as $$ select crypt(pw, 'x') $$;
+create function public.role_of(_user_id uuid) returns app_role language sql security definer
+  as $$ select role from user_roles where user_id = _user_id $$;
+create function public.topup(p_user_id uuid, amount int) returns void language sql security definer
+  as $$ update profiles set credits = credits + amount where id = p_user_id $$;
+create function public.log_it(target_user_id uuid) returns void language sql security definer
+  as $$ insert into audit_log (user_id) values (target_user_id) $$;
+create function public.redeem(_code text, _user_id uuid) returns table (ok boolean) language sql security definer
+  as $$ update invites set user_id = _user_id where code = _code returning true $$;
+create function public.guard() returns trigger language plpgsql as $$ begin
+  if new.role <> old.role then raise exception 'no'; end if; return new; end $$;
+""")], supabase=True)
+    fn = {k[1]: f for k, f in model.functions.items()}
+    assert not fn["hash"].touches_tables and fn["role_of"].touches_tables
+    assert not fn["role_of"].returns_rows  # an enum is a scalar
+    assert fn["topup"].user_params == ("p_user_id",) and fn["topup"].changes_rows and not fn["topup"].log_only
+    assert fn["log_it"].log_only and not fn["log_it"].changes_rows
+    assert fn["redeem"].secret_param and fn["redeem"].returns_rows
+    assert fn["guard"].row_columns == {"role"}
+
+
+def test_update_triggers_and_column_grants() -> None:
+    model = replay([("m.sql", """create table public.p (id uuid, role text, name text);
+create trigger g before update on public.p for each row execute function public.guard();
+create trigger a after update on public.p for each row execute function public.audit();
+create table public.w (id uuid, balance int, name text);
+revoke update on public.w from authenticated;
+grant update (name) on public.w to authenticated;
+""")], supabase=True)
+    assert model.tables[("public", "p")].update_triggers == ["public.guard"]
+    w = model.tables[("public", "w")]
+    assert w.column_grants and "update" not in w.grants["authenticated"]

@@ -25,9 +25,9 @@ from handrail.checks import CHECK_IDS
 
 FIXTURES = Path(__file__).parent / "fixtures"
 STACKS = ("laravel", "django", "fastapi", "nextjs-supabase", "express", "rails")
-NOT_ANALYSED = ("backups",)
+NOT_ANALYSED: tuple[str, ...] = ()
 ANALYSED = ("tests-before-deploy", "smoke-after-deploy", "rollback", "least-privilege", "environments", "handoff",
-            "agent-log", "secrets")
+            "agent-log", "secrets", "backups")
 
 PASS = frozenset({"pass"})
 FAIL = frozenset({"fail"})
@@ -51,6 +51,10 @@ GOOD: dict[str, dict[str, frozenset[str]]] = {stack: dict.fromkeys(ANALYSED, PAS
 # authz reads only the data layer so far (routes come later), so it never passes: unknown on a clean app.
 for _stack in STACKS:
     GOOD[_stack]["authz"] = frozenset({"unknown"})
+# Nothing in these repositories runs migrations against a deployed database (Supabase migrations are pushed from
+# the dashboard or CLI; the Express app migrates only its CI test database): whether a backup comes first is unknown.
+GOOD["nextjs-supabase"]["backups"] = frozenset({"unknown"})
+GOOD["express"]["backups"] = frozenset({"unknown"})
 # GitLab's CI_JOB_TOKEN scope is a project setting: the repository cannot prove it either way.
 GOOD["laravel"]["least-privilege"] = frozenset({"pass", "unknown"})
 
@@ -65,6 +69,7 @@ BAD_TWINS: dict[str, dict[str, Expectation]] = {
         "tests-before-deploy": (FAIL, {("ungated-deploy", ".gitlab-ci.yml")}),
         "smoke-after-deploy": (FAIL, {("no-smoke-test", ".gitlab-ci.yml")}),
         "rollback": (FAIL, {("single-release-kept", "deploy.php")}),
+        "backups": (FAIL, {("migrate-without-backup", "deploy.php")}),
         "environments": (FAIL, {("debug-in-production", ".env"), ("committed-env-file", ".env"),
                                 ("deploy-without-environment", ".gitlab-ci.yml")}),
         "handoff": (BAD, {("handoff-no-tests", "README.md")}),
@@ -77,6 +82,7 @@ BAD_TWINS: dict[str, dict[str, Expectation]] = {
         "secrets": (FAIL, {("django-secret-key", "shop/settings.py")}),
         "tests-before-deploy": (FAIL, {("ungated-deploy", ".github/workflows/deploy.yml")}),
         "smoke-after-deploy": (FAIL, {("no-smoke-test", ".github/workflows/deploy.yml")}),
+        "backups": (FAIL, {("migrate-without-backup", "render.yaml")}),
         "least-privilege": (FAIL, {("untrusted-checkout", ".github/workflows/preview.yml"),
                                    ("no-permissions-block", ".github/workflows/deploy.yml")}),
         "environments": (FAIL, {("debug-in-production", "shop/settings.py"),
@@ -118,6 +124,7 @@ BAD_TWINS: dict[str, dict[str, Expectation]] = {
         "tests-before-deploy": (FAIL, {("ungated-deploy", ".github/workflows/deploy.yml")}),
         "smoke-after-deploy": (FAIL, {("no-smoke-test", ".github/workflows/deploy.yml")}),
         "rollback": (FAIL, {("no-rollback-path", ".github/workflows/deploy.yml")}),
+        "backups": (FAIL, {("migrate-without-backup", ".github/workflows/deploy.yml")}),
         "least-privilege": (BAD, {("unused-write-scope", ".github/workflows/deploy.yml")}),
         "environments": (BAD, {("dev-server-in-production", None), ("debug-in-production", "Dockerfile")}),
         "handoff": (BAD, {("handoff-no-tests", "README.md")}),
@@ -130,6 +137,7 @@ BAD_TWINS: dict[str, dict[str, Expectation]] = {
         "tests-before-deploy": (FAIL, {("ungated-deploy", ".github/workflows/ci.yml")}),
         "smoke-after-deploy": (FAIL, {("no-smoke-test", ".github/workflows/ci.yml")}),
         "rollback": (BAD, {("rollback-undocumented", "fly.toml")}),
+        "backups": (FAIL, {("migrate-without-backup", "fly.toml")}),
         "least-privilege": (FAIL, {("write-all", ".github/workflows/ci.yml")}),
         "environments": (FAIL, {("debug-in-production", "config/environments/production.rb")}),
         "handoff": (BAD, {("handoff-no-instructions", "README.md")}),

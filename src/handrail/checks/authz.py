@@ -27,6 +27,8 @@ class Authz(Check):
         Rule("rls-disabled", _C, "Table exposed through the Supabase API without Row Level Security"),
         Rule("rls-rls-disabled-later", _C, "Row Level Security switched off by a later migration"),
         Rule("rls-permissive-policy", _H, "Policy that lets anyone (or any signed-in user) read or write every row"),
+        Rule("rls-self-escalation", _H, "\"Update your own row\" on a table with a role, admin or balance column "
+             "that nothing protects: each user can promote themselves"),
         Rule("rls-policy-no-owner-check", _M, "Policy on a table with an owner column that never checks the owner"),
         Rule("rls-security-definer-exposed", _M, "SECURITY DEFINER function or view callable by anon/authenticated"),
         Rule("rls-no-policy", _I, "Row Level Security on but no policy: every request is denied"),

@@ -5,7 +5,8 @@ whole access control. The rules language is only parsed far enough to know, for 
 guards (the stack of `match` blocks) and what its condition says; that is enough for the three mistakes that
 leak data: rules open to everyone, "any signed-in user" on everything, and the console's test mode
 (`request.time < timestamp.date(...)`), which is wide open until the date and denies everything after it.
-Narrow public reads (a product catalogue) are reported low so real apps are not buried in noise.
+Narrow public reads (a product catalogue) and anonymous create-only forms are reported low so real apps are not
+buried in noise; the same rules on collections of people's records (users, orders, messages) are not a catalogue.
 """
 
 from __future__ import annotations
@@ -28,6 +29,11 @@ _SIGNED_IN = {"request.auth!=null", "null!=request.auth", "request.auth.uid!=nul
               "auth!=null", "auth!==null", "auth.uid!=null", "auth.uid!==null", "request.auth!=null&&true"}
 _PATH_VAR = re.compile(r"\{\w+(?:=\*\*)?\}")
 _PREFIXES = ("/databases/{database}/documents", "/b/{bucket}/o")
+# Collections that hold people's records: open reads there are leaks, not a public catalogue.
+_USER_COLLECTIONS = frozenset({"users", "user", "profiles", "accounts", "customers", "clients", "members", "orders",
+                               "messages", "chats", "conversations", "payments", "invoices", "transactions",
+                               "addresses", "contacts", "patients", "employees", "bookings", "appointments",
+                               "usuarios", "clientes", "pedidos", "mensajes", "mensagens", "utilisateurs"})
 
 
 @dataclass
@@ -156,6 +162,12 @@ def _scope(path: str) -> tuple[str, bool]:
     return rel or "/", first.startswith("{") and first.endswith("=**}")
 
 
+def _collection(rel: str) -> str:
+    """The collection a match path guards: the last fixed segment (`/users/{uid}/orders/{id}` -> orders)."""
+    fixed = [seg for seg in rel.strip("/").split("/") if seg and not seg.startswith("{")]
+    return fixed[-1].lower() if fixed else ""
+
+
 def _finding(rule: str, severity: Severity, confidence: Confidence, message: str, path: str, line: int,
              key: str, fix: str, evidence: str) -> Finding:
     return Finding(check=CHECK, rule=rule, severity=severity, message=message, path=path, line=line,
@@ -193,12 +205,17 @@ def rules_findings(path: str, text: str, today: date | None = None) -> list[Find
                     "extending the date reopens it to everyone", path, a.line, key,
                     "Write real rules instead of extending the test-mode date.", evidence))
         elif flat == "true":
+            personal = _collection(rel) in _USER_COLLECTIONS
             if everything:
                 severity, conf = Severity.CRITICAL, Confidence.HIGH
             elif writes:
-                create_only = set(a.methods) <= {"create"}
-                severity, conf = (Severity.MEDIUM, Confidence.MEDIUM) if create_only else (Severity.HIGH,
-                                                                                           Confidence.HIGH)
+                if set(a.methods) <= {"create"}:  # a form anyone may submit: a reset request, a contact message
+                    severity, conf = (Severity.MEDIUM, Confidence.MEDIUM) if personal else (Severity.LOW,
+                                                                                            Confidence.MEDIUM)
+                else:
+                    severity, conf = Severity.HIGH, Confidence.HIGH
+            elif personal:
+                severity, conf = Severity.HIGH, Confidence.MEDIUM  # users/orders/messages readable by anyone
             else:
                 severity, conf = Severity.LOW, Confidence.MEDIUM  # public content is often intended
             out.append(_finding(
@@ -212,6 +229,8 @@ def rules_findings(path: str, text: str, today: date | None = None) -> list[Find
                 conf = Confidence.HIGH
             elif writes and any(v.lower() in ("uid", "userid", "user", "ownerid") for v in variables):
                 severity, conf = Severity.MEDIUM, Confidence.MEDIUM
+            elif _collection(rel) in _USER_COLLECTIONS and set(a.methods) - {"create"}:
+                severity, conf = Severity.MEDIUM, Confidence.MEDIUM  # every user's orders/messages, not only theirs
             else:
                 continue  # a signed-in read of one collection is a design choice, not a finding
             out.append(_finding(

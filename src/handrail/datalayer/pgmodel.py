@@ -2,9 +2,10 @@
 
 Why a replay and not a live catalog: `handrail check` must work without a database, and the migrations are
 the only record of how RLS, policies and grants evolved (a later `DISABLE ROW LEVEL SECURITY` matters even if
-nobody looks at the schema again). The replay is static: DDL is applied to an in-memory model, DO blocks and
-plpgsql bodies are noted but never executed, and a file pglast cannot parse is recorded and skipped statement
-by statement so one broken migration does not hide the other ninety-nine.
+nobody looks at the schema again). The replay is static: DDL is applied to an in-memory model, the static SQL
+inside DO blocks is applied too (AI tools wrap `drop policy`/`create policy` in `IF EXISTS` guards), dynamic
+EXECUTE strings and function bodies are noted but never executed, and a file pglast cannot parse is recorded and
+skipped statement by statement so one broken migration does not hide the other ninety-nine.
 
 Supabase specifics are modelled because they decide exposure: PostgREST serves the `public` schema (or the
 schemas in supabase/config.toml) and Supabase's default privileges grant every new table and function in it to
@@ -20,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 import pglast
 from pglast import ast
-from pglast.enums import AlterTableType, ConstrType, ObjectType, RoleSpecType
+from pglast.enums import AlterTableType, ConstrType, FunctionParameterMode, ObjectType, RoleSpecType
 from pglast.stream import RawStream
 
 if TYPE_CHECKING:
@@ -30,6 +31,22 @@ API_ROLES = frozenset({"anon", "authenticated", "public"})
 TABLE_PRIVS = frozenset({"select", "insert", "update", "delete"})
 OWNER_NAMES = frozenset({"user_id", "owner_id", "author_id", "created_by", "creator_id", "profile_id",
                          "owner", "user_uuid", "uid", "auth_id", "auth_user_id", "account_id", "member_id"})
+# Columns that make a row personal data even without an owner column: everyone reading them is a leak.
+PII_NAMES = frozenset({"email", "email_address", "phone", "phone_number", "mobile", "telefone", "celular", "whatsapp",
+                       "address", "street", "street_address", "home_address", "endereco", "first_name", "last_name",
+                       "full_name", "date_of_birth", "dob", "birth_date", "birthday", "ssn", "cpf", "tax_id",
+                       "national_id", "passport_number", "iban", "card_number", "password", "password_hash",
+                       "ip_address", "medical_notes", "diagnosis", "salary"})
+# Tables that are user records by name (a profiles table keyed by id is still user data).
+USER_TABLES = frozenset({"users", "profiles", "user_profiles", "app_users", "customers", "patients", "employees",
+                         "members", "accounts"})
+# Columns whose value is a privilege or money: whoever writes them freely can make themselves admin or rich.
+PRIVILEGE_NAMES = frozenset({"role", "roles", "user_role", "app_role", "is_admin", "admin", "is_super_admin",
+                             "is_superadmin", "is_staff", "is_moderator", "permissions", "access_level",
+                             "balance", "wallet_balance", "credits", "credit_balance", "plan", "subscription_tier",
+                             "subscription_status", "is_premium", "is_verified"})
+PRIVILEGE_TABLES = frozenset({"user_roles", "roles", "permissions", "user_permissions", "admins", "admin_users",
+                              "role_assignments", "user_role_assignments"})
 AUTH_FUNCS = frozenset({"uid", "jwt", "email", "role"})
 # Calls that cannot carry an identity check; any other function in a policy may delegate one (is_member(...)).
 _BUILTIN_FUNCS = frozenset({"now", "coalesce", "lower", "upper", "length", "current_date", "current_timestamp",
@@ -40,6 +57,12 @@ DEFAULT_EXPOSED = ("public", "graphql_public")
 _CALLER_CHECK = re.compile(r"\bauth\s*\.\s*(uid|jwt|role)\s*\("
                            r"|\b(has|is|check)_\w*(role|member|owner|admin|access)\w*\s*\("
                            r"|\bcurrent_user_\w+\s*\(", re.I)
+_TOUCHES = re.compile(r"\b(from|join|into|update)\s+[\w\".]+|\bexecute\s", re.I)
+_USER_PARAM = re.compile(r"^_?(p_|in_|target_|the_)?(user|profile|member|customer|account|owner|auth_user)"
+                         r"(_?id|_uuid)?$|^_?(p_|in_|target_)?(email|user_email|uid)$", re.I)
+_SECRET_PARAM = re.compile(r"(token|code|otp|secret|password|passcode|pin|nonce|signature|hash)$", re.I)
+_WRITE_TARGET = re.compile(r"\b(?:insert\s+into|update|delete\s+from)\s+(?:only\s+)?([\w\".]+)", re.I)
+_LOG_TABLE = re.compile(r"(log|logs|audit\w*|events?|history|attempts?|analytics|metrics)\"?$", re.I)
 _WRITES = re.compile(r"\b(insert\s+into|update\s+\w|delete\s+from|truncate|alter\s+table|drop\s|execute\s|http)", re.I)
 _SCALAR = frozenset({"boolean", "integer", "bigint", "smallint", "numeric", "text", "uuid", "real", "float8",
                      "double precision", "date", "timestamptz", "void", "varchar"})
@@ -82,6 +105,8 @@ class Table:
     grants: dict[str, set[str]] = field(default_factory=dict)
     default_granted: bool = False  # reachable only through Supabase's default privileges, not an explicit GRANT
     explicit_grant: Where | None = None
+    update_triggers: list[str] = field(default_factory=list)  # BEFORE UPDATE row triggers: functions that may veto
+    column_grants: bool = False  # GRANT/REVOKE UPDATE (col, ...): the API can change only some columns
 
     @property
     def qname(self) -> str:
@@ -90,6 +115,30 @@ class Table:
     @property
     def owner_columns(self) -> list[Column]:
         return [c for c in self.columns.values() if c.is_owner]
+
+    @property
+    def pii_columns(self) -> list[Column]:
+        return [c for c in self.columns.values() if c.name in PII_NAMES]
+
+    @property
+    def user_data(self) -> str:
+        """Why rows of this table are personal ("owner column user_id", "column email", "a users table"), or ""
+        for a catalogue: the line between "readable by everyone by design" and "a leak"."""
+        if self.owner_columns:
+            return f"owner column {self.owner_columns[0].name}"
+        if self.pii_columns:
+            return f"column {self.pii_columns[0].name}"
+        if self.name in USER_TABLES:
+            return f"a {self.name} table"
+        return ""
+
+    @property
+    def privilege(self) -> str:
+        """Why writing rows here grants power (a role, admin flag or balance column), or ""."""
+        if self.name in PRIVILEGE_TABLES:
+            return f"the {self.name} table"
+        cols = [c for c in self.columns.values() if c.name in PRIVILEGE_NAMES]
+        return f"column {cols[0].name}" if cols else ""
 
     def api_privileges(self) -> set[str]:
         """Table privileges anon/authenticated hold, directly or through PUBLIC."""
@@ -103,6 +152,8 @@ class Expr:
     sql: str
     always_true: bool = False
     signed_in_only: bool = False  # auth.uid() IS NOT NULL, auth.role() = 'authenticated'
+    always_false: bool = False  # `false`, `1 = 0`: a "deny" policy that admits nobody
+    service_only: bool = False  # auth.role() = 'service_role': the API roles never pass it
     identity_check: bool = False  # auth.uid()/auth.jwt() compared with something
     delegated: bool = False  # calls a helper function or a subquery that may hold the check
     columns: frozenset[str] = frozenset()
@@ -141,6 +192,7 @@ class View:
     materialized: bool
     sources: tuple[str, ...] = ()
     revoked: set[str] = field(default_factory=set)
+    filters_caller: bool = False  # the query itself compares rows with auth.uid(): a hand-made row filter
 
     @property
     def qname(self) -> str:
@@ -159,6 +211,12 @@ class Function:
     checks_caller: bool = False  # the body looks at auth.uid()/auth.jwt() or a has_role/is_member helper
     writes: bool = False  # the body changes data or calls out (DML, DDL, dynamic SQL, http)
     returns_rows: bool = True  # a set, a row type or json: it can hand out other users' data
+    touches_tables: bool = True  # a pure helper (crypt(), a constant) gains nothing from SECURITY DEFINER
+    user_params: tuple[str, ...] = ()  # parameters naming a user (p_user_id, _email): it acts on whoever is passed
+    secret_param: bool = False  # takes a token/code/OTP/password: a flow gated on a secret, not on the caller
+    log_only: bool = False  # every write goes to a log/audit/attempts table: forged entries, not changed data
+    changes_rows: bool = False  # UPDATE or DELETE: it alters existing rows, not only adds new ones
+    row_columns: frozenset[str] = frozenset()  # NEW.x / OLD.x in a trigger body: the columns it inspects
 
     @property
     def qname(self) -> str:
@@ -198,6 +256,7 @@ class PgModel:
     # Supabase default privileges per schema: new tables/functions are granted to these roles.
     default_table_roles: dict[str, set[str]] = field(default_factory=dict)
     default_function_roles: dict[str, set[str]] = field(default_factory=dict)
+    enums: set[str] = field(default_factory=set)  # user-defined enum types: scalar return values
 
     def policies_for(self, table: Table) -> list[Policy]:
         return [p for p in self.policies if (p.schema, p.table) == (table.schema, table.name)]
@@ -215,7 +274,7 @@ def migration_files(project: Project) -> list[str]:
 
     Families are kept apart (a repository rarely has two) and each is ordered by its own convention."""
     files = project.files
-    supa = sorted(p for p in files.glob("**/supabase/migrations/*.sql") if p.count("/") <= 4)
+    supa = sorted((p for p in files.glob("**/supabase/migrations/*.sql") if p.count("/") <= 4), key=_natural)
     prisma = sorted(files.glob("**/prisma/migrations/*/migration.sql"),
                     key=lambda p: p.rsplit("/", 2)[-2])
     drizzle: list[str] = []
@@ -223,6 +282,11 @@ def migration_files(project: Project) -> list[str]:
         folder = journal.rsplit("/meta/", 1)[0]
         drizzle += sorted(p for p in files.glob(f"{folder}/*.sql") if p.count("/") == folder.count("/") + 1)
     return list(dict.fromkeys(supa + prisma + drizzle))
+
+
+def _natural(path: str) -> list[Any]:
+    """phase2 before phase10: hand-named migrations are numbered without padding; timestamps sort the same."""
+    return [int(part) if part.isdigit() else part for part in re.split(r"(\d+)", path.lower())]
 
 
 def build_model(project: Project) -> PgModel:
@@ -378,6 +442,59 @@ def _always_true(node: Any) -> bool:
     return False
 
 
+def _always_false(node: Any) -> bool:
+    """`false`, `1 = 0`, `false AND ...`: the "deny everything" policies AI tools add to block anonymous users."""
+    val = _const_value(node)
+    if val is not None:
+        return val is False or (isinstance(val, str) and val.lower() in ("f", "false"))
+    if isinstance(node, ast.A_Expr) and _names(node.name) in (["="], ["<>"], ["!="]):
+        left, right = _const_value(node.lexpr), _const_value(node.rexpr)
+        if left is None or right is None:
+            return False
+        return (left != right) if _names(node.name) == ["="] else left == right
+    if isinstance(node, ast.BoolExpr):
+        kind = int(node.boolop)
+        args = list(node.args or ())
+        if kind == 0:
+            return any(_always_false(a) for a in args)
+        if kind == 1:
+            return all(_always_false(a) for a in args)
+        if kind == 2 and args:
+            return _always_true(args[0])
+    return False
+
+
+def _role_value(node: Any) -> bool:
+    """auth.role(), auth.jwt() ->> 'role', current_user, current_setting('role'): expressions naming the caller's
+    database role."""
+    if _is_auth_call(node, frozenset({"role"})):
+        return True
+    if isinstance(node, ast.A_Expr) and _names(node.name) in (["->>"], ["->"]):
+        return _is_auth_call(node.lexpr, frozenset({"jwt"})) and _const_value(node.rexpr) == "role"
+    if isinstance(node, ast.SQLValueFunction):
+        return True  # current_user, session_user, current_role
+    if isinstance(node, ast.FuncCall):
+        return _func_name(node)[1] == "current_setting" and any(
+            str(_const_value(a) or "").endswith("role") for a in node.args or ())
+    return isinstance(node, ast.TypeCast) and _role_value(node.arg)
+
+
+def _service_only(node: Any) -> bool:
+    """Admits only service_role, which bypasses RLS anyway: a policy the API roles can never pass."""
+    if isinstance(node, ast.A_Expr) and _names(node.name) == ["="]:
+        sides = (node.lexpr, node.rexpr)
+        return any(_role_value(x) for x in sides) and any(
+            str(_const_value(x) or "") in ("service_role", "postgres", "supabase_admin") for x in sides)
+    if isinstance(node, ast.BoolExpr):
+        kind = int(node.boolop)
+        args = list(node.args or ())
+        if kind == 0:
+            return any(_service_only(a) for a in args)
+        if kind == 1:
+            return bool(args) and all(_service_only(a) for a in args)
+    return False
+
+
 def _signed_in_only(node: Any) -> bool:
     """Checks that only say "someone is logged in": true for every authenticated user."""
     if isinstance(node, ast.NullTest) and int(node.nulltesttype) == 1:  # IS NOT NULL
@@ -421,7 +538,39 @@ def _expr(node: Any) -> Expr | None:
             if names:
                 columns.add(names[-1].lower())
     return Expr(sql=_deparse(node), always_true=_always_true(node), signed_in_only=_signed_in_only(node),
+                always_false=_always_false(node), service_only=_service_only(node),
                 identity_check=identity, delegated=delegated, columns=frozenset(columns))
+
+
+def _filters_caller(query: Any) -> bool:
+    """A WHERE clause (anywhere in the view) that calls auth.uid()/auth.jwt()."""
+    for n in _walk(query):
+        if isinstance(n, ast.SelectStmt) and n.whereClause is not None and any(
+                _is_auth_call(x, frozenset({"uid", "jwt"})) for x in _walk(n.whereClause)):
+            return True
+    return False
+
+
+def _json_walk(node: Any) -> Iterator[dict[str, Any]]:
+    if isinstance(node, dict):
+        yield node
+        for v in node.values():
+            yield from _json_walk(v)
+    elif isinstance(node, list):
+        for v in node:
+            yield from _json_walk(v)
+
+
+def _invoker_option(options: Any, reset: bool = False) -> bool | None:
+    """The security_invoker value in a reloptions list (None when absent); for RESET, True when it is named."""
+    for opt in options or ():
+        if isinstance(opt, ast.DefElem) and opt.defname == "security_invoker":
+            if reset or opt.arg is None:
+                return True
+            value = _const_value(opt.arg)
+            text = str(value if value is not None else getattr(opt.arg, "sval", "")).lower()
+            return text in ("true", "on", "1", "t", "yes")
+    return None
 
 
 class _Replayer:
@@ -429,6 +578,7 @@ class _Replayer:
 
     def __init__(self, model: PgModel) -> None:
         self.m = model
+        self.guarded = False  # inside a DO block: CREATE POLICY of an existing name is skipped, not duplicated
 
     # -- files ------------------------------------------------------------------------------------------------
     def run_file(self, path: str, sql: str) -> None:
@@ -486,7 +636,53 @@ class _Replayer:
         elif isinstance(s, ast.DropStmt):
             self.drop(s, w)
         elif isinstance(s, ast.DoStmt):
-            self.m.notes.append(Event("do-block", "DO", w, "not executed: its DDL is not in the model"))
+            self.do_block(s, w)
+        elif isinstance(s, ast.CreateTrigStmt):
+            self.create_trigger(s)
+        elif isinstance(s, ast.CreateEnumStmt):
+            self.m.enums.add(".".join(n.lower() for n in _names(s.typeName)).removeprefix("public."))
+
+    def do_block(self, s: ast.DoStmt, w: Where) -> None:
+        """Apply the static SQL statements of a plpgsql DO block (AI tools wrap DDL in `IF NOT EXISTS (select from
+        pg_policies ...) THEN create policy` or `EXCEPTION WHEN duplicate_object`). Both branches of an IF are
+        applied: the guards test the state the replay already has, so the outcome is the same. Dynamic EXECUTE
+        strings stay unknown and are noted."""
+        body, lang = "", "plpgsql"
+        for opt in s.args or ():
+            if isinstance(opt, ast.DefElem) and opt.defname == "as":
+                body = getattr(opt.arg, "sval", "")
+            elif isinstance(opt, ast.DefElem) and opt.defname == "language":
+                lang = getattr(opt.arg, "sval", "plpgsql").lower()
+        queries: list[tuple[str, int]] = []
+        dynamic = False
+        if lang == "plpgsql" and body:
+            try:
+                tree = pglast.parse_plpgsql(f"create function _handrail_do() returns void language plpgsql as "
+                                            f"$handrail${body}$handrail$")
+            except Exception:  # a body pglast cannot read: say so, like before
+                tree = None
+            for node in _json_walk(tree):
+                if "PLpgSQL_stmt_execsql" in node:
+                    stmt = node["PLpgSQL_stmt_execsql"]
+                    query = ((stmt.get("sqlstmt") or {}).get("PLpgSQL_expr") or {}).get("query", "")
+                    queries.append((query, int(stmt.get("lineno") or 1)))
+                elif "PLpgSQL_stmt_dynexecute" in node:
+                    dynamic = True
+        for query, lineno in queries:
+            try:
+                parsed = pglast.parse_sql(query)
+            except pglast.parser.ParseError:
+                continue
+            for raw in parsed:
+                if isinstance(raw.stmt, (ast.SelectStmt, ast.InsertStmt, ast.UpdateStmt, ast.DeleteStmt)):
+                    continue
+                self.guarded = True
+                try:
+                    self.apply(raw.stmt, Where(w.path, w.line + lineno - 1))
+                finally:
+                    self.guarded = False
+        if dynamic or not queries:
+            self.m.notes.append(Event("do-block", "DO", w, "dynamic SQL not executed: its DDL is not in the model"))
 
     # -- helpers ----------------------------------------------------------------------------------------------
     @staticmethod
@@ -522,6 +718,18 @@ class _Replayer:
     def alter_table(self, s: ast.AlterTableStmt, w: Where) -> None:
         if s.relation is None:
             return
+        view = self.m.views.get(self._rel(s.relation))
+        if view is not None:  # ALTER VIEW v SET (security_invoker = true): the usual fix for a definer view
+            for cmd in s.cmds or ():
+                if int(cmd.subtype) in (AlterTableType.AT_SetRelOptions, AlterTableType.AT_ReplaceRelOptions):
+                    invoker = _invoker_option(cmd.def_)
+                    if invoker is not None:
+                        view.security_invoker = invoker
+                    elif int(cmd.subtype) == AlterTableType.AT_ReplaceRelOptions:
+                        view.security_invoker = False
+                elif int(cmd.subtype) == AlterTableType.AT_ResetRelOptions and _invoker_option(cmd.def_, True):
+                    view.security_invoker = False
+            return
         table = self._table(s.relation)
         for cmd in s.cmds or ():
             sub = int(cmd.subtype)
@@ -549,10 +757,20 @@ class _Replayer:
                         if col.lower() in table.columns:
                             table.columns[col.lower()].references = ".".join(self._rel(con.pktable))
 
+    def create_trigger(self, s: ast.CreateTrigStmt) -> None:
+        """BEFORE UPDATE row triggers can veto a change to a column (the usual guard against `role = 'admin'`)."""
+        table = self._table(s.relation) if s.relation is not None else None
+        update_event = bool(int(s.events or 0) & 16)  # TRIGGER_TYPE_UPDATE
+        before = int(s.timing or 0) & 2  # TRIGGER_TYPE_BEFORE
+        if table is not None and update_event and before and s.row:
+            table.update_triggers.append(".".join(n.lower() for n in _names(s.funcname)))
+
     # -- policies ---------------------------------------------------------------------------------------------
     def create_policy(self, s: ast.CreatePolicyStmt, w: Where) -> None:
         schema, table = self._rel(s.table)
         roles = _role_names(s.roles) or ("public",)
+        if self.guarded and any((p.schema, p.table, p.name) == (schema, table, s.policy_name) for p in self.m.policies):
+            return
         self.m.policies.append(Policy(s.policy_name, schema, table, (s.cmd_name or "all").lower(), roles,
                                       bool(s.permissive), _expr(s.qual), _expr(s.with_check), w))
 
@@ -574,6 +792,7 @@ class _Replayer:
         privs = {p.priv_name.lower() for p in s.privileges or () if p.priv_name} or {"all"}
         objtype = int(s.objtype)
         targets_all = int(s.targtype) == 1  # ALL TABLES/FUNCTIONS IN SCHEMA
+        column_level = any(p.cols for p in s.privileges or ())
         if objtype == ObjectType.OBJECT_TABLE:
             tables: list[Any] = []
             views: list[View] = []
@@ -589,6 +808,10 @@ class _Replayer:
                     elif key in self.m.views:
                         views.append(self.m.views[key])
             expanded = set(TABLE_PRIVS) if "all" in privs else privs & TABLE_PRIVS
+            if column_level:  # GRANT UPDATE (name) ...: narrows what can be written, never widens a table
+                for t in tables:
+                    t.column_grants = t.column_grants or bool(roles & API_ROLES)
+                return
             for t in tables:
                 for r in roles:
                     held = t.grants.setdefault(r, set())
@@ -633,16 +856,14 @@ class _Replayer:
     # -- views and functions ----------------------------------------------------------------------------------
     def create_view(self, s: ast.ViewStmt, w: Where) -> None:
         key = self._rel(s.view)
-        invoker = False
-        for opt in s.options or ():
-            if isinstance(opt, ast.DefElem) and opt.defname == "security_invoker":
-                invoker = opt.arg is None or str(_const_value(opt.arg) or getattr(opt.arg, "sval", "")).lower() in (
-                    "true", "on", "1", "t", "yes")
-        self.m.views[key] = View(key[0], key[1], w, invoker, False, self._sources(s.query))
+        invoker = bool(_invoker_option(s.options))  # CREATE OR REPLACE without the option resets it, as in PG
+        self.m.views[key] = View(key[0], key[1], w, invoker, False, self._sources(s.query),
+                                 filters_caller=_filters_caller(s.query))
 
     def create_matview(self, s: ast.CreateTableAsStmt, w: Where) -> None:
         key = self._rel(s.into.rel)
-        self.m.views[key] = View(key[0], key[1], w, False, True, self._sources(s.query))
+        self.m.views[key] = View(key[0], key[1], w, False, True, self._sources(s.query),
+                                 filters_caller=_filters_caller(s.query))
 
     def _sources(self, query: Any) -> tuple[str, ...]:
         out = []
@@ -670,9 +891,24 @@ class _Replayer:
         if prior is not None and s.replace:
             execute = prior.execute  # CREATE OR REPLACE keeps the existing ACL
         returns = _type_name(s.returnType)
-        rows = bool(getattr(s.returnType, "setof", False)) or returns not in _SCALAR
+        rows = bool(getattr(s.returnType, "setof", False)) or (returns not in _SCALAR and
+                                                                returns.removeprefix("public.") not in self.m.enums)
+        params = tuple(p.name for p in s.parameters or () if isinstance(p, ast.FunctionParameter) and p.name
+                       and p.mode != FunctionParameterMode.FUNC_PARAM_OUT
+                       and p.mode != FunctionParameterMode.FUNC_PARAM_TABLE and _USER_PARAM.match(p.name))
+        if any(isinstance(p, ast.FunctionParameter) and p.mode == FunctionParameterMode.FUNC_PARAM_TABLE
+               for p in s.parameters or ()):
+            rows = True  # RETURNS TABLE (...)
+        names = [p.name for p in s.parameters or () if isinstance(p, ast.FunctionParameter) and p.name]
+        targets = _WRITE_TARGET.findall(body)
         self.m.functions[key] = Function(key[0], key[1], w, definer, returns, language, execute,
-                                         bool(_CALLER_CHECK.search(body)), bool(_WRITES.search(body)), rows)
+                                         bool(_CALLER_CHECK.search(body)), bool(_WRITES.search(body)), rows,
+                                         bool(_TOUCHES.search(body)), params,
+                                         any(_SECRET_PARAM.search(n) for n in names),
+                                         bool(targets) and all(_LOG_TABLE.search(t) for t in targets),
+                                         bool(re.search(r"\bupdate\s+[\w\".]+\s+set\b|\bdo\s+update\b|\bdelete\s+from",
+                                                        body, re.I)),
+                                         frozenset(m.lower() for m in re.findall(r"\b(?:new|old)\.(\w+)", body, re.I)))
         if language == "plpgsql":
             self.m.notes.append(Event("plpgsql-body", ".".join(key), w, "body not executed"))
 

@@ -1,10 +1,10 @@
 """What each migration does to the schema, and which of those operations deserve a finding.
 
 Parsers: PostgreSQL SQL with pglast (libpg_query, the server's own grammar), MySQL/SQLite SQL with sqlglot,
-Django and Alembic with `ast`. Laravel PHP, Rails Ruby and knex JavaScript are scanned with regexes over
-comment-stripped text and brace/indent matching, because tree-sitter is not available here: that reads the
-conventional shapes (`Schema::table(...)`, `remove_column :t, :c`, `knex.schema.dropTable(...)`) correctly but
-can miss operations built dynamically (loops, helper methods), and says nothing about code it cannot see.
+Django and Alembic with `ast`. Laravel PHP, Rails Ruby and knex JavaScript/TypeScript are parsed with
+tree-sitter (migrations/lang, imported lazily): comments, heredocs and template literals are never mistaken
+for code, and helper methods `up` calls are followed; values computed at run time (a table name from config,
+interpolated SQL) are reported as written or skipped, never guessed.
 
 Noise control (squawk reports 1,924 findings on documenso): operations on tables created in the same
 migration are never destructive or locking, locking rules apply only to PostgreSQL, and findings collapse to
@@ -96,12 +96,10 @@ def _analyze_text(migration: Migration, text: str, project: Project) -> Migratio
         _django(analysis, text)
     elif migration.framework == "alembic":
         _alembic(analysis, text)
-    elif lang == "php":
-        _laravel(analysis, text)
-    elif lang == "ruby":
-        _rails(analysis, text)
-    else:
-        _knex(analysis, text)
+    else:  # Laravel PHP, Rails Ruby, knex JS/TS: tree-sitter, imported only when such a file is analysed
+        from handrail.migrations.lang import analyze_code
+
+        analyze_code(analysis, text)
     analysis.operations = _mark_new_tables(analysis.operations)
     return analysis
 
@@ -179,7 +177,9 @@ def _findings(analysis: MigrationAnalysis) -> list[Finding]:
                 confidence=Confidence.HIGH if mig.language in ("sql", "python") else Confidence.MEDIUM)
         if op.kind in LOCKING and not op.safe and mig.dialect == "postgresql":
             add("migration-locking", f"{op.kind}:{_obj(op)}", line=op.line,
-                severity=Severity.LOW if op.kind in ("create_index", "alter_type") else Severity.MEDIUM,
+                # how long a lock lasts depends on table size the repository cannot show; a NOT NULL column
+                # without a default fails outright on any table with rows
+                severity=Severity.MEDIUM if op.kind == "add_column_not_null" else Severity.LOW,
                 message=f"{_obj(op)}: {_LOCK_WHY[op.kind]}", evidence=op.text[:200], fix=_FIX_LOCKING[op.kind],
                 confidence=Confidence.MEDIUM)
     return list(found.values())
@@ -569,7 +569,7 @@ def _alembic_call(analysis: MigrationAnalysis, call: ast.Call, batch_table: str 
         _embedded_sql(analysis, _arg(call, 0, "sqltext"))
 
 
-# --- source scanning for PHP, Ruby and JavaScript (no tree-sitter here) -----------------------------------------
+# --- comment stripping (PHP, Ruby and JavaScript are parsed with tree-sitter in migrations/lang) ----------------
 def _after_string(text: str, start: int) -> int:
     """The index just past the string literal opening at `start` (backslash escapes honoured)."""
     quote, j, n = text[start], start + 1, len(text)
@@ -603,249 +603,3 @@ def strip_comments(text: str, line_comment: tuple[str, ...], quotes: str = "'\""
         i = j
     return "".join(out)
 
-
-def _block(text: str, open_pos: int, quotes: str = "'\"") -> str:
-    """Text between the brace at `open_pos` and its match, skipping braces inside strings."""
-    depth, i, n = 0, open_pos, len(text)
-    while i < n:
-        c = text[i]
-        if c in quotes:
-            i = _after_string(text, i)
-            continue
-        if c == "{":
-            depth += 1
-        elif c == "}":
-            depth -= 1
-            if depth == 0:
-                return text[open_pos + 1: i]
-        i += 1
-    return text[open_pos + 1:]
-
-
-def _line(text: str, pos: int) -> int:
-    return text.count("\n", 0, pos) + 1
-
-
-def _excerpt(text: str, pos: int) -> str:
-    end = text.find("\n", pos)
-    return text[pos: end if end >= 0 else None].strip()[:200]
-
-
-_PHP_FUNC = re.compile(r"function\s+(up|down)\s*\([^)]*\)\s*(?::\s*\w+\s*)?\{")
-_PHP_CLASS = re.compile(r"class\s+\w+\s+extends\s+Migration|return\s+new\s+class")
-_LV_SCHEMA = re.compile(r"Schema::(?:connection\([^)]*\)->)?(create|drop|dropIfExists|rename|table)\(\s*['\"](\w+)['\"]"
-                        r"(?:\s*,\s*['\"](\w+)['\"])?")
-_LV_COLTYPES = ("string|integer|bigInteger|smallInteger|tinyInteger|unsignedBigInteger|unsignedInteger|boolean|text|"
-                "longText|mediumText|json|jsonb|date|dateTime|timestamp|time|decimal|float|double|uuid|enum|char|"
-                "foreignId|foreignUuid|binary|year|ipAddress")
-_LV_STMT = re.compile(r"\$\w+->(\w+)\(\s*(?:\[\s*)?['\"]?(\w*)['\"]?([^;]*);")
-
-
-def _laravel(analysis: MigrationAnalysis, raw: str) -> None:
-    text = strip_comments(raw, ("//", "#"))
-    bodies = {m[1]: (m.end() - 1, m.start()) for m in _PHP_FUNC.finditer(text)}
-    cls = _PHP_CLASS.search(text)
-    if "down" not in bodies:
-        analysis.irreversible = (_line(text, cls.start()) if cls else 1, "no down() method")
-    elif not _block(text, bodies["down"][0]).strip():
-        analysis.irreversible = (_line(text, bodies["down"][1]), "down() is empty")
-    if "up" not in bodies:
-        return
-    start = bodies["up"][0]
-    up = _block(text, start)
-    ops = analysis.operations
-    for m in _LV_SCHEMA.finditer(up):
-        pos = start + 1 + m.start()
-        line, ex, verb, table = _line(text, pos), _excerpt(text, pos), m[1], m[2].lower()
-        if verb == "create":
-            ops.append(Operation("create_table", line, table, text=ex))
-        elif verb in ("drop", "dropIfExists"):
-            ops.append(Operation("drop_table", line, table, text=ex))
-        elif verb == "rename":
-            ops.append(Operation("rename_table", line, table, (m[3] or "").lower() or None, ex))
-        elif verb == "table":
-            brace = up.find("{", m.end())
-            if brace >= 0:
-                _laravel_table(analysis, text, start + 1 + brace, table)
-    for m in re.finditer(r"DB::(?:statement|unprepared)\(\s*(['\"])(.*?)(?<!\\)\1", up, re.S):
-        ops_sql, err = sql_operations(m[2], analysis.migration.dialect, _line(text, start + 1 + m.start(2)) - 1)
-        ops.extend(ops_sql)
-        analysis.error = analysis.error or err
-
-
-def _laravel_table(analysis: MigrationAnalysis, text: str, brace: int, table: str) -> None:
-    body = _block(text, brace)
-    for m in _LV_STMT.finditer(body):
-        pos = brace + 1 + m.start()
-        method, col, rest = m[1], m[2] or None, m[3]
-        line, ex = _line(text, pos), _excerpt(text, pos)
-        op = None
-        if method == "dropColumn" or method == "dropColumns":
-            for name in re.findall(r"['\"](\w+)['\"]", m.group(0)):
-                analysis.operations.append(Operation("drop_column", line, table, name.lower(), ex))
-        elif method == "renameColumn":
-            op = Operation("rename_column", line, table, col, ex)
-        elif "->change()" in rest:
-            op = Operation("alter_type", line, table, col, ex)
-        elif method in ("index", "unique"):
-            op = Operation("create_index", line, table, col, ex)
-        elif method == "foreign" or (method == "foreignId" and "->constrained(" in rest):
-            op = Operation("add_foreign_key", line, table, col, ex)
-            if method == "foreignId" and not re.search(r"->(nullable|default)\(", rest):
-                analysis.operations.append(Operation("add_column_not_null", line, table, col, ex))
-        elif re.fullmatch(_LV_COLTYPES, method) and not re.search(r"->(nullable|default|useCurrent)\(", rest):
-            op = Operation("add_column_not_null", line, table, col, ex)
-        if op:
-            analysis.operations.append(replace(op, column=op.column.lower() if op.column else None))
-
-
-_RB_DEF = re.compile(r"^(\s*)def\s+(?:self\.)?(change|up|down)\b", re.M)
-_RB_SYM = r"""[:"']?(\w+)["']?"""
-_RB_OPS = [
-    ("create_table", re.compile(rf"^\s*create_table\s*\(?\s*{_RB_SYM}")),
-    ("drop_table", re.compile(rf"^\s*drop_table\s*\(?\s*{_RB_SYM}")),
-    ("drop_column", re.compile(rf"^\s*remove_columns?\s*\(?\s*{_RB_SYM}\s*,\s*{_RB_SYM}")),
-    ("rename_column", re.compile(rf"^\s*rename_column\s*\(?\s*{_RB_SYM}\s*,\s*{_RB_SYM}")),
-    ("rename_table", re.compile(rf"^\s*rename_table\s*\(?\s*{_RB_SYM}\s*,\s*{_RB_SYM}")),
-    ("alter_type", re.compile(rf"^\s*change_column\s*\(?\s*{_RB_SYM}\s*,\s*{_RB_SYM}")),
-    ("set_not_null", re.compile(rf"^\s*change_column_null\s*\(?\s*{_RB_SYM}\s*,\s*{_RB_SYM}\s*,\s*false")),
-    ("create_index", re.compile(rf"^\s*add_index\s*\(?\s*{_RB_SYM}")),
-    ("add_foreign_key", re.compile(rf"^\s*add_foreign_key\s*\(?\s*{_RB_SYM}")),
-    ("add_check", re.compile(rf"^\s*add_check_constraint\s*\(?\s*{_RB_SYM}")),
-    ("add_column_not_null", re.compile(rf"^\s*add_column\s*\(?\s*{_RB_SYM}\s*,\s*{_RB_SYM}.*\bnull:\s*false")),
-]
-_RB_TBL_OPS = {"remove": "drop_column", "rename": "rename_column", "change": "alter_type"}
-
-
-def _rb_blocks(lines: list[str]) -> dict[str, tuple[int, int]]:
-    """def change/up/down -> (first, last) 0-based line range, ended by `end` at the def's indent."""
-    out: dict[str, tuple[int, int]] = {}
-    for i, line in enumerate(lines):
-        m = re.match(r"^(\s*)def\s+(?:self\.)?(change|up|down)\b", line)
-        if m:
-            end = next((j for j in range(i + 1, len(lines)) if re.match(rf"^{m[1]}end\b", lines[j])), len(lines))
-            out[m[2]] = (i, end)
-    return out
-
-
-def _rails(analysis: MigrationAnalysis, raw: str) -> None:
-    text = strip_comments(raw, ("#",))
-    text = re.sub(r"^=begin.*?^=end", lambda m: re.sub(r"[^\n]", " ", m[0]), text, flags=re.M | re.S)
-    lines = text.split("\n")
-    blocks = _rb_blocks(lines)
-    if "up" in blocks and "down" not in blocks:
-        analysis.irreversible = (blocks["up"][0] + 1, "up without down")
-    if "down" in blocks:
-        a, b = blocks["down"]
-        for i in range(a, b):
-            if "IrreversibleMigration" in lines[i]:
-                analysis.irreversible = (i + 1, "down raises ActiveRecord::IrreversibleMigration")
-                break
-    section = "change" if "change" in blocks else "up" if "up" in blocks else None
-    if section is None:
-        return
-    a, b = blocks[section]
-    in_change = section == "change"
-    covered = in_change and bool(re.search(r"\breversible\s+do\b|\bup_only\b", "\n".join(lines[a:b])))
-    tbl_ctx: list[tuple[str, str, str]] = []  # (indent, block variable, table) of open change_table blocks
-    for i in range(a + 1, b):
-        line = lines[i]
-        if tbl_ctx and re.match(rf"^{tbl_ctx[-1][0]}end\b", line):
-            tbl_ctx.pop()
-            continue
-        m = re.match(rf"^(\s*)change_table\s*\(?\s*{_RB_SYM}.*\bdo\s*\|(\w+)\|", line)
-        if m:
-            tbl_ctx.append((m[1], m[3], m[2].lower()))
-            continue
-        ex = line.strip()[:200]
-        for kind, rx in _RB_OPS:
-            m = rx.match(line)
-            if not m:
-                continue
-            col = m[2].lower() if m.lastindex and m.lastindex >= 2 else None
-            safe = ((kind == "create_index" and "algorithm: :concurrently" in line)
-                    or (kind in ("add_foreign_key", "add_check") and "validate: false" in line)
-                    or (kind == "add_column_not_null" and "default:" in line))
-            analysis.operations.append(Operation(kind, i + 1, m[1].lower(), col, ex, safe))
-            if in_change and _rb_irreversible_in_change(kind, line):
-                analysis.irreversible = analysis.irreversible or (i + 1, f"`{ex.split()[0]}` cannot be reversed "
-                                                                         "inside change")
-            break
-        if tbl_ctx:
-            m = re.match(rf"^\s*{tbl_ctx[-1][1]}\.(remove|rename|change)\s*\(?\s*{_RB_SYM}", line)
-            if m:
-                kind = _RB_TBL_OPS[m[1]]
-                analysis.operations.append(Operation(kind, i + 1, tbl_ctx[-1][2], m[2].lower(), ex))
-                if in_change and (m[1] == "change" or (m[1] == "remove" and "type:" not in line
-                                                      and line.count(",") < 1)):
-                    analysis.irreversible = analysis.irreversible or (i + 1, f"`{ex}` cannot be reversed inside change")
-        if in_change and not covered and re.match(r"^\s*execute\b", line):
-            analysis.irreversible = analysis.irreversible or (i + 1, "raw execute inside change has no reverse")
-
-
-def _rb_irreversible_in_change(kind: str, line: str) -> bool:
-    if kind == "alter_type":
-        return True
-    if kind == "drop_table":
-        return not re.search(r"\bdo\b|\{", line)
-    if kind == "drop_column":
-        return "type:" not in line if "remove_columns" in line else line.count(",") < 2
-    return False
-
-
-_JS_FUNC = re.compile(r"(?:exports\.(up|down)\s*=|export\s+(?:async\s+)?function\s+(up|down)\b|"
-                      r"export\s+const\s+(up|down)\s*=)")
-_JS_CTX = re.compile(r"\.(createTable|createTableIfNotExists|table|alterTable)\(\s*['\"`](\w+)")
-_JS_OPS = re.compile(r"\.(dropTable|dropTableIfExists|renameTable)\(\s*['\"`](\w+)['\"`](?:\s*,\s*['\"`](\w+))?"
-                     r"|\.(dropColumns?|renameColumn|index|unique|foreign)\(\s*(?:\[\s*)?['\"`](\w+)"
-                     r"|\.(\w+)\(\s*['\"`](\w+)['\"`][^;\n]*?\.alter\(\)"
-                     r"|\.raw\(\s*(['\"`])(.*?)(?<!\\)\8", re.S)
-
-
-def _js_body(text: str, pos: int) -> tuple[str, int]:
-    """Body of the function starting at `pos`: a braced block, or an arrow's expression up to `;`."""
-    m = re.compile(r"\s*(?:async\s+)?(?:function\s*\w*\s*)?(?:\([^)]*\)|\w+)\s*(?:=>)?\s*").match(text, pos)
-    start = m.end() if m else pos
-    if start < len(text) and text[start] == "{":
-        return _block(text, start, "'\"`"), start + 1
-    end = text.find(";", start)
-    return text[start: end if end >= 0 else None], start
-
-
-def _knex(analysis: MigrationAnalysis, raw: str) -> None:
-    text = strip_comments(raw, ("//",), "'\"`")
-    funcs = {next(g for g in m.groups() if g): m for m in _JS_FUNC.finditer(text)}
-    if "down" not in funcs:
-        up_m = funcs.get("up")
-        analysis.irreversible = (_line(text, up_m.start()) if up_m else 1, "no down migration exported")
-    else:
-        body, _ = _js_body(text, funcs["down"].end())
-        if not re.sub(r"[\s{}();]|return|Promise\.resolve|async", "", body):
-            analysis.irreversible = (_line(text, funcs["down"].start()), "down() does nothing")
-    if "up" not in funcs:
-        return
-    body, off = _js_body(text, funcs["up"].end())
-    ctx = [(m.start(), m[1], m[2].lower()) for m in _JS_CTX.finditer(body)]
-    ops = analysis.operations
-    for m in _JS_CTX.finditer(body):
-        if m[1].startswith("createTable"):
-            ops.append(Operation("create_table", _line(text, off + m.start()), m[2].lower(),
-                                 text=_excerpt(text, off + m.start())))
-    for m in _JS_OPS.finditer(body):
-        pos = off + m.start()
-        line, ex = _line(text, pos), _excerpt(text, pos)
-        here = [c for c in ctx if c[0] < m.start()]
-        table = here[-1][2] if here else None
-        if m[1]:
-            kind = {"dropTable": "drop_table", "dropTableIfExists": "drop_table", "renameTable": "rename_table"}[m[1]]
-            ops.append(Operation(kind, line, m[2].lower(), (m[3] or "").lower() or None, ex))
-        elif m[4]:
-            kind = {"dropColumn": "drop_column", "dropColumns": "drop_column", "renameColumn": "rename_column",
-                    "index": "create_index", "unique": "create_index", "foreign": "add_foreign_key"}[m[4]]
-            ops.append(Operation(kind, line, table, m[5].lower(), ex))
-        elif m[6]:
-            ops.append(Operation("alter_type", line, table, m[7].lower(), ex))
-        elif m[8] is not None:
-            sql_ops, err = sql_operations(m[9], analysis.migration.dialect, _line(text, off + m.start(9)) - 1)
-            ops.extend(sql_ops)
-            analysis.error = analysis.error or err
