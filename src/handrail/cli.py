@@ -137,9 +137,10 @@ def cli() -> None:
 @click.option("--config", "config_path", type=click.Path(dir_okay=False), default=None)
 @click.option("--no-color", is_flag=True, help="Plain text output.")
 @click.option("-q", "--quiet", is_flag=True, help="Only the summary table (text) and no progress.")
+@click.option("--deep", is_flag=True, help="Also run slow analyses (replay every migration on a scratch database).")
 def check(path: str, fmt: str, output: str | None, fail_on: str | None, only: tuple[str, ...],
           use_baseline: bool, baseline_file: str | None, config_path: str | None, no_color: bool,
-          quiet: bool) -> None:
+          quiet: bool, deep: bool) -> None:
     """Answer the production checklist for the repository at PATH."""
     from handrail.checks import CHECK_IDS
 
@@ -155,6 +156,8 @@ def check(path: str, fmt: str, output: str | None, fail_on: str | None, only: tu
     from handrail.render import render
 
     project = _open_project(path, config_path)
+    if deep:
+        project.deep = True
     baseline = None
     if use_baseline or baseline_file:
         try:
@@ -294,16 +297,22 @@ def _open_db(project: str, config_path: str | None, database_url: str | None, en
               help="full: restore the backup into a scratch database and compare; fast: check the archive only.")
 @click.option("--yes", "-y", is_flag=True, help="Restore without asking if the migration fails (also CI=true).")
 @click.option("--no-restore", is_flag=True, help="Never restore; only report and keep the backup.")
+@click.option("--lock-timeout", default=None, metavar="DURATION",
+              help="PostgreSQL: fail a statement that waits this long for a lock (e.g. 5s), via PGOPTIONS.")
+@click.option("--statement-timeout", default=None, metavar="DURATION",
+              help="PostgreSQL: fail a statement that runs this long (e.g. 15min), via PGOPTIONS.")
 @click.argument("command", nargs=-1, type=click.UNPROCESSED, required=True)
 def migrate(project: str, database_url: str | None, environment: str | None, config_path: str | None, verify: str,
-            yes: bool, no_restore: bool, command: tuple[str, ...]) -> None:
+            yes: bool, no_restore: bool, lock_timeout: str | None, statement_timeout: str | None,
+            command: tuple[str, ...]) -> None:
     """Back up the database, verify the backup, run COMMAND; restore if it fails. Usage: handrail migrate -- CMD"""
     from handrail.db.commands import environ
     from handrail.db.commands import migrate as run_migrate
 
     proj, db = _open_db(project, config_path, database_url, environment)
     sys.exit(run_migrate(db, command, verify=verify, yes=yes, restore_on_failure=not no_restore,
-                         cwd=proj.root, env=environ(), config=proj.config, say=_say))
+                         cwd=proj.root, env=environ(), config=proj.config, say=_say, lock_timeout=lock_timeout,
+                         statement_timeout=statement_timeout))
 
 
 @cli.command()
@@ -387,6 +396,40 @@ def restore(backup_id: str, project: str, database_url: str | None, environment:
         do_restore(db, record, _say)
     except DatabaseError as exc:
         _fail(f"restore failed: {exc}")
+
+
+@cli.group(cls=HandrailGroup)
+def migrations() -> None:
+    """Work with the app's database migrations."""
+
+
+@migrations.command("replay")
+@click.option("--project", "-C", "project", default=".", type=click.Path(), help="The app's folder [default: .].")
+@click.option("--config", "config_path", type=click.Path(dir_okay=False), default=None)
+@click.option("--server-url", default=None,
+              help="Server for the scratch database [default: HANDRAIL_SCRATCH_URL, the app's local server, "
+                   "or postgres@127.0.0.1:5432].")
+@click.option("--keep", is_flag=True, help="Keep the scratch database afterwards (its name is printed).")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+def migrations_replay(project: str, config_path: str | None, server_url: str | None, keep: bool, fmt: str) -> None:
+    """Apply every migration to a new scratch database: can the schema be rebuilt from the repository alone?
+
+    Exit 0 when it can, 1 when a migration fails, 2 when the replay could not run (no server, tool missing)."""
+    import json
+
+    from handrail.migrations.replay import replay
+
+    proj = _open_project(project, config_path)
+    result = replay(proj, server_url=server_url, keep=keep, say=_say if fmt == "text" else None)
+    if fmt == "json":
+        click.echo(json.dumps(result.to_dict(), indent=2))
+    elif result.status == "ok":
+        click.echo(f"replay ok: {result.message} in {result.seconds:.1f} s ({result.method})")
+    elif result.status == "failed":
+        click.echo(f"replay failed after {len(result.applied)} migration(s): {result.message}")
+    else:
+        click.echo(f"handrail: replay not possible: {result.message}", err=True)
+    sys.exit({"ok": 0, "failed": 1}.get(result.status, 2))
 
 
 class _ScanProgress(_Live):

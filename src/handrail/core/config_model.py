@@ -56,6 +56,11 @@ class Backups(_Strict):
     keep: int | None = Field(default=None, ge=1)
 
 
+class Migrations(_Strict):
+    replay: Annotated[str | None, Field(description="command that applies every migration to the database in "
+                                                    "$DATABASE_URL, for `handrail migrations replay`")] = None
+
+
 class SecretRuleEntry(_Strict):
     """One `[[secrets.rules]]` table; handrail.secrets.custom turns it into a SecretRule and runs its examples."""
 
@@ -107,6 +112,7 @@ class Config(_Strict):
     environments: dict[str, Environment] = Field(default_factory=dict)
     routes: Routes = Field(default_factory=Routes)
     backups: Backups = Field(default_factory=Backups)
+    migrations: Migrations = Field(default_factory=Migrations)
     secrets: Secrets = Field(default_factory=Secrets)
     source: str | None = Field(default=None, exclude=True)
 
