@@ -57,3 +57,16 @@ def test_dialect_unknown_when_stack_names_several_engines(make_repo: Callable[..
     files = fixture_files("rails/bad") | {"package.json": '{"dependencies": {"mysql2": "1"}}'}
     migs = discover_migrations(Project(make_repo(files)))
     assert migs and {m.dialect for m in migs} == {"unknown"}
+
+
+def test_knex_migrations_without_a_knexfile_are_found_by_their_schema_calls(project_of) -> None:
+    up = ("exports.up = function (knex) {\n  return knex.schema.createTable('monitor', (t) => { t.increments() })\n};\n"
+          "exports.down = (knex) => knex.schema.dropTable('monitor');\n")
+    project = project_of({"package.json": '{"dependencies": {"knex": "3"}}',
+                          "db/migrations/2023_10_01_init.js": up,
+                          "db/migrations/README.js": "module.exports = {}\n",
+                          "src/routes/migrations/index.js": "export const up = 1\n"})
+    from handrail.migrations import discover_migrations
+
+    found = [(m.framework, m.path) for m in discover_migrations(project)]
+    assert found == [("knex", "db/migrations/2023_10_01_init.js")]

@@ -231,4 +231,15 @@ def _knex(project: Project, claimed: set[str]) -> list[Migration]:
         for path in project.files.glob(f"{folder}/*.js", f"{folder}/*.ts", f"{folder}/*.cjs", f"{folder}/*.mjs"):
             if _KNEX_UP.search(project.text(path) or ""):
                 out.append(Migration("knex", path, path.rsplit("/", 1)[1], dialect, where))
+    if not out:  # knex configured in code (uptime-kuma, wiki.js): files that export up() and use knex's schema API
+        for path in _app(project.files.glob(*(f"{d}migrations/*.{ext}" for d in ("", "**/")
+                                              for ext in ("js", "ts", "cjs", "mjs")))):
+            text = project.text(path) or ""
+            if path not in claimed and _KNEX_UP.search(text) and _KNEX_API.search(text):
+                folder = path.rsplit("/", 1)[0]
+                out.append(Migration("knex", path, path.rsplit("/", 1)[1], _stack_dialect(project),
+                                     Location(folder, None, f"knex migrations {folder} (no knexfile)")))
     return out
+
+
+_KNEX_API = re.compile(r"\bknex\.(?:schema|raw)\b|\.schema\.(?:createTable|alterTable|table|dropTable)\b")
