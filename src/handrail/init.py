@@ -189,10 +189,16 @@ exclude = [
 [routes]
 public = [{routes}]
 
-# Database backups (for `handrail migrate`, coming in a later release).
+# Database backups taken by `handrail migrate` and `handrail backup`. They must live outside the repository:
+# by default $XDG_DATA_HOME/handrail/backups (or HANDRAIL_BACKUP_DIR).
 [backups]
-# dir = ".handrail/backups"
+# dir = "/var/backups/handrail"
 # keep = 10
+
+# `handrail migrations replay` (and `check --deep`) applies SQL migrations itself; for framework migrations it
+# runs the framework's command against a scratch database. Set the command here to override it.
+# [migrations]
+# replay = "php artisan migrate --force"
 """
 
 
