@@ -169,3 +169,30 @@ def test_nothing_found_names_what_was_tried(tmp_path: Path) -> None:
     assert "\n" not in msg
     assert msg.startswith("no database found; tried DATABASE_URL (not set)")
     assert "db.sqlite3 and database/database.sqlite" in msg and msg.endswith("set DATABASE_URL")
+
+
+def test_drizzle_config_env_variable_literal_and_sqlite(tmp_path: Path) -> None:
+    cfg = tmp_path / "drizzle.config.ts"
+    cfg.write_text('import { defineConfig } from "drizzle-kit";\nexport default defineConfig({\n'
+                   '  dialect: "postgresql",\n  schema: "./src/db/schema.ts",\n'
+                   '  dbCredentials: { url: process.env.POSTGRES_URL! },\n});\n')
+    t = resolve(tmp_path, DefaultConfig(), None, {"POSTGRES_URL": "postgres://app:pw@db.neon.tech/shop"})
+    assert (t.engine, t.source, t.host, t.database, t.password) == (
+        "postgresql", "POSTGRES_URL (drizzle.config.ts)", "db.neon.tech", "shop", "pw")
+    with pytest.raises(DatabaseError, match=r"drizzle.config.ts \(POSTGRES_URL not set\)"):
+        resolve(tmp_path, DefaultConfig(), None, {})
+    cfg.write_text('export default {\n  dialect: "sqlite",\n  dbCredentials: { url: "file:./local.db" },\n};\n')
+    t = resolve(tmp_path, DefaultConfig(), None, {})
+    assert (t.engine, t.database) == ("sqlite", str((tmp_path / "local.db").resolve()))
+
+
+def test_supabase_needs_its_db_url_and_never_guesses_the_local_stack(tmp_path: Path) -> None:
+    (tmp_path / "supabase/migrations").mkdir(parents=True)
+    (tmp_path / "supabase/config.toml").write_text('project_id = "shop"\n[db]\nport = 54322\n')
+    with pytest.raises(DatabaseError) as err:
+        resolve(tmp_path, DefaultConfig(), None, {})
+    assert "SUPABASE_DB_URL not set" in str(err.value) and "54322" in str(err.value)
+    (tmp_path / ".env").write_text(
+        "SUPABASE_DB_URL=postgresql://postgres.ref:pw@aws-0-eu.pooler.supabase.com:6543/postgres\n")
+    t = resolve(tmp_path, DefaultConfig(), None, {})
+    assert (t.engine, t.source, t.port) == ("postgresql", "SUPABASE_DB_URL", 6543)

@@ -1,7 +1,8 @@
 """Which database does this app use? Parse database URLs and find the URL the way the app's framework would.
 
 `handrail migrate` backs up exactly the database the migration will touch, so resolution follows the app's own
-conventions (handrail.toml environment, DATABASE_URL, Laravel .env, Prisma schema, Django settings) in a fixed
+conventions (handrail.toml environment, DATABASE_URL, Laravel .env, Prisma schema, Drizzle config, Supabase's
+SUPABASE_DB_URL, Django settings) in a fixed
 order, and says what it tried when nothing fits. Passwords stay inside `DatabaseTarget`; no error text built
 here contains one.
 """
@@ -110,7 +111,8 @@ def resolve(root: Path, config: Any, explicit_url: str | None, env: Mapping[str,
     tried.append("DATABASE_URL (not set)")
     dotenv = _read_dotenv(root / ".env")
     for target in (_from_dotenv_url(dotenv, env, tried), _from_laravel(root, dotenv, env, tried),
-                   _from_prisma(root, dotenv, env, tried), _from_django(root, tried), _lone_sqlite(root, tried)):
+                   _from_prisma(root, dotenv, env, tried), _from_drizzle(root, dotenv, env, tried),
+                   _from_supabase(root, dotenv, env, tried), _from_django(root, tried), _lone_sqlite(root, tried)):
         if target is not None:
             return _anchor(target, root)
     raise DatabaseError("no database found; tried " + ", ".join(tried)
@@ -241,6 +243,59 @@ def _from_prisma(root: Path, dotenv: dict[str, str], env: Mapping[str, str],
         full = Path(path) if Path(path).is_absolute() else (schema.parent / path)
         return DatabaseTarget(engine="sqlite", url=f"sqlite:///{full}", source=source, database=str(full))
     return parse_url(value, source)
+
+
+_DRIZZLE_CONFIGS = ("drizzle.config.ts", "drizzle.config.js", "drizzle.config.mjs", "drizzle.config.cjs")
+_DRIZZLE_ENV = re.compile(r"""\b(?:url|connectionString)\s*:\s*process\.env\.([A-Za-z_][A-Za-z0-9_]*)""")
+_DRIZZLE_ENV_INDEX = re.compile(r"""\b(?:url|connectionString)\s*:\s*process\.env\[\s*["']([A-Za-z_]\w*)["']\s*\]""")
+_DRIZZLE_LITERAL = re.compile(r"""\b(?:url|connectionString)\s*:\s*["'`]([^"'`$]+)["'`]""")
+_DRIZZLE_DIALECT = re.compile(r"""\b(?:dialect|driver)\s*:\s*["'](\w+)["']""")
+
+
+def _from_drizzle(root: Path, dotenv: dict[str, str], env: Mapping[str, str],
+                  tried: list[str]) -> DatabaseTarget | None:
+    """drizzle.config.*'s `dbCredentials.url` (an env variable or a literal); SQLite `file:` paths are relative to
+    the project, as drizzle-kit runs there."""
+    config = next((root / name for name in _DRIZZLE_CONFIGS if (root / name).is_file()), None)
+    if config is None:
+        return None
+    text = config.read_text("utf-8", "replace")
+    source = config.name
+    m = _DRIZZLE_ENV.search(text) or _DRIZZLE_ENV_INDEX.search(text)
+    if m:
+        var = m.group(1)
+        value = env.get(var) or dotenv.get(var) or _read_dotenv(root / ".env.local").get(var)
+        if not value:
+            tried.append(f"{source} ({var} not set)")
+            return None
+        source = f"{var} ({config.name})"
+    else:
+        lit = _DRIZZLE_LITERAL.search(text)
+        if not lit:
+            tried.append(f"{source} (no dbCredentials url)")
+            return None
+        value = lit.group(1)
+    dialect = _DRIZZLE_DIALECT.search(text)
+    if dialect and dialect.group(1) in ("sqlite", "turso", "better-sqlite") and "://" not in value:
+        path = value.removeprefix("file:")
+        return DatabaseTarget(engine="sqlite", url=f"sqlite:///{path}", source=source, database=path)
+    return parse_url(value, source)
+
+
+def _from_supabase(root: Path, dotenv: dict[str, str], env: Mapping[str, str],
+                   tried: list[str]) -> DatabaseTarget | None:
+    """SUPABASE_DB_URL, the variable Supabase's CI examples give `supabase db push --db-url`. The local stack in
+    supabase/config.toml is never guessed: `db push` changes the linked remote project, so backing up the local
+    database before it would be a backup of the wrong thing."""
+    if not (root / "supabase" / "config.toml").is_file() and not (root / "supabase" / "migrations").is_dir():
+        return None
+    value = env.get("SUPABASE_DB_URL") or dotenv.get("SUPABASE_DB_URL")
+    if value:
+        return parse_url(value, "SUPABASE_DB_URL")
+    tried.append("supabase/ (SUPABASE_DB_URL not set: set it to the connection string of the project `supabase db "
+                 "push` changes, or pass --database-url postgresql://postgres:postgres@127.0.0.1:54322/postgres for "
+                 "the local stack)")
+    return None
 
 
 def _from_django(root: Path, tried: list[str]) -> DatabaseTarget | None:
