@@ -107,7 +107,8 @@ LOG = StepLog()
 class TimedEngine:
     """Delegates to a real engine and adds each call's wall time to LOG (nothing about the engine changes)."""
 
-    TIMED = ("snapshot", "backup", "restore_into", "available")
+    TIMED = ("snapshot", "snapshot_like", "backup", "backup_checked", "restore_into", "restore_snapshot",
+             "available")
 
     def __init__(self, engine: Engine) -> None:
         self._engine = engine

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import hashlib
 import os
 import secrets
 import subprocess
@@ -13,9 +14,10 @@ from typing import Any
 import pymysql
 import pytest
 
+from handrail.db.backup import _verify
 from handrail.db.engine import DatabaseError, DatabaseTarget
 from handrail.db.engines import load_engine
-from handrail.db.engines.mysql import ENGINE
+from handrail.db.engines.mysql import ENGINE, _LoadMarks
 
 HOST, PORT, USER = "127.0.0.1", 3306, "root"
 
@@ -239,3 +241,54 @@ def test_failed_migration_keeps_its_ddl(app_db: DatabaseTarget) -> None:
     after = ENGINE.snapshot(app_db)
     assert before.differences(after) == ["table audit_log unexpected"]
     assert ENGINE.transactional_ddl is (after.differences(before) == [])
+
+
+def test_backup_checked_snapshot_sha_and_marker(app_db: DatabaseTarget, tmp_path: Path) -> None:
+    dump = tmp_path / "app.sql.gz"
+    done = ENGINE.backup_checked(app_db, dump)
+    assert done.sha256 == hashlib.sha256(dump.read_bytes()).hexdigest()
+    assert "end-of-dump marker" in done.check
+    assert done.snapshot.differences(ENGINE.snapshot(app_db)) == []
+    with ENGINE.scratch(app_db) as scratch:  # a scratch database is snapshotted on two connections
+        ENGINE.restore_into(dump, scratch)
+        assert done.snapshot.differences(ENGINE.snapshot(scratch)) == []
+
+
+def test_full_verify_catches_a_changed_row_in_the_dump(app_db: DatabaseTarget, tmp_path: Path) -> None:
+    dump = tmp_path / "app.sql.gz"
+    before = ENGINE.backup_checked(app_db, dump).snapshot
+    sql = gzip.decompress(dump.read_bytes())
+    assert b"'u7@example.com'" in sql
+    dump.write_bytes(_recompress(sql.replace(b"'u7@example.com'", b"'u7@example.org'")))
+    with pytest.raises(DatabaseError, match=r"backup did not verify: table users: content differs \(40 rows\)"):
+        _verify(ENGINE, app_db, dump, before, "full")
+
+
+def test_dump_that_stops_early_is_refused_while_writing(app_db: DatabaseTarget, tmp_path: Path,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(ENGINE, "dump_argv", lambda defaults, target: [
+        "sh", "-c", "printf 'CREATE TABLE `users` (id int);\\n'"])
+    with pytest.raises(DatabaseError, match=r"stopped before the end of the dump"):
+        ENGINE.backup_checked(app_db, tmp_path / "app.sql.gz")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_load_marks_survive_any_chunking(app_db: DatabaseTarget, tmp_path: Path) -> None:
+    """Each table's section is followed by its mark however the stream is cut; nothing else changes."""
+    dump = tmp_path / "app.sql.gz"
+    ENGINE.backup(app_db, dump)
+    sql = gzip.decompress(dump.read_bytes())
+    whole = _LoadMarks()
+    expected = whole.feed(sql) + whole.flush()
+    assert whole.names == ["orders", "users"]
+    assert expected.count(b"SELECT 'handrail-loaded-") == 2
+    assert expected.replace(b"SELECT 'handrail-loaded-0' AS handrail_mark;\n", b"").replace(
+        b"SELECT 'handrail-loaded-1' AS handrail_mark;\n", b"") == sql
+    for size in (1, 3, 7, 4096):
+        marks = _LoadMarks()
+        out = b"".join(marks.feed(sql[i:i + size]) for i in range(0, len(sql), size)) + marks.flush()
+        assert out == expected, size
+    seen: list[str] = []
+    with ENGINE.scratch(app_db) as scratch:
+        ENGINE._restore(dump, scratch, on_loaded=seen.append)
+    assert seen == ["orders", "users"]

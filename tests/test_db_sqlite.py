@@ -4,6 +4,7 @@ views, triggers, blobs, unicode, WAL mode."""
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import os
 import shutil
 import sqlite3
@@ -14,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from handrail.db.engine import DatabaseError, DatabaseTarget
+from handrail.db.engine import DatabaseError, DatabaseTarget, Snapshot
 from handrail.db.engines import load_engine
 from handrail.db.engines.sqlite import ENGINE
 
@@ -82,7 +83,7 @@ def test_snapshot_counts_every_user_table(tmp_path: Path) -> None:
     snap = ENGINE.snapshot(target)
     rows = {t.name: t.rows for t in snap.tables}
     assert rows == {"audit": 150, "orders": 150, "settings": 50, "users": 50, 'odd "name"': 5}
-    assert all(len(t.checksum) == 64 for t in snap.tables)
+    assert all(t.checksum.startswith("p1:") and len(t.checksum) == 67 for t in snap.tables)
 
 
 def test_snapshot_sees_one_changed_value(tmp_path: Path) -> None:
@@ -202,3 +203,64 @@ def test_invalid_utf8_text_still_hashes(tmp_path: Path) -> None:
     conn.commit()
     conn.close()
     assert before.differences(ENGINE.snapshot(target)) == ["table users: content differs (5 rows)"]
+
+
+def test_backup_checked_snapshots_the_source_in_the_same_read(tmp_path: Path) -> None:
+    """Rollback-journal source: byte copy, sha256 of what was written, page snapshot of the source."""
+    target = make_app_db(tmp_path / "app.db", users=300)
+    dump = tmp_path / "b.sqlite3"
+    done = ENGINE.backup_checked(target, dump)
+    assert done.sha256 == hashlib.sha256(dump.read_bytes()).hexdigest()
+    assert done.check == "archive check passed"
+    assert done.snapshot.differences(ENGINE.snapshot(target)) == []
+    rows = {t.name: t.rows for t in done.snapshot.tables}
+    assert rows["settings"] == 300 and rows["orders"] == 900  # WITHOUT ROWID counted like the rest
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["app.db", "b.sqlite3"]
+    with ENGINE.scratch(target) as scratch:
+        assert ENGINE.restore_snapshot(dump, scratch, done.snapshot).differences(done.snapshot) == []
+
+
+def test_backup_checked_of_a_wal_database_with_pending_frames(tmp_path: Path) -> None:
+    """WAL frames not yet in the file: the backup API copies them and the live snapshot reads a copy."""
+    target = make_app_db(tmp_path / "app.db", users=40, wal=True)
+    writer = sqlite3.connect(target.database or "")
+    writer.execute("PRAGMA wal_autocheckpoint=0")
+    writer.execute("UPDATE users SET name = 'in the wal only' WHERE id = 3")
+    writer.commit()
+    try:
+        assert Path(str(target.database) + "-wal").stat().st_size > 0
+        dump = tmp_path / "b.sqlite3"
+        done = ENGINE.backup_checked(target, dump)
+        assert done.snapshot.differences(ENGINE.snapshot(target)) == []
+        assert not Path(str(dump) + "-wal").exists()
+        conn = sqlite3.connect(dump)
+        assert conn.execute("SELECT name FROM users WHERE id = 3").fetchone() == ("in the wal only",)
+        conn.close()
+        with ENGINE.scratch(target) as scratch:
+            assert ENGINE.restore_snapshot(dump, scratch, done.snapshot).differences(done.snapshot) == []
+    finally:
+        writer.close()
+
+
+def test_page_snapshot_sees_a_changed_row_of_the_same_size(tmp_path: Path) -> None:
+    target = make_app_db(tmp_path / "app.db")
+    before = ENGINE.snapshot(target)
+    conn = sqlite3.connect(target.database or "")
+    conn.execute("UPDATE users SET email = 'user7@example.org' WHERE email = 'user7@example.com'")
+    conn.commit()
+    conn.close()
+    assert before.differences(ENGINE.snapshot(target)) == ["table users: content differs (50 rows)"]
+
+
+def test_row_by_row_snapshots_of_older_backups_still_compare(tmp_path: Path) -> None:
+    """A backup taken before page checksums holds row-by-row ones: snapshot_like answers in that scheme."""
+    target = make_app_db(tmp_path / "app.db")
+    conn = sqlite3.connect(target.database or "")
+    old = Snapshot(ENGINE._logical(conn, ["audit", "orders", 'odd "name"', "settings", "users"]))
+    conn.close()
+    assert all(len(t.checksum) == 64 for t in old.tables)
+    assert old.differences(ENGINE.snapshot_like(target, old)) == []
+    dump = tmp_path / "b.sqlite3"
+    ENGINE.backup(target, dump)
+    with ENGINE.scratch(target) as scratch:
+        assert old.differences(ENGINE.restore_snapshot(dump, scratch, old)) == []

@@ -17,10 +17,11 @@ import subprocess
 import zlib
 from dataclasses import asdict
 from pathlib import Path
-from typing import Literal
+from typing import Literal, cast
 
 from handrail.db.catalog import BackupRecord, Catalog, new_backup_id, utc_now_iso, write_private
 from handrail.db.engine import DatabaseError, DatabaseTarget, Engine, Snapshot, TableStat
+from handrail.db.engines._common import DumpResult
 
 VerifyMode = Literal["full", "fast"]
 
@@ -82,7 +83,8 @@ def _check_sql_dump(dump: Path) -> str | None:
 def take_backup(engine: Engine, target: DatabaseTarget, catalog: Catalog, verify: VerifyMode = "full",
                 command: str | None = None) -> BackupRecord:
     """Snapshot, dump to a temp name in the catalog folder, checksum, verify, then record. Raises DatabaseError
-    (one line) on any failure, having removed every file it wrote."""
+    (one line) on any failure, having removed every file it wrote. An engine with `backup_checked` takes the
+    snapshot, the sha256 and the archive check while it writes the dump (see DumpResult)."""
     if verify not in ("full", "fast"):
         raise DatabaseError(f"unknown verify mode {verify!r} (full or fast)")
     if target.engine != engine.name:
@@ -97,16 +99,23 @@ def take_backup(engine: Engine, target: DatabaseTarget, catalog: Catalog, verify
     snap_path = catalog.folder / f"{backup_id}.snapshot.json"
     written = [partial, final, snap_path]
     try:
-        before = engine.snapshot(target)
+        checked = getattr(engine, "backup_checked", None)
+        done: DumpResult | None = None
+        before = None if checked is not None else engine.snapshot(target)
         try:
-            engine.backup(target, partial)
+            if checked is not None:
+                done = checked(target, partial)
+                before = done.snapshot
+            else:
+                engine.backup(target, partial)
         except OSError as exc:  # an engine that let a filesystem error through
             raise DatabaseError(f"backup to {catalog.folder} failed: {exc.strerror or exc}") from exc
         if not partial.is_file():
             raise DatabaseError(f"{engine.name} backup wrote no file")
+        assert before is not None
         os.chmod(partial, 0o600)
-        sha, size = file_sha256(partial), partial.stat().st_size
-        detail = _verify(engine, target, partial, before, verify)
+        sha, size = (done.sha256 if done else file_sha256(partial)), partial.stat().st_size
+        detail = _verify(engine, target, partial, before, verify, done.check if done else "")
         snap_bytes = snapshot_to_json(before)
         write_private(snap_path, snap_bytes)
         os.replace(partial, final)
@@ -131,20 +140,41 @@ def _cleanup(paths: list[Path]) -> None:
                 Path(str(path) + extra).unlink(missing_ok=True)
 
 
-def _verify(engine: Engine, target: DatabaseTarget, dump: Path, before: Snapshot, mode: VerifyMode) -> str:
-    """The one-line verification detail stored in the index; raises when the dump does not hold the data."""
+def _snapshot(engine: Engine, target: DatabaseTarget, like: Snapshot) -> Snapshot:
+    """`engine.snapshot`, in the checksum scheme of `like` when the engine has more than one (SQLite: page
+    checksums, or row-by-row ones in backups taken before them)."""
+    same_scheme = getattr(engine, "snapshot_like", None)
+    return engine.snapshot(target) if same_scheme is None else cast(Snapshot, same_scheme(target, like))
+
+
+def _restore_snapshot(engine: Engine, dump: Path, scratch: DatabaseTarget, like: Snapshot) -> Snapshot:
+    """Restore `dump` into the fresh `scratch` database and snapshot it, in one engine call when the engine can
+    overlap the two (SQLite: see SQLiteEngine.restore_snapshot)."""
+    both = getattr(engine, "restore_snapshot", None)
+    if both is not None:
+        return cast(Snapshot, both(dump, scratch, like))
+    engine.restore_into(dump, scratch)
+    return _snapshot(engine, scratch, like)
+
+
+def _verify(engine: Engine, target: DatabaseTarget, dump: Path, before: Snapshot, mode: VerifyMode,
+            checked: str = "") -> str:
+    """The one-line verification detail stored in the index; raises when the dump does not hold the data.
+    `checked`: the archive check the engine already did while writing the dump (then the fast mode does not
+    read the dump again)."""
     if mode == "fast":
+        if checked:
+            return f"fast: {checked} (not restored)"
         problem = check_archive(engine, dump)
         if problem:
             raise DatabaseError(f"backup failed its archive check: {problem}")
         return "fast: archive check passed (not restored)"
     with engine.scratch(target) as scratch:
-        engine.restore_into(dump, scratch)
-        restored = engine.snapshot(scratch)
+        restored = _restore_snapshot(engine, dump, scratch, before)
     diffs = before.differences(restored)
     if diffs:
         # a mismatch is either a bad dump or writes during the backup: say which
-        if engine.snapshot(target).differences(before):
+        if _snapshot(engine, target, before).differences(before):
             raise DatabaseError("the database changed while it was being backed up; stop the app's writers and "
                                 "retry")
         raise DatabaseError(f"backup did not verify: {_summary(diffs)}")
@@ -178,8 +208,7 @@ def restore_backup(engine: Engine, record: BackupRecord, target: DatabaseTarget,
     except (ValueError, KeyError, TypeError) as exc:
         raise DatabaseError(f"backup {record.id}: snapshot file is unreadable") from exc
     with engine.scratch(target) as scratch:
-        engine.restore_into(record.path, scratch)
-        diffs = expected.differences(engine.snapshot(scratch))
+        diffs = expected.differences(_restore_snapshot(engine, record.path, scratch, expected))
     if diffs:
         raise DatabaseError(f"backup {record.id} does not match its backup-time snapshot ({_summary(diffs)}); "
                             "refusing to restore")
@@ -190,7 +219,7 @@ def restore_backup(engine: Engine, record: BackupRecord, target: DatabaseTarget,
             notes.append(note)
     else:
         engine.restore_into(record.path, target)
-    after = engine.snapshot(target)
+    after = _snapshot(engine, target, expected)
     diffs = expected.differences(after)
     if diffs:
         raise DatabaseError(f"restored {record.id} into {target.display()} but it differs from the backup: "

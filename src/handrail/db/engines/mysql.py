@@ -10,14 +10,18 @@ The dump names no database (no `--databases`, so no `USE`), which lets it load i
 from __future__ import annotations
 
 import gzip
+import hashlib
 import os
+import queue
 import re
 import secrets
 import shutil
 import subprocess
 import tempfile
+import threading
 import zlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager, suppress
 from dataclasses import replace
 from pathlib import Path
@@ -26,11 +30,13 @@ from typing import IO, Any
 import pymysql
 
 from handrail.db.engine import DatabaseError, DatabaseTarget, EngineName, Snapshot, TableStat
+from handrail.db.engines._common import DumpResult
 from handrail.db.engines._common import private_file as _private_file
 from handrail.db.engines._common import with_database as _with_database
 
 CONNECT_TIMEOUT_S = 10
 SCRATCH_PREFIX = "handrail_scratch_"
+SCRATCH_SOURCE = "scratch database"  # DatabaseTarget.source of the databases scratch() makes
 # Level 1: the dump is text and compresses well even so, and a slow compressor would make backups slower than
 # the dump itself (the issue's budget is 1.15x a raw dump).
 GZIP_LEVEL = 1
@@ -39,6 +45,90 @@ DUMP_FOOTER = b"-- Dump completed"  # the last comment mariadb-dump/mysqldump wr
 
 DUMP_OPTIONS = ("--single-transaction", "--routines", "--triggers", "--events", "--hex-blob",
                 "--default-character-set=utf8mb4")
+
+
+def _big_pipe(stream: IO[bytes]) -> None:
+    """Let a pipe hold 1 MB (Linux): the tool on the other end then waits less while we compress or decompress."""
+    fcntl = __import__("fcntl") if os.name == "posix" else None
+    setpipe = getattr(fcntl, "F_SETPIPE_SZ", None)
+    if fcntl is not None and setpipe is not None:
+        with suppress(OSError):
+            fcntl.fcntl(stream.fileno(), setpipe, CHUNK)
+
+
+def _pump(read: Callable[[], bytes], chunks: queue.Queue[bytes | BaseException | None]) -> None:
+    """Reader thread: `read()` until it returns b"", handing each chunk on (then None, or the exception)."""
+    try:
+        while chunk := read():
+            chunks.put(chunk)
+    except BaseException as exc:  # handed to the consuming thread, which raises or reports it
+        chunks.put(exc)
+        return
+    chunks.put(None)
+
+
+class _HashingWriter:
+    """A file-like sink that hashes what it writes: the backup's sha256 without reading the file back."""
+
+    def __init__(self, raw: IO[bytes]) -> None:
+        self.raw = raw
+        self.digest = hashlib.sha256()
+
+    def write(self, data: bytes) -> int:
+        self.digest.update(data)
+        return self.raw.write(data) or 0
+
+    def flush(self) -> None:
+        self.raw.flush()
+
+
+# Comment lines mariadb-dump/mysqldump write where a new section starts: the table section before it is complete
+# (its triggers too) and the statement delimiter is back to ";".
+SECTION_STARTS = (b"-- Table structure for table `", b"-- Temporary table structure for view `",
+                  b"-- Final view structure for view `", b"-- Dumping events for database",
+                  b"-- Dumping routines for database", b"-- Dump completed")
+LOADED_MARK = "handrail-loaded-"
+
+
+class _LoadMarks:
+    """Rewrites the dump stream so the client reports each table as loaded: at the start of the section after a
+    table's, `SELECT 'handrail-loaded-N'` is inserted, which the client prints only once everything before it ran.
+    Strings inside a dump never hold a raw newline, so a line starting with "-- " is always the tool's comment."""
+
+    def __init__(self) -> None:
+        self.names: list[str] = []
+        self.pending: int | None = None
+        self.carry = b""
+
+    def feed(self, chunk: bytes) -> bytes:
+        buf = self.carry + chunk
+        out = bytearray()
+        pos = 0
+        while (i := buf.find(b"\n-- ", pos)) >= 0:
+            eol = buf.find(b"\n", i + 1)
+            if eol < 0:  # the line goes on in the next chunk
+                out += buf[pos:i]
+                self.carry = buf[i:]
+                return bytes(out)
+            out += buf[pos:i + 1]
+            line = buf[i + 1:eol]
+            if line.startswith(SECTION_STARTS):
+                if self.pending is not None:
+                    out += f"SELECT '{LOADED_MARK}{self.pending}' AS handrail_mark;\n".encode()
+                    self.pending = None
+                if line.startswith(SECTION_STARTS[0]):
+                    name = line[len(SECTION_STARTS[0]):].rstrip()
+                    self.names.append(name[:-1].replace(b"``", b"`").decode("utf-8", "replace"))
+                    self.pending = len(self.names) - 1
+            pos = i + 1
+        keep = max(pos, len(buf) - 3)  # "\n--" may be cut at the chunk's end
+        out += buf[pos:keep]
+        self.carry = buf[keep:]
+        return bytes(out)
+
+    def flush(self) -> bytes:
+        rest, self.carry = self.carry, b""
+        return rest
 
 
 def _first_tool(*names: str) -> str | None:
@@ -146,6 +236,21 @@ class MySQLEngine:
                 f"--database={target.database}"]
 
     def backup(self, target: DatabaseTarget, dest: Path) -> None:
+        self._write_dump(target, dest)
+
+    def backup_checked(self, target: DatabaseTarget, dest: Path) -> DumpResult:
+        """Dump and snapshot at once: the snapshot's scans run on the server while the dump is written (the
+        compressor, not the server, is the slow part). They are two read views a moment apart, as before, so a
+        write in between makes the full verify fail and say the database changed during the backup. The
+        end-of-dump marker is checked on the stream while compressing and the sha256 is taken of the bytes
+        written, so nothing reads or decompresses the file again."""
+        with ThreadPoolExecutor(1) as pool:
+            snap = pool.submit(self.snapshot, target)
+            sha = self._write_dump(target, dest)
+            return DumpResult(sha256=sha, snapshot=snap.result(),
+                              check="dump ended with its end-of-dump marker (checked while compressing)")
+
+    def _write_dump(self, target: DatabaseTarget, dest: Path) -> str:
         if problem := self.available():
             raise DatabaseError(problem)
         if not target.database:
@@ -157,60 +262,112 @@ class MySQLEngine:
             raise DatabaseError(f"cannot write the backup to {dest.parent}: {exc.strerror}") from None
         try:
             with os.fdopen(fd, "wb") as raw, tempfile.TemporaryFile() as err, _defaults_file(target) as defaults:
-                with gzip.GzipFile(filename="", mode="wb", fileobj=raw, compresslevel=GZIP_LEVEL, mtime=0) as gz:
-                    self._dump(self.dump_argv(defaults, target), target, gz, err)
+                sink = _HashingWriter(raw)
+                with gzip.GzipFile(filename="", mode="wb", fileobj=sink,  # type: ignore[arg-type]
+                                   compresslevel=GZIP_LEVEL, mtime=0) as gz:
+                    tail = self._dump(self.dump_argv(defaults, target), target, gz, err)
                 raw.flush()
                 os.fsync(raw.fileno())
+            if DUMP_FOOTER not in tail:
+                raise DatabaseError(f"{self.dump_tool()} stopped before the end of the dump (no end-of-dump marker)")
             os.replace(partial, dest)
         except OSError as exc:
             raise DatabaseError(f"cannot write the backup to {dest}: {exc.strerror}") from None
         finally:
             partial.unlink(missing_ok=True)
+        return sink.digest.hexdigest()
 
-    def _dump(self, argv: list[str], target: DatabaseTarget, out: IO[bytes], err: IO[bytes]) -> None:
-        """Run the dump, compressing its output here while it runs (the two overlap on separate cores)."""
+    def _dump(self, argv: list[str], target: DatabaseTarget, out: IO[bytes], err: IO[bytes]) -> bytes:
+        """Run the dump and compress its output as it comes: a reader thread drains the pipe while this one
+        compresses (zlib releases the GIL), so the tool never waits for the compressor. Returns the last bytes
+        of the dump."""
         try:
             proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=err)
         except OSError as exc:
             raise DatabaseError(f"cannot run {argv[0]}: {exc.strerror}") from None
         assert proc.stdout is not None
+        stdout = proc.stdout
+        _big_pipe(stdout)
+        chunks: queue.Queue[bytes | BaseException | None] = queue.Queue(maxsize=16)
+        reader = threading.Thread(target=_pump, args=(lambda: stdout.read(CHUNK), chunks), daemon=True)
+        reader.start()
+        tail = b""
         try:
-            while chunk := proc.stdout.read(CHUNK):
+            while (chunk := chunks.get()) is not None:
+                if isinstance(chunk, BaseException):
+                    raise chunk
                 out.write(chunk)
+                tail = (tail + chunk)[-512:]
         except BaseException:
             proc.kill()
+            while reader.is_alive():  # unblock a reader waiting on a full queue
+                with suppress(queue.Empty):
+                    chunks.get(timeout=0.1)
             raise
         finally:
-            proc.stdout.close()
+            reader.join()
+            stdout.close()
             rc = proc.wait()
         if rc != 0:
             err.seek(0)
             raise DatabaseError(f"{argv[0]} failed: {_one_line(err.read().decode('utf-8', 'replace'), target)}")
+        return tail
 
     def snapshot(self, target: DatabaseTarget) -> Snapshot:
+        """Per table COUNT(*) and CHECKSUM TABLE (per-row CRCs summed inside the server: order-independent, no rows
+        shipped). A live database is read in one consistent read view; a scratch database, which nothing else
+        writes, on two connections at once, largest tables first."""
         if not target.database:
             raise DatabaseError(f"no database name in {target.display()}")
         with _connect(target) as conn, conn.cursor() as cur:
             try:
-                # Counts from one consistent read view (InnoDB); CHECKSUM TABLE sums per-row CRCs, so row order
-                # does not matter, and it runs inside the server without shipping rows.
                 cur.execute("START TRANSACTION WITH CONSISTENT SNAPSHOT, READ ONLY")
                 cur.execute("SELECT TABLE_NAME FROM information_schema.TABLES WHERE TABLE_SCHEMA = %s"
-                            " AND TABLE_TYPE = 'BASE TABLE' ORDER BY TABLE_NAME", (target.database,))
+                            " AND TABLE_TYPE = 'BASE TABLE' ORDER BY DATA_LENGTH + INDEX_LENGTH DESC, TABLE_NAME",
+                            (target.database,))
                 names = [str(r[0]) for r in cur.fetchall()]
-                counts: dict[str, int] = {}
-                for name in names:
-                    cur.execute(f"SELECT COUNT(*) FROM {_ident(name)}")
-                    counts[name] = int(cur.fetchone()[0])
-                sums: dict[str, str] = {}
-                if names:
-                    cur.execute("CHECKSUM TABLE " + ", ".join(_ident(n) for n in names))
-                    for qualified, checksum in cur.fetchall():
-                        sums[str(qualified).split(".", 1)[-1]] = str(checksum)
+                if target.source != SCRATCH_SOURCE or len(names) < 2:
+                    stats = self._table_stats(cur, names, target)
+                    cur.execute("ROLLBACK")
+                    return Snapshot(tuple(sorted(stats, key=lambda t: t.name)))
                 cur.execute("ROLLBACK")
             except pymysql.err.MySQLError as exc:
                 raise DatabaseError(f"cannot read {target.display()}: {_driver_error(exc, target)}") from None
-        return Snapshot(tuple(TableStat(n, counts[n], sums.get(n, "")) for n in names))
+        todo: queue.Queue[str] = queue.Queue()
+        for name in names:
+            todo.put(name)
+
+        def worker() -> list[TableStat]:
+            out: list[TableStat] = []
+            with _connect(target) as conn, conn.cursor() as cur:
+                while True:
+                    try:
+                        name = todo.get_nowait()
+                    except queue.Empty:
+                        return out
+                    try:
+                        out += self._table_stats(cur, [name], target)
+                    except pymysql.err.MySQLError as exc:
+                        raise DatabaseError(f"cannot read {target.display()}: {_driver_error(exc, target)}") \
+                            from None
+
+        with ThreadPoolExecutor(2) as pool:
+            parts = [pool.submit(worker) for _ in range(2)]
+            stats = [t for part in parts for t in part.result()]
+        return Snapshot(tuple(sorted(stats, key=lambda t: t.name)))
+
+    @staticmethod
+    def _table_stats(cur: Any, names: list[str], target: DatabaseTarget) -> list[TableStat]:
+        counts: dict[str, int] = {}
+        for name in names:
+            cur.execute(f"SELECT COUNT(*) FROM {_ident(name)}")
+            counts[name] = int(cur.fetchone()[0])
+        sums: dict[str, str] = {}
+        if names:
+            cur.execute("CHECKSUM TABLE " + ", ".join(_ident(n) for n in names))
+            for qualified, checksum in cur.fetchall():
+                sums[str(qualified).split(".", 1)[-1]] = str(checksum)
+        return [TableStat(n, counts[n], sums.get(n, "")) for n in names]
 
     @contextmanager
     def scratch(self, like: DatabaseTarget) -> Iterator[DatabaseTarget]:
@@ -229,7 +386,7 @@ class MySQLEngine:
                 raise DatabaseError(f"cannot create a scratch database on {like.display()}:"
                                     f" {_driver_error(exc, like)}") from None
         try:
-            yield replace(like, database=name, url=_with_database(like.url, name), source="scratch database")
+            yield replace(like, database=name, url=_with_database(like.url, name), source=SCRATCH_SOURCE)
         finally:
             with _connect(like) as conn, conn.cursor() as cur:
                 try:
@@ -278,6 +435,46 @@ class MySQLEngine:
                 "longer need it")
 
     def restore_into(self, dump: Path, target: DatabaseTarget) -> None:
+        self._restore(dump, target)
+
+    def restore_snapshot(self, dump: Path, scratch: DatabaseTarget, like: Snapshot | None) -> Snapshot:
+        """`restore_into(dump, scratch)` then `snapshot(scratch)`, overlapped: each table is counted and
+        checksummed on a second connection as soon as the client reports it loaded (see _LoadMarks), while the
+        next ones load; the rest (and any that failed) are done after the load."""
+        if scratch.source != SCRATCH_SOURCE:
+            self.restore_into(dump, scratch)
+            return self.snapshot(scratch)
+        done: dict[str, TableStat] = {}
+        loaded: queue.Queue[str | None] = queue.Queue()
+
+        def checker() -> None:
+            try:
+                with _connect(scratch) as conn, conn.cursor() as cur:
+                    while (name := loaded.get()) is not None:
+                        with suppress(pymysql.err.MySQLError):
+                            done[name] = self._table_stats(cur, [name], scratch)[0]
+            except DatabaseError:
+                pass  # whatever was not checked here is checked after the load (put() never blocks)
+
+        with ThreadPoolExecutor(1) as pool:
+            checking = pool.submit(checker)
+            try:
+                self._restore(dump, scratch, on_loaded=loaded.put)
+            finally:
+                loaded.put(None)
+                checking.result()
+        with _connect(scratch) as conn, conn.cursor() as cur:
+            try:
+                cur.execute("SELECT TABLE_NAME FROM information_schema.TABLES WHERE TABLE_SCHEMA = %s"
+                            " AND TABLE_TYPE = 'BASE TABLE'", (scratch.database,))
+                names = sorted(str(r[0]) for r in cur.fetchall())
+                stats = self._table_stats(cur, [n for n in names if n not in done], scratch)
+            except pymysql.err.MySQLError as exc:
+                raise DatabaseError(f"cannot read {scratch.display()}: {_driver_error(exc, scratch)}") from None
+        stats += [done[n] for n in names if n in done]
+        return Snapshot(tuple(sorted(stats, key=lambda t: t.name)))
+
+    def _restore(self, dump: Path, target: DatabaseTarget, on_loaded: Callable[[str], None] | None = None) -> None:
         if problem := self.available():
             raise DatabaseError(problem)
         if not dump.is_file():
@@ -285,45 +482,84 @@ class MySQLEngine:
         if not target.database:
             raise DatabaseError(f"no database name to restore into in {target.display()}")
         where = f"restoring {dump.name} into {target.display()} failed"
+        marks = _LoadMarks() if on_loaded is not None else None
         with tempfile.TemporaryFile() as err, _defaults_file(target) as defaults:
             argv = self.client_argv(defaults, target)
             try:
                 # The client stops at the first failing statement when reading a pipe (no --force).
-                proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=err)
+                proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stderr=err,
+                                        stdout=subprocess.DEVNULL if marks is None else subprocess.PIPE)
             except OSError as exc:
                 raise DatabaseError(f"cannot run {argv[0]}: {exc.strerror}") from None
             assert proc.stdin is not None
-            problem = self._feed(dump, proc.stdin)
-            if problem:
-                # Kill rather than close stdin, so the client never runs the cut-off tail.
-                proc.kill()
-                proc.wait()
-                raise DatabaseError(f"{where}: {problem}")
-            with suppress(BrokenPipeError):
-                proc.stdin.close()
-            if proc.wait() != 0:
+            listener = None
+            if marks is not None and on_loaded is not None and proc.stdout is not None:
+                listener = threading.Thread(target=self._listen, args=(proc.stdout, marks, on_loaded), daemon=True)
+                listener.start()
+            try:
+                problem = self._feed(dump, proc.stdin, marks)
+                if problem:
+                    # Kill rather than close stdin, so the client never runs the cut-off tail.
+                    proc.kill()
+                    proc.wait()
+                    raise DatabaseError(f"{where}: {problem}")
+                with suppress(BrokenPipeError):
+                    proc.stdin.close()
+                rc = proc.wait()
+            finally:
+                if listener is not None:
+                    listener.join()
+            if rc != 0:
                 err.seek(0)
                 raise DatabaseError(f"{where}: {_one_line(err.read().decode('utf-8', 'replace'), target)}")
 
-    def _feed(self, dump: Path, stdin: IO[bytes]) -> str | None:
-        """Stream the decompressed dump into the client; a reason when the dump itself is damaged."""
-        tail = b""
+    @staticmethod
+    def _listen(stdout: IO[bytes], marks: _LoadMarks, on_loaded: Callable[[str], None]) -> None:
+        """Client output: the name of each table whose mark came back (the client runs statements in order)."""
+        with stdout:
+            for line in stdout:
+                text = line.strip().decode("ascii", "replace")
+                if text.startswith(LOADED_MARK) and text[len(LOADED_MARK):].isdigit():
+                    index = int(text[len(LOADED_MARK):])
+                    if index < len(marks.names):
+                        on_loaded(marks.names[index])
+
+    def _feed(self, dump: Path, stdin: IO[bytes], marks: _LoadMarks | None = None) -> str | None:
+        """Stream the decompressed dump into the client; a reason when the dump itself is damaged. A reader thread
+        decompresses (zlib releases the GIL) while this one writes, so the client is never left waiting for the
+        decompressor."""
+        _big_pipe(stdin)
         try:
-            with gzip.open(dump, "rb") as gz:
-                while True:
-                    try:
-                        chunk = gz.read(CHUNK)
-                    except (OSError, EOFError, zlib.error) as exc:
-                        return f"the backup is damaged ({exc})"
-                    if not chunk:
-                        break
-                    tail = (tail + chunk)[-512:]
-                    try:
-                        stdin.write(chunk)
-                    except BrokenPipeError:
-                        return None  # the client stopped on an error; its exit status and message tell which
+            gz = gzip.open(dump, "rb")  # noqa: SIM115 - closed in the finally below, after the reader thread
         except OSError as exc:
             return f"cannot read the backup ({exc.strerror or exc})"
+        stop = threading.Event()
+        chunks: queue.Queue[bytes | BaseException | None] = queue.Queue(maxsize=16)
+        reader = threading.Thread(target=_pump, args=(lambda: b"" if stop.is_set() else gz.read(CHUNK), chunks),
+                                  daemon=True)
+        reader.start()
+        tail = b""
+        try:
+            while (chunk := chunks.get()) is not None:
+                if isinstance(chunk, (OSError, EOFError, zlib.error)):
+                    return f"the backup is damaged ({chunk})"
+                if isinstance(chunk, BaseException):
+                    raise chunk
+                tail = (tail + chunk)[-512:]
+                try:
+                    stdin.write(chunk if marks is None else marks.feed(chunk))
+                except BrokenPipeError:
+                    return None  # the client stopped on an error; its exit status and message tell which
+            if marks is not None and DUMP_FOOTER in tail:
+                with suppress(BrokenPipeError):
+                    stdin.write(marks.flush())
+        finally:
+            stop.set()
+            while reader.is_alive():  # unblock a reader waiting on a full queue
+                with suppress(queue.Empty):
+                    chunks.get(timeout=0.1)
+            reader.join()
+            gz.close()
         if DUMP_FOOTER not in tail:
             return "the backup is incomplete (no end-of-dump marker)"
         return None
