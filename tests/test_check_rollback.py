@@ -487,3 +487,35 @@ def test_migrations_added_long_before_head_are_history_listed_low(make_repo):
     (root / "prisma/migrations/20240301000000_drop_token/migration.sql").write_text(drop + "-- again\n")
     result = CHECK.run(Project(root))
     assert result.status is Status.FAIL
+
+
+def test_a_migration_git_pairs_as_a_rename_still_dates_from_its_own_add(make_repo):
+    """saleor's 2017 "Fix migrations after rebase" renamed files: without --no-renames they looked never added,
+    so 1,415 migrations from years ago counted as new."""
+    import os
+    import subprocess
+
+    from conftest import GIT_ENV, git
+
+    drop = "ALTER TABLE users DROP COLUMN legacy_token;\n-- " + "padding so git pairs the files\n" * 20
+    files = _mig_files(_MIGRATE_NO_BACKUP)
+    files["prisma/migrations/20240301000000_drop_token/migration.sql"] = drop
+    old = {**os.environ, **GIT_ENV, "GIT_AUTHOR_DATE": "2024-03-01T12:00:00Z",
+           "GIT_COMMITTER_DATE": "2024-03-01T12:00:00Z"}
+    root = make_repo({})
+    from conftest import write_tree
+
+    write_tree(root, files)
+    subprocess.run(["git", "add", "-A"], cwd=root, check=True, env=old)
+    subprocess.run(["git", "commit", "-q", "-m", "init"], cwd=root, check=True, env=old)
+    moved = root / "prisma/migrations/20240302000000_drop_token_fixed"
+    moved.mkdir()
+    (root / "prisma/migrations/20240301000000_drop_token/migration.sql").rename(moved / "migration.sql")
+    subprocess.run(["git", "add", "-A"], cwd=root, check=True, env=old)
+    subprocess.run(["git", "commit", "-q", "-m", "fix migrations after rebase"], cwd=root, check=True, env=old)
+    (root / "README.md").write_text("# shop\n")
+    git(root, "add", "-A")
+    git(root, "commit", "-q", "-m", "docs")
+    result = CHECK.run(Project(root))
+    assert [f.severity for f in result.findings if f.rule == "migration-destructive"] == [Severity.LOW]
+    assert "2 added more than 30 days before HEAD" in result.summary

@@ -568,7 +568,7 @@ def _with_migrations(check: Rollback, project: Project, deploy: CheckResult) -> 
                                          for m in migrations[:1] + migrations[-1:]))
     deploy.evidence.extend(cover.backed[:5])
 
-    counts = {rule: sum(1 for f in findings if f.rule == rule) for rule in
+    counts = {rule: sum(1 for f in findings if f.rule == rule and not f.key.startswith("history:")) for rule in
               ("migration-destructive", "migration-irreversible", "migration-locking", "migration-unparsed")}
     parts = [f"{counts['migration-destructive']} destructive", f"{counts['migration-irreversible']} without a way "
              f"back", f"{counts['migration-locking']} locking", f"{counts['migration-unparsed']} unparsed"]
@@ -599,7 +599,9 @@ RECENT_DAYS = 30
 def _recent(project: Project, paths: list[str]) -> dict[str, int] | None:
     """Migrations added to git more than RECENT_DAYS before HEAD's commit, with their add time: those have almost
     certainly run in production already, so rolling back the next deploy does not involve them. Measured against
-    HEAD, not the clock, so a result never changes with the day it is computed. None (every migration counts) when
+    HEAD, not the clock, so a result never changes with the day it is computed. Renames are not followed: a file
+    git pairs with a deleted one ("Fix migrations after rebase") still has its own add date, and a migration file
+    renamed is a new migration to most frameworks. None (every migration counts) when
     git cannot tell: no repository, no commits, or a shallow clone where every file looks newly added."""
     facts = project.git_facts
     if not facts.is_repo or not facts.head or facts.shallow:
@@ -608,7 +610,7 @@ def _recent(project: Project, paths: list[str]) -> dict[str, int] | None:
         head = int(project.git.text("log", "-1", "--format=%ct", "HEAD"))
         dirs = sorted({p.rsplit("/", 2)[0] if p.endswith("/migration.sql") else p.rsplit("/", 1)[0]
                        for p in paths if "/" in p})[:200]
-        raw = project.git.text("-c", "core.quotepath=off", "log", "--relative", "--diff-filter=A",
+        raw = project.git.text("-c", "core.quotepath=off", "log", "--no-renames", "--relative", "--diff-filter=A",
                                "--format=@@%ct", "--name-only", "HEAD", "--", *(dirs or ["."]))
     except (GitError, ValueError):
         return None
