@@ -549,11 +549,11 @@ def _with_migrations(check: Rollback, project: Project, deploy: CheckResult) -> 
     analyses = analyze_migrations(project, migrations)
     cover = _coverage(project)
     findings = migration_findings(analyses)
-    recent = _recent(project, [m.path for m in migrations]) or {}
+    applied = _applied(project, [m.path for m in migrations]) or {}
     for f in findings:
         if f.rule == "migration-destructive":
             _weigh_destructive(f, cover)
-    findings = _fold_history(check, findings, recent)
+    findings = _fold_history(check, findings, applied)
     replay_note = ""
     if project.deep:
         replay_finding, replay_note, replay_evidence = _replay(check, project)
@@ -575,11 +575,8 @@ def _with_migrations(check: Rollback, project: Project, deploy: CheckResult) -> 
     backed = ("a backup precedes every path that runs them" if cover.every_path else
               f"{len(cover.unbacked)} path(s) run them without a backup first" if cover.unbacked else
               "no backup step is visible where they run")
-    history = ""
-    if recent:
-        old = len(recent)
-        history = (f" ({old} added more than {RECENT_DAYS} days before HEAD are treated as applied: their findings are "
-                   "low)") if old else ""
+    history = (f" ({len(applied)} added more than {RECENT_DAYS} days before HEAD are treated as applied: their "
+               "findings are low)") if applied else ""
     summary = (f"Migrations: {len(migrations)} file(s) ({', '.join(frameworks)}): {', '.join(parts)}{history}; "
                f"{backed}; {replay_note}.")
     status = Status.PASS
@@ -596,7 +593,7 @@ def _with_migrations(check: Rollback, project: Project, deploy: CheckResult) -> 
 RECENT_DAYS = 30
 
 
-def _recent(project: Project, paths: list[str]) -> dict[str, int] | None:
+def _applied(project: Project, paths: list[str]) -> dict[str, int] | None:
     """Migrations added to git more than RECENT_DAYS before HEAD's commit, with their add time: those have almost
     certainly run in production already, so rolling back the next deploy does not involve them. Measured against
     HEAD, not the clock, so a result never changes with the day it is computed. Renames are not followed: a file
