@@ -46,6 +46,8 @@ def _my_why() -> str | None:
 _PG, _MY = _pg_why(), _my_why()
 needs_pg = pytest.mark.skipif(_PG is not None, reason=f"no PostgreSQL on 127.0.0.1:5432: {_PG}")
 needs_my = pytest.mark.skipif(_MY is not None, reason=f"no MariaDB on 127.0.0.1:3306: {_MY}")
+needs_alembic = pytest.mark.skipif(importlib.util.find_spec("alembic") is None or shutil.which("alembic") is None,
+                                   reason="alembic is not installed in this venv (pip install alembic)")
 needs_django = pytest.mark.skipif(importlib.util.find_spec("django") is None,
                                   reason="django is not installed in this venv (pip install django)")
 
@@ -409,3 +411,26 @@ def test_mysql_syntax_error_line_counts_from_the_statement(tmp_path: Path) -> No
         "  ADD COLUMN b INT,\n  ADDD COLUMN c INT;\n")
     result, _ = _run(root)
     assert (result.status, result.failed_path, result.failed_line) == ("failed", "db/migrations/002_typo.sql", 6)
+
+
+@needs_alembic
+@pytest.mark.parametrize("server", ["sqlite", "postgresql"])
+@pytest.mark.parametrize("twin", ["good", "bad"])
+def test_alembic_reading_database_url_is_replayed(tmp_path: Path, twin: str, server: str) -> None:
+    """A real `alembic upgrade head` against the scratch database; the bad twin alters a table no migration creates
+    (it only ever existed in production) and the message is SQLAlchemy's error, not its trailing help link."""
+    if server == "postgresql" and _PG is not None:
+        pytest.skip(f"no PostgreSQL: {_PG}")
+    root = _app(tmp_path, "alembic", twin)
+    result, said = _run(root, PG_URL if server == "postgresql" else None)
+    assert result.method.endswith("alembic upgrade head") and result.engine == server
+    if twin == "good":
+        assert result.status == "ok", result.message
+        assert result.applied == ["migrations/versions/0001_customers.py", "migrations/versions/0002_orders.py"]
+    else:
+        assert result.status == "failed"
+        assert result.failed_path == "migrations/versions/0002_orders.py"
+        assert "legacy_orders" in result.message and "Background on this error" not in result.message
+    assert not (root / "dev.db").exists()  # the URL in alembic.ini (the app's own database) was never touched
+    if server == "postgresql":
+        assert not _scratch_names(said) & _pg_databases()
