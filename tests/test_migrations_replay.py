@@ -48,6 +48,8 @@ needs_pg = pytest.mark.skipif(_PG is not None, reason=f"no PostgreSQL on 127.0.0
 needs_my = pytest.mark.skipif(_MY is not None, reason=f"no MariaDB on 127.0.0.1:3306: {_MY}")
 needs_alembic = pytest.mark.skipif(importlib.util.find_spec("alembic") is None or shutil.which("alembic") is None,
                                    reason="alembic is not installed in this venv (pip install alembic)")
+needs_npm = pytest.mark.skipif(shutil.which("npm") is None or shutil.which("node") is None,
+                               reason="node and npm are needed to install knex into the fixture app")
 needs_django = pytest.mark.skipif(importlib.util.find_spec("django") is None,
                                   reason="django is not installed in this venv (pip install django)")
 
@@ -434,3 +436,33 @@ def test_alembic_reading_database_url_is_replayed(tmp_path: Path, twin: str, ser
     assert not (root / "dev.db").exists()  # the URL in alembic.ini (the app's own database) was never touched
     if server == "postgresql":
         assert not _scratch_names(said) & _pg_databases()
+
+
+@pytest.fixture(scope="module")
+def knex_apps(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """The knex twins with knex and pg installed from the npm registry (once per run, about 2 s when cached)."""
+    apps = {}
+    for twin in ("good", "bad"):
+        root = tmp_path_factory.mktemp("knex") / twin
+        shutil.copytree(DATA / "knex" / twin, root)
+        proc = subprocess.run(["npm", "install", "--no-audit", "--no-fund", "--silent"], cwd=root,
+                              capture_output=True, text=True, timeout=300, check=False)
+        if proc.returncode != 0:
+            pytest.skip(f"npm install failed: {proc.stderr.strip().splitlines()[-1:] or proc.returncode}")
+        apps[twin] = root
+    return apps
+
+
+@needs_npm
+@needs_pg
+@pytest.mark.parametrize("twin", ["good", "bad"])
+def test_knex_reading_database_url_is_replayed(knex_apps: dict[str, Path], twin: str) -> None:
+    result, said = _run(knex_apps[twin], PG_URL)
+    assert (result.engine, result.method) == ("postgresql", "node_modules/.bin/knex migrate:latest")
+    if twin == "good":
+        assert result.status == "ok", result.message
+        assert result.applied == ["migrations/20240101000000_monitors.js", "migrations/20240201000000_heartbeats.js"]
+    else:
+        assert (result.status, result.failed_path) == ("failed", "migrations/20240201000000_heartbeats.js")
+        assert 'relation "checks" does not exist' in result.message and "parseErrorMessage" not in result.message
+    assert not _scratch_names(said) & _pg_databases()

@@ -853,12 +853,12 @@ def _run_command(argv: list[str], cwd: Path, target: DatabaseTarget, group: list
     return [m.path for m in group]
 
 
-_NOT_THE_ERROR = re.compile(r"^\(Background on this error at|^\[SQL:|^\[parameters:|^Traceback|^File \"")
+_NOT_THE_ERROR = re.compile(r"^\(Background on this error at|^\[SQL:|^\[parameters:|^Traceback|^File \"|^at \S")
 
 
 def _error_of(output: str) -> str:
-    """The line that says what went wrong. SQLAlchemy ends with a link and the SQL text after the real message, so
-    those trailing lines are skipped."""
+    """The line that says what went wrong. SQLAlchemy ends with a link and the SQL text after the real message and
+    Node with a stack trace, so those trailing lines are skipped."""
     lines = [ln.strip() for ln in output.splitlines() if ln.strip() and not _NOT_THE_ERROR.match(ln.strip())]
     for ln in reversed(lines):
         if re.search(r"error|exception|fail", ln, re.I):
