@@ -482,3 +482,77 @@ def test_tree_sitter_is_imported_lazily() -> None:
     code = "import sys, handrail.migrations, handrail.checks.rollback; print('tree_sitter' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "False"
+
+
+# --- node-pg-migrate ----------------------------------------------------------------------------------------------
+PGM = """/* eslint-disable camelcase */
+exports.shorthands = undefined;
+
+exports.up = (pgm) => {
+  pgm.createTable('invoices', { id: 'id', total: { type: 'integer', notNull: true } });
+  pgm.addColumns('users', {
+    plan: { type: 'text', notNull: true },
+    nickname: { type: 'text' },
+    credits: { type: 'integer', notNull: true, default: 0 },
+  });
+  pgm.dropColumns('users', ['legacy_token', 'old_hash']);
+  pgm.renameColumn('orders', 'amount', 'total_cents');
+  pgm.alterColumn('orders', 'status', { type: 'varchar(32)', notNull: true });
+  pgm.createIndex('orders', 'user_id');
+  pgm.createIndex('orders', 'created_at', { concurrently: true });
+  pgm.addConstraint('orders', 'orders_user_fk', { foreignKeys: { columns: 'user_id', references: 'users' } });
+  pgm.sql(`TRUNCATE audit_log`);
+  // pgm.dropTable('users') in a comment is not an operation
+};
+"""
+
+
+def _pgm(make_repo: Callable[..., Path], text: str,
+         path: str = "migrations/1700000000000_shop.js") -> MigrationAnalysis:
+    project = Project(make_repo({path: text}))
+    return analyze_migration(project, Migration("node-pg-migrate", path, "1", "postgresql",
+                                                Location(path, None, "test")))
+
+
+def test_node_pg_migrate_operations_lines_and_irreversibility(make_repo: Callable[..., Path]) -> None:
+    a = _pgm(make_repo, PGM)
+    got = [(o.kind, o.line, o.table, o.column, o.safe) for o in a.operations if not o.new_table]
+    assert got == [
+        ("create_table", 5, "invoices", None, False), ("add_column_not_null", 6, "users", "plan", False),
+        ("drop_column", 11, "users", "legacy_token", False), ("drop_column", 11, "users", "old_hash", False),
+        ("rename_column", 12, "orders", "amount", False),
+        ("alter_type", 13, "orders", "status", False), ("set_not_null", 13, "orders", "status", False),
+        ("create_index", 14, "orders", None, False), ("create_index", 15, "orders", None, True),
+        ("add_foreign_key", 16, "orders", None, False),
+        ("truncate", 17, "audit_log", None, False),
+    ]
+    # no down exported, and dropColumns cannot be inverted by node-pg-migrate's own inference
+    assert a.irreversible == (11, "no down exported and pgm.dropColumns cannot be reversed automatically")
+    rules = {(f.rule, f.line) for f in migration_findings([a])}
+    assert ("migration-destructive", 11) in rules and ("migration-irreversible", 11) in rules
+
+
+def test_node_pg_migrate_invertible_or_explicit_down(make_repo: Callable[..., Path]) -> None:
+    invertible = "exports.up = (pgm) => {\n  pgm.createTable('tags', { id: 'id' });\n};\n"
+    assert _pgm(make_repo, invertible).irreversible is None  # node-pg-migrate writes this down itself
+    marked = invertible + "exports.down = false;\n"
+    assert _pgm(make_repo, marked).irreversible == (4, "`down = false`: marked irreversible")
+    ts = ("import { MigrationBuilder } from 'node-pg-migrate';\n\nexport async function up(pgm: MigrationBuilder)"
+          ": Promise<void> {\n  pgm.dropTable('sessions');\n}\n\nexport async function down(pgm: MigrationBuilder)"
+          ": Promise<void> {\n  pgm.createTable('sessions', { id: 'id' });\n}\n")
+    a = _pgm(make_repo, ts, "migrations/1700000000001_drop_sessions.ts")
+    assert [(o.kind, o.line, o.table) for o in a.operations] == [("drop_table", 4, "sessions")]
+    assert a.irreversible is None and a.error is None
+
+
+def test_node_pg_migrate_is_discovered_from_package_json(make_repo: Callable[..., Path]) -> None:
+    from handrail.migrations import discover_migrations
+
+    project = Project(make_repo({
+        "package.json": '{\n  "scripts": {\n    "migrate": "node-pg-migrate -m db/migrations"\n  },\n'
+                        '  "dependencies": {\n    "node-pg-migrate": "^7.5.2"\n  }\n}\n',
+        "db/migrations/1700000000000_init.js": "exports.up = (pgm) => { pgm.createTable('t', { id: 'id' }) };\n",
+        "migrations/README.js": "exports.up = 1\n"}))
+    found = discover_migrations(project)
+    assert [(m.framework, m.path, m.dialect, m.evidence.path, m.evidence.line) for m in found] == [
+        ("node-pg-migrate", "db/migrations/1700000000000_init.js", "postgresql", "package.json", 3)]

@@ -466,3 +466,26 @@ def test_knex_reading_database_url_is_replayed(knex_apps: dict[str, Path], twin:
         assert (result.status, result.failed_path) == ("failed", "migrations/20240201000000_heartbeats.js")
         assert 'relation "checks" does not exist' in result.message and "parseErrorMessage" not in result.message
     assert not _scratch_names(said) & _pg_databases()
+
+
+@needs_npm
+@needs_pg
+def test_node_pg_migrate_app_is_replayed_and_a_bad_file_named(tmp_path: Path) -> None:
+    """The Express fixture app (node-pg-migrate reads DATABASE_URL itself), then the same app with a migration
+    that alters a table none of its migrations create."""
+    root = tmp_path / "express"
+    shutil.copytree(Path(__file__).parent / "fixtures" / "express" / "good", root)
+    proc = subprocess.run(["npm", "install", "--no-audit", "--no-fund", "--silent", "node-pg-migrate@7", "pg@8"],
+                          cwd=root, capture_output=True, text=True, timeout=300, check=False)
+    if proc.returncode != 0:
+        pytest.skip(f"npm install failed: {proc.stderr.strip().splitlines()[-1:] or proc.returncode}")
+    result, said = _run(root, PG_URL)
+    assert (result.status, result.engine) == ("ok", "postgresql"), result.message
+    assert result.method.startswith("node_modules/.bin/node-pg-migrate up -m migrations")
+    assert result.applied == ["migrations/1717200000000_create-bookings.js"]
+    (root / "migrations/1717300000000_add-venue.js").write_text(
+        "exports.up = (pgm) => {\n  pgm.addColumns('venues', { capacity: { type: 'integer' } });\n};\n")
+    result, said2 = _run(root, PG_URL)
+    assert (result.status, result.failed_path) == ("failed", "migrations/1717300000000_add-venue.js")
+    assert 'relation "venues" does not exist' in result.message
+    assert not (_scratch_names(said) | _scratch_names(said2)) & _pg_databases()

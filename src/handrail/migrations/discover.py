@@ -21,7 +21,7 @@ if TYPE_CHECKING:
 
 DIALECTS = ("postgresql", "mysql", "sqlite")
 # Frameworks whose convention includes a way back; for the others a missing down file is normal, not a finding.
-HAS_DOWN_CONVENTION = frozenset({"laravel", "django", "alembic", "rails", "knex"})
+HAS_DOWN_CONVENTION = frozenset({"laravel", "django", "alembic", "rails", "knex", "node-pg-migrate"})
 
 # Migrations inside test fixtures, examples or vendored packages describe someone else's database.
 _NOT_APP_DIRS = frozenset({"tests", "test", "spec", "fixtures", "fixture", "examples", "example", "docs", "samples",
@@ -67,7 +67,8 @@ def discover_migrations(project: Project) -> list[Migration]:
     """All migrations in the project, grouped by framework and sorted in apply order."""
     claimed: set[str] = set()
     out: list[Migration] = []
-    for finder in (_prisma, _supabase, _drizzle, _alembic, _django, _laravel, _rails, _knex, _plain_sql):
+    for finder in (_prisma, _supabase, _drizzle, _alembic, _django, _laravel, _rails, _node_pg_migrate, _knex,
+                   _plain_sql):
         for mig in finder(project, claimed):
             if mig.path not in claimed:
                 claimed.add(mig.path)
@@ -209,6 +210,27 @@ def _rails(project: Project, claimed: set[str]) -> list[Migration]:
     return [Migration("rails", p, p.rsplit("/", 1)[1], _stack_dialect(project),
                       Location("db/migrate", None, "Rails migrations folder"))
             for p in _app(project.files.glob("db/migrate/*.rb", "**/db/migrate/*.rb"))]
+
+
+_PGM_DIR = re.compile(r"""node-pg-migrate\b[^"'\n]*?(?:-m|--migrations-dir)[ =]["']?([\w./-]+)""")
+
+
+def _node_pg_migrate(project: Project, claimed: set[str]) -> list[Migration]:
+    """node-pg-migrate (a package.json dependency): `migrations/` unless a script passes `-m DIR`."""
+    out: list[Migration] = []
+    for manifest in _app(project.files.glob("package.json", "**/package.json")):
+        text = project.text(manifest) or ""
+        if '"node-pg-migrate"' not in text:
+            continue
+        base = manifest.rsplit("/", 1)[0] + "/" if "/" in manifest else ""
+        m_dir = _PGM_DIR.search(text)
+        folder = base + (m_dir[1].strip("./") if m_dir else "migrations")
+        where = Location(manifest, _line_of(text, m_dir.start()) if m_dir else
+                         _line_of(text, text.index('"node-pg-migrate"')), f"node-pg-migrate migrations {folder}")
+        for path in project.files.glob(f"{folder}/*.js", f"{folder}/*.ts", f"{folder}/*.cjs", f"{folder}/*.mjs"):
+            if path not in claimed and _KNEX_UP.search(project.text(path) or ""):
+                out.append(Migration("node-pg-migrate", path, path.rsplit("/", 1)[1], "postgresql", where))
+    return out
 
 
 _KNEX_DIR = re.compile(r"""\bdirectory\s*:\s*(?:path\.\w+\([^)]*?)?["'`]\.?/?([\w./-]+?)/?["'`]""")

@@ -47,7 +47,8 @@ DEFAULT_SERVERS = {"postgresql": "postgresql://postgres@127.0.0.1:5432/postgres"
 COMMAND_TIMEOUT_S = 900
 SQL_FRAMEWORKS = frozenset({"supabase", "prisma", "drizzle", "sql"})
 # When a project holds several migration sets, the most specific one describes the app's database.
-PRIORITY = ("supabase", "prisma", "drizzle", "laravel", "django", "alembic", "rails", "knex", "sql")
+PRIORITY = ("supabase", "prisma", "drizzle", "laravel", "django", "alembic", "rails", "knex", "node-pg-migrate",
+            "sql")
 
 _DOWN_MARKER = re.compile(r"^\s*--\s*(?:migrate:down|\+goose\s+down)\b", re.M | re.I)
 # Statements PostgreSQL refuses inside a transaction block: a file holding one runs statement by statement.
@@ -801,6 +802,16 @@ def _framework_command(project: Project, framework: str, group: list[Migration],
         if not (root / base / "node_modules" / ".bin" / "knex").exists() or not shutil.which("node"):
             raise _Stop("unsupported", "knex is not installed (node_modules/.bin/knex): run npm install first")
         return ["node_modules/.bin/knex", "migrate:latest"], root / base
+    if framework == "node-pg-migrate":  # reads DATABASE_URL unless told otherwise, so no config check is needed
+        manifest = group[0].evidence.path or "package.json"
+        base = manifest.rsplit("/", 1)[0] if "/" in manifest else ""
+        tool = root / base / "node_modules" / ".bin" / "node-pg-migrate"
+        if not tool.exists() or not shutil.which("node"):
+            raise _Stop("unsupported", "node-pg-migrate is not installed (node_modules/.bin/node-pg-migrate): run "
+                                       "npm install first")
+        folder = group[0].path.rsplit("/", 1)[0]
+        rel = folder[len(base) + 1:] if base else folder
+        return ["node_modules/.bin/node-pg-migrate", "up", "-m", rel, "--no-check-order"], root / base
     raise _Stop("unsupported", f"replaying {framework} migrations is not supported; set [migrations] replay")
 
 
@@ -857,13 +868,22 @@ _NOT_THE_ERROR = re.compile(r"^\(Background on this error at|^\[SQL:|^\[paramete
 
 
 def _error_of(output: str) -> str:
-    """The line that says what went wrong. SQLAlchemy ends with a link and the SQL text after the real message and
-    Node with a stack trace, so those trailing lines are skipped."""
-    lines = [ln.strip() for ln in output.splitlines() if ln.strip() and not _NOT_THE_ERROR.match(ln.strip())]
+    """The line that says what went wrong. SQLAlchemy ends with a link and the SQL text after the real message, Node
+    with a stack trace and the error object's fields, so those lines are skipped, and a line that reads as the error
+    itself (`error: ...`, `...Error: ...`) wins over one that merely mentions a failure."""
+    lines = [ln.strip() for ln in output.splitlines() if ln.strip() and not _NOT_THE_ERROR.match(ln.strip())
+             and not _OBJECT_FIELD.match(ln.strip())]
+    for ln in reversed(lines):
+        if _THE_ERROR.search(ln):
+            return _first_line(ln)
     for ln in reversed(lines):
         if re.search(r"error|exception|fail", ln, re.I):
             return _first_line(ln)
     return _first_line(lines[-1]) if lines else "no output"
+
+
+_THE_ERROR = re.compile(r"^(?:error|fatal)\b\s*:|^(?:[\w.]+\.)?\w*(?:Error|Exception)\b[^:]*:\s*\S")
+_OBJECT_FIELD = re.compile(r"^\w+: (?:undefined|null|'[^']*'|\d+|\[[^\]]*\]|\{\}),?$")
 
 
 def _has_tables(target: DatabaseTarget) -> bool:

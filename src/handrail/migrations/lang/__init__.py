@@ -1,4 +1,5 @@
-"""Readers for migrations written in code other than Python: Laravel PHP, Rails Ruby, knex JavaScript/TypeScript.
+"""Readers for migrations written in code other than Python: Laravel PHP, Rails Ruby, knex and node-pg-migrate
+JavaScript/TypeScript.
 
 Each reader parses the file with tree-sitter (a real grammar, so comments, strings, heredocs and template
 literals are never mistaken for code) and fills the same MigrationAnalysis the SQL and Python readers fill.
@@ -27,6 +28,10 @@ def analyze_code(analysis: MigrationAnalysis, text: str) -> None:
             from handrail.migrations.lang import ruby
 
             ruby.analyze(analysis, text)
+        elif analysis.migration.framework == "node-pg-migrate":
+            from handrail.migrations.lang import pgm
+
+            pgm.analyze(analysis, text)
         else:
             from handrail.migrations.lang import js
 
