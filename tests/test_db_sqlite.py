@@ -264,3 +264,66 @@ def test_row_by_row_snapshots_of_older_backups_still_compare(tmp_path: Path) -> 
     ENGINE.backup(target, dump)
     with ENGINE.scratch(target) as scratch:
         assert old.differences(ENGINE.restore_snapshot(dump, scratch, old)) == []
+
+
+def test_verify_after_backup_reuses_the_backups_page_map(tmp_path: Path) -> None:
+    """The verify right after a backup hashes the scratch by the map the backup walked (no second dbstat walk)
+    and still sees a byte changed in the dump since, even with the file's size and mtime kept."""
+    from handrail.db.engines import sqlite as engine_mod
+
+    target = make_app_db(tmp_path / "app.db", users=300)
+    dump = tmp_path / "b.sqlite3"
+    done = ENGINE.backup_checked(target, dump)
+    assert engine_mod._identity(dump) in engine_mod._kept
+    with ENGINE.scratch(target) as scratch:
+        assert ENGINE.restore_snapshot(dump, scratch, done.snapshot).differences(done.snapshot) == []
+    assert engine_mod._identity(dump) not in engine_mod._kept  # taken out by that verify
+
+    done = ENGINE.backup_checked(target, tmp_path / "c.sqlite3")
+    dump = tmp_path / "c.sqlite3"
+    kept = engine_mod._kept[engine_mod._identity(dump)]
+    page = kept.pages["users"][-1]
+    st = dump.stat()
+    with dump.open("r+b") as fh:
+        fh.seek(page * kept.page_size - 10)
+        old = fh.read(1)
+        fh.seek(-1, os.SEEK_CUR)
+        fh.write(bytes([old[0] ^ 0xFF]))
+    os.utime(dump, ns=(st.st_atime_ns, st.st_mtime_ns))
+    assert engine_mod._identity(dump) in engine_mod._kept
+    with ENGINE.scratch(target) as scratch:
+        diffs = done.snapshot.differences(ENGINE.restore_snapshot(dump, scratch, done.snapshot))
+    assert diffs and all("users" in d for d in diffs)
+
+
+def test_kept_map_with_another_schema_maps_the_scratch_itself(tmp_path: Path) -> None:
+    """A scratch whose sqlite_master is not the one the map was walked from is snapshotted by its own pages."""
+    from handrail.db.engines import sqlite as engine_mod
+
+    target = make_app_db(tmp_path / "app.db", users=80)
+    dump = tmp_path / "b.sqlite3"
+    done = ENGINE.backup_checked(target, dump)
+    kept = engine_mod._kept_map(dump)
+    assert kept is not None
+    kept.schema = "not this schema"
+    kept.pages = {name: [] for name in kept.pages}  # a map that would select nothing
+    with ENGINE.scratch(target) as scratch:
+        snap = ENGINE._restore_hashing(dump, Path(scratch.database or ""), kept)
+    assert done.snapshot.differences(snap) == []
+
+
+def test_scratch_copy_without_copy_file_range(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A scratch folder on another kind of filesystem (EXDEV): the copy falls back to read and write."""
+    import errno
+
+    target = make_app_db(tmp_path / "app.db", users=120)
+    dump = tmp_path / "b.sqlite3"
+    done = ENGINE.backup_checked(target, dump)
+
+    def refuse(*_: object) -> int:
+        raise OSError(errno.EXDEV, "Invalid cross-device link")
+
+    monkeypatch.setattr(os, "copy_file_range", refuse, raising=False)
+    with ENGINE.scratch(target) as scratch:
+        assert ENGINE.restore_snapshot(dump, scratch, done.snapshot).differences(done.snapshot) == []
+        assert Path(scratch.database or "").read_bytes() == dump.read_bytes()

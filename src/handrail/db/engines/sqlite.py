@@ -15,11 +15,16 @@ rows being sane (a corrupt source copies faithfully): quick_check does, on every
 restore. Checksums carry a
 `p1:` prefix; without dbstat (some SQLite builds lack it), and for backups taken before the page scheme, the
 older row-by-row checksum is used, which is the same for any faithful copy and about ten times slower.
+
+The verify that follows a backup in the same process reuses the page map the backup walked (see
+SQLiteEngine.restore_snapshot): the scratch copy is hashed by the source's map, behind the copy, once its
+sqlite_master is shown to be the source's; later verifies (a restore's rehearsal) walk the dump's map again.
 """
 
 from __future__ import annotations
 
 import contextlib
+import errno
 import hashlib
 import mmap
 import os
@@ -27,6 +32,7 @@ import queue
 import shutil
 import sqlite3
 import tempfile
+import threading
 import zlib
 from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -41,6 +47,8 @@ PAGE_SCHEME = "p1:"  # checksum prefix of page snapshots; anything else is the r
 STEP_PAGES = 1024  # backup API pages per step: one step for the whole file is ~1.7x slower than the CLI's steps
 HASH_CHUNK_PAGES = 2048  # pages per parallel hashing task; chunk digests are combined per table
 COPY_CHUNK = 1 << 20
+SCRATCH_STEP = 32 << 20  # bytes per copy_file_range call of a scratch restore; hashing follows behind
+KEPT_MAPS = 4  # page maps of this process's newest dumps, for the verify that follows the backup
 SCRATCH_SOURCE = "scratch"
 
 
@@ -182,12 +190,95 @@ def _copy_bytes(src: Path, dest: Path, size: int) -> str:
     return digest.hexdigest()
 
 
+_NO_COPY_RANGE = {errno.EXDEV, errno.ENOSYS, errno.EINVAL, errno.EOPNOTSUPP, errno.EPERM, errno.EBADF}
+
+
+def _copy_hashing(src: Path, dest: Path, page_map: _PageMap,
+                  pool: ThreadPoolExecutor) -> dict[str, list[Future[bytes]]]:
+    """Copy `src` to the new file `dest` (0600) with copy_file_range in SCRATCH_STEP steps, submitting each hashing
+    chunk of `dest` once its last page is written: hashing rides behind the copy on the other core, reading pages
+    the copy just put in the page cache. A WAL-mode header is made a rollback-journal one, as in _restore_scratch.
+    Not fsynced: a scratch copy is deleted right after."""
+    pending = page_map.chunks()
+    jobs: dict[str, list[Future[bytes]]] = {}
+    fd_in = os.open(src, os.O_RDONLY)
+    try:
+        fd_out = os.open(dest, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        try:
+            size = os.fstat(fd_in).st_size
+            copied = done = 0
+            in_kernel = True
+            while copied < size:
+                step = min(SCRATCH_STEP, size - copied)
+                if in_kernel:
+                    try:
+                        n = os.copy_file_range(fd_in, fd_out, step, copied, copied)
+                    except OSError as exc:  # e.g. EXDEV: the scratch folder is on another kind of filesystem
+                        if exc.errno not in _NO_COPY_RANGE:
+                            raise
+                        in_kernel = False
+                if not in_kernel:
+                    n = os.pwrite(fd_out, os.pread(fd_in, step, copied), copied)
+                if not n:
+                    raise DatabaseError(f"{src} shrank while it was restored")
+                if not copied and os.pread(fd_in, 20, 0)[18:20] == b"\x02\x02":
+                    os.pwrite(fd_out, b"\x01\x01", 18)
+                copied += n
+                while done < len(pending) and pending[done][2][-1] * page_map.page_size <= copied:
+                    name, _, pages = pending[done]
+                    jobs.setdefault(name, []).append(pool.submit(_hash_chunk, dest, page_map.page_size, pages))
+                    done += 1
+        finally:
+            os.close(fd_out)
+    finally:
+        os.close(fd_in)
+    for name, _, pages in pending[done:]:  # pages past the end: _hash_chunk says the file is short
+        jobs.setdefault(name, []).append(pool.submit(_hash_chunk, dest, page_map.page_size, pages))
+    return jobs
+
+
 def _file_sha256(path: Path) -> str:
     digest = hashlib.sha256()
     with path.open("rb", buffering=0) as fh:
         while chunk := fh.read(COPY_CHUNK):
             digest.update(chunk)
     return digest.hexdigest()
+
+
+def _schema_digest(conn: sqlite3.Connection) -> str:
+    """sha256 of sqlite_master (names, root pages, SQL): the entry points from which the mapped pages are read."""
+    digest = hashlib.sha256()
+    for row in conn.execute("SELECT type, name, tbl_name, rootpage, sql FROM sqlite_master ORDER BY type, name"):
+        digest.update(repr(row).encode("utf-8", "surrogatepass") + b"\n")
+    return digest.hexdigest()
+
+
+def _identity(path: Path) -> tuple[int, int, int, int]:
+    st = os.stat(path)
+    return st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns
+
+
+_kept: dict[tuple[int, int, int, int], _PageMap] = {}
+_kept_lock = threading.Lock()
+
+
+def _keep_map(dump: Path, page_map: _PageMap) -> None:
+    """Remember the map a backup walked, keyed by the dump file's identity (device, inode, size, mtime; the
+    catalog renames the dump, which keeps all four), so the verify right after does not walk dbstat again."""
+    with contextlib.suppress(OSError), _kept_lock:
+        _kept[_identity(dump)] = page_map
+        while len(_kept) > KEPT_MAPS:
+            del _kept[next(iter(_kept))]
+
+
+def _kept_map(dump: Path) -> _PageMap | None:
+    """The map `_keep_map` stored for this very file, unchanged since (taken out: one verify per backup)."""
+    try:
+        key = _identity(dump)
+    except OSError:
+        return None
+    with _kept_lock:
+        return _kept.pop(key, None)
 
 
 class _PageMap:
@@ -230,22 +321,33 @@ class _PageMap:
             numbers.sort()
         self.rows = _counts(conn, tables) if count else {}
         self.page_size = int(conn.execute("PRAGMA page_size").fetchone()[0])
+        self.schema = _schema_digest(conn)
+
+    def chunks(self) -> list[tuple[str, int, list[int]]]:
+        """(table, chunk number, pages) of every hashing task, in the order the file holds their last page."""
+        out = [(name, i // HASH_CHUNK_PAGES, pages[i:i + HASH_CHUNK_PAGES])
+               for name in self.tables for pages in [self.pages.get(name, [])]
+               for i in range(0, len(pages), HASH_CHUNK_PAGES)]
+        out.sort(key=lambda c: c[2][-1])
+        return out
+
+    def combine(self, jobs: dict[str, list[Future[bytes]]], tables: list[str], rows: dict[str, int]) -> Snapshot:
+        """A table's checksum is the sha256 of its chunks' digests (none: a table without pages)."""
+        stats = []
+        for name in tables:
+            digest = hashlib.sha256(f"{PAGE_SCHEME}{self.page_size}\n".encode())
+            for job in jobs.get(name, []):
+                digest.update(job.result())
+            stats.append(TableStat(name=name, rows=rows[name], checksum=PAGE_SCHEME + digest.hexdigest()))
+        return Snapshot(tuple(stats))
 
     def snapshot(self, path: Path, pool: ThreadPoolExecutor) -> Snapshot:
         """Hash `path`'s pages (a file whose bytes are the database this map was read from), in parallel
-        chunks; a table's checksum is the sha256 of its chunks' digests."""
+        chunks."""
         jobs: dict[str, list[Future[bytes]]] = {}
-        for name in self.tables:
-            pages = self.pages[name]
-            jobs[name] = [pool.submit(_hash_chunk, path, self.page_size, pages[i:i + HASH_CHUNK_PAGES])
-                          for i in range(0, len(pages), HASH_CHUNK_PAGES)]
-        stats = []
-        for name in self.tables:
-            digest = hashlib.sha256(f"{PAGE_SCHEME}{self.page_size}\n".encode())
-            for job in jobs[name]:
-                digest.update(job.result())
-            stats.append(TableStat(name=name, rows=self.rows[name], checksum=PAGE_SCHEME + digest.hexdigest()))
-        return Snapshot(tuple(stats))
+        for name, _, pages in self.chunks():
+            jobs.setdefault(name, []).append(pool.submit(_hash_chunk, path, self.page_size, pages))
+        return self.combine(jobs, self.tables, self.rows)
 
 
 def _counts(conn: sqlite3.Connection, tables: list[str]) -> dict[str, int]:
@@ -352,22 +454,23 @@ class SQLiteEngine:
         size = int(src.execute("PRAGMA page_count").fetchone()[0]) * int(
             src.execute("PRAGMA page_size").fetchone()[0])
 
-        def source_side() -> tuple[Snapshot | None, str | None]:
+        def source_side() -> tuple[Snapshot | None, str | None, _PageMap]:
             # on the source, in the same read transaction, while the main thread copies its bytes
             page_map = _PageMap(src, tables)
             problem = _check(src)
             if problem:
-                return None, problem
+                return None, problem, page_map
             with ThreadPoolExecutor(1) as one:
-                return page_map.snapshot(src_path, one), None
+                return page_map.snapshot(src_path, one), None, page_map
 
         with ThreadPoolExecutor(1) as pool:
             side = pool.submit(source_side)
             sha = _copy_bytes(src_path, dest, size)
             _fsync(dest)
-            snap, problem = side.result()
+            snap, problem, page_map = side.result()
         if problem or snap is None:
             raise DatabaseError(f"{src_path} failed its check: {problem}")
+        _keep_map(dest, page_map)  # the dump is a byte copy: the source's map is its map
         return DumpResult(sha256=sha, snapshot=snap, check="archive check passed")
 
     @staticmethod
@@ -382,6 +485,7 @@ class SQLiteEngine:
             dst.execute("PRAGMA journal_mode=DELETE")
         finally:
             dst.close()
+        page_map = None
         with ThreadPoolExecutor(3) as pool:
             synced = pool.submit(_fsync, dest)
             sha = pool.submit(_file_sha256, dest)
@@ -399,6 +503,8 @@ class SQLiteEngine:
             problem = checked.result()
         if problem:
             raise DatabaseError(f"the copy failed its check: {problem}")
+        if page_map is not None:
+            _keep_map(dest, page_map)
         return DumpResult(sha256=sha.result(), snapshot=logical, check="archive check passed")
 
     def snapshot(self, target: DatabaseTarget) -> Snapshot:
@@ -448,12 +554,22 @@ class SQLiteEngine:
         scratch database is a byte copy, so the page map is walked on the dump while the copy runs, and then the
         scratch's own pages are hashed by that map and its own tables counted. A copy that differs anywhere in a
         table's pages gives another checksum; a map walked on a damaged dump selects other pages than the
-        source's, which gives another checksum too."""
+        source's, which gives another checksum too.
+
+        Right after `backup_checked` in this process (a backup's own verify) the map the backup walked on the
+        source is reused instead (kept for that dump file, unchanged since): the scratch is copied in steps and
+        each chunk is hashed as soon as its pages are in, from the page cache. Equal checksums then say the
+        scratch holds the source's bytes at every page of every table and index, and its sqlite_master (names,
+        root pages, SQL) is the source's, checked before the checksums are trusted: the same b-trees, so the same
+        rows. A different sqlite_master falls back to walking the scratch's own pages."""
         dest = self._path(scratch)
         want_pages = like is None or not like.tables or all(t.checksum.startswith(PAGE_SCHEME) for t in like.tables)
         if not want_pages or scratch.source != SCRATCH_SOURCE or dest.exists():
             self.restore_into(dump, scratch)
             return self.snapshot_like(scratch, like)
+        kept = _kept_map(dump) if hasattr(os, "copy_file_range") else None
+        if kept is not None:
+            return self._restore_hashing(dump, dest, kept)
         src = _open_ro(dump) if dump.is_file() else None
         if src is None or not _has_dbstat(src):
             if src is not None:
@@ -482,6 +598,30 @@ class SQLiteEngine:
         finally:
             src.close()
             also.close()
+
+    @staticmethod
+    def _restore_hashing(dump: Path, dest: Path, page_map: _PageMap) -> Snapshot:
+        """Copy `dump` to the new file `dest` and hash `dest` by `page_map` while the copy runs."""
+        if not dump.is_file() or not _is_sqlite_file(dump):
+            raise DatabaseError(f"refusing to restore {dump.name}: not a SQLite database")
+        try:
+            with ThreadPoolExecutor(2) as pool:
+                jobs = _copy_hashing(dump, dest, page_map, pool)
+                out = _open_ro(dest)
+                try:
+                    _begin_read(out)
+                    tables = _tables(out)
+                    if _schema_digest(out) != page_map.schema:  # not the source's b-trees: map the scratch's own
+                        for job in (j for js in jobs.values() for j in js):
+                            job.cancel()
+                        return _PageMap(out, tables).snapshot(dest, pool)
+                    return page_map.combine(jobs, tables, _counts(out, tables))
+                finally:
+                    out.close()
+        except sqlite3.Error as exc:
+            raise DatabaseError(f"restored copy of {dump.name} is unreadable: {_reason(exc)}") from exc
+        except OSError as exc:
+            raise DatabaseError(f"SQLite restore into {dest} failed: {exc.strerror or exc}") from exc
 
     @staticmethod
     def _logical(conn: sqlite3.Connection, tables: list[str]) -> tuple[TableStat, ...]:
