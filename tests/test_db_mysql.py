@@ -5,6 +5,7 @@ from __future__ import annotations
 import gzip
 import hashlib
 import os
+import re
 import secrets
 import subprocess
 from collections.abc import Iterator
@@ -291,4 +292,62 @@ def test_load_marks_survive_any_chunking(app_db: DatabaseTarget, tmp_path: Path)
     seen: list[str] = []
     with ENGINE.scratch(app_db) as scratch:
         ENGINE._restore(dump, scratch, on_loaded=seen.append)
-    assert seen == ["orders", "users"]
+    assert sorted(seen) == ["orders", "users"]  # two clients load at once: either may report first
+
+
+def test_two_streams_split_the_dump_between_them(app_db: DatabaseTarget, tmp_path: Path) -> None:
+    """Both streams run the header; each table section goes to exactly one; only the first runs the tail."""
+    dump = tmp_path / "app.sql.gz"
+    ENGINE.backup(app_db, dump)
+    sql = gzip.decompress(dump.read_bytes())
+    first_table = sql.index(b"-- Table structure for table `")
+    tail_at = sql.index(b"-- Dump completed")
+    for size in (1, 5, 4096, len(sql)):
+        streams = [_LoadMarks(lambda i, k=k: i % 2 == k, keep_tail=k == 0) for k in (0, 1)]  # sections alternate
+        outs = [b"".join(m.feed(sql[i:i + size]) for i in range(0, len(sql), size)) + m.flush() for m in streams]
+        plain = [re.sub(rb"SELECT 'handrail-loaded-\d+' AS handrail_mark;\n", b"", out) for out in outs]
+        assert all(p.startswith(sql[:first_table]) for p in plain), size
+        assert plain[0].count(b"CREATE TABLE `orders`") + plain[1].count(b"CREATE TABLE `orders`") == 1
+        assert plain[0].count(b"CREATE TABLE `users`") + plain[1].count(b"CREATE TABLE `users`") == 1
+        assert plain[0].endswith(sql[tail_at:]) and b"-- Dump completed" not in plain[1], size
+        assert len(plain[0]) + len(plain[1]) == len(sql) + first_table, size
+
+
+def test_restore_snapshot_loads_everything_on_two_clients(app_db: DatabaseTarget, tmp_path: Path) -> None:
+    dump = tmp_path / "app.sql.gz"
+    ENGINE.backup(app_db, dump)
+    source = ENGINE.snapshot(app_db)
+    with ENGINE.scratch(app_db) as scratch:
+        assert source.differences(ENGINE.restore_snapshot(dump, scratch, source)) == []
+        with _admin(scratch.database) as conn, conn.cursor() as cur:  # the tail ran after both streams
+            cur.execute("SELECT COUNT(*) FROM user_totals")
+            assert cur.fetchone() == (40,)
+            cur.execute("CALL add_order(2, 1.00)")
+            cur.execute("UPDATE orders SET total = total + 1 WHERE id = 1")
+            cur.execute("SELECT updated_at IS NOT NULL FROM orders WHERE id = 1")
+            assert cur.fetchone() == (1,)
+            assert cur.execute("SHOW EVENTS") == 1
+
+
+@pytest.mark.parametrize("damage", ["truncated gzip", "cut sql", "bad statement in users", "bad tail"])
+def test_two_clients_refuse_damaged_dumps(app_db: DatabaseTarget, tmp_path: Path, damage: str) -> None:
+    dump = tmp_path / "app.sql.gz"
+    ENGINE.backup(app_db, dump)
+    raw, sql = dump.read_bytes(), gzip.decompress(dump.read_bytes())
+    if damage == "truncated gzip":
+        dump.write_bytes(raw[: len(raw) * 2 // 3])
+    elif damage == "cut sql":
+        cut = sql.rfind(b";\n", 0, len(sql) // 2) + 2
+        dump.write_bytes(_recompress(sql[:cut]))
+    elif damage == "bad statement in users":
+        dump.write_bytes(_recompress(sql.replace(b"CREATE TABLE `users`", b"CREATE TABLEZ `users`", 1)))
+    else:
+        dump.write_bytes(_recompress(sql.replace(b"-- Dump completed", b"SELEC 1;\n-- Dump completed", 1)))
+    with pytest.raises(DatabaseError) as err, ENGINE.scratch(app_db) as scratch:
+        ENGINE.restore_snapshot(dump, scratch, None)
+    message = str(err.value)
+    assert "\n" not in message and message.startswith("restoring app.sql.gz into")
+    expected = {"truncated gzip": "damaged", "cut sql": "incomplete", "bad statement in users": "ERROR 1064",
+                "bad tail": "ERROR 1064"}[damage]
+    assert expected in message
+    assert scratch.database and not _exists(scratch.database)

@@ -93,42 +93,70 @@ LOADED_MARK = "handrail-loaded-"
 class _LoadMarks:
     """Rewrites the dump stream so the client reports each table as loaded: at the start of the section after a
     table's, `SELECT 'handrail-loaded-N'` is inserted, which the client prints only once everything before it ran.
-    Strings inside a dump never hold a raw newline, so a line starting with "-- " is always the tool's comment."""
+    Strings inside a dump never hold a raw newline, so a line starting with "-- " is always the tool's comment.
 
-    def __init__(self) -> None:
+    With `claim`, the stream is one of two loading at once: the header goes to both, each table (or temporary
+    view) section only to the stream that claims it first, and the tail (final views, routines, events, footer),
+    which may use any table, is held back; `keep_tail` says whether flush() returns it (the stream that runs it
+    last) or drops it."""
+
+    def __init__(self, claim: Callable[[int], bool] | None = None, keep_tail: bool = True) -> None:
         self.names: list[str] = []
         self.pending: int | None = None
         self.carry = b""
+        self.claim = claim
+        self.keep_tail = keep_tail
+        self.sections = 0
+        self.sending = True
+        self.held: bytearray | None = None  # the tail, once reached (only with claim)
 
     def feed(self, chunk: bytes) -> bytes:
+        if self.held is not None:
+            self.held += chunk
+            return b""
         buf = self.carry + chunk
         out = bytearray()
         pos = 0
         while (i := buf.find(b"\n-- ", pos)) >= 0:
             eol = buf.find(b"\n", i + 1)
             if eol < 0:  # the line goes on in the next chunk
-                out += buf[pos:i]
+                if self.sending:
+                    out += buf[pos:i]
                 self.carry = buf[i:]
                 return bytes(out)
-            out += buf[pos:i + 1]
+            if self.sending:
+                out += buf[pos:i + 1]
             line = buf[i + 1:eol]
             if line.startswith(SECTION_STARTS):
                 if self.pending is not None:
                     out += f"SELECT '{LOADED_MARK}{self.pending}' AS handrail_mark;\n".encode()
                     self.pending = None
-                if line.startswith(SECTION_STARTS[0]):
+                table = line.startswith(SECTION_STARTS[0])
+                if self.claim is not None and not (table or line.startswith(SECTION_STARTS[1])):
+                    self.held = bytearray(buf[i + 1:])
+                    self.carry = b""
+                    return bytes(out)
+                if self.claim is not None:
+                    self.sending = self.claim(self.sections)
+                    self.sections += 1
+                if table:
                     name = line[len(SECTION_STARTS[0]):].rstrip()
                     self.names.append(name[:-1].replace(b"``", b"`").decode("utf-8", "replace"))
-                    self.pending = len(self.names) - 1
+                    if self.sending:
+                        self.pending = len(self.names) - 1
             pos = i + 1
         keep = max(pos, len(buf) - 3)  # "\n--" may be cut at the chunk's end
-        out += buf[pos:keep]
+        if self.sending:
+            out += buf[pos:keep]
         self.carry = buf[keep:]
         return bytes(out)
 
     def flush(self) -> bytes:
+        if self.held is not None:
+            rest, self.held = bytes(self.held), bytearray()
+            return rest if self.keep_tail else b""
         rest, self.carry = self.carry, b""
-        return rest
+        return rest if self.sending else b""
 
 
 def _first_tool(*names: str) -> str | None:
@@ -439,8 +467,8 @@ class MySQLEngine:
 
     def restore_snapshot(self, dump: Path, scratch: DatabaseTarget, like: Snapshot | None) -> Snapshot:
         """`restore_into(dump, scratch)` then `snapshot(scratch)`, overlapped: each table is counted and
-        checksummed on a second connection as soon as the client reports it loaded (see _LoadMarks), while the
-        next ones load; the rest (and any that failed) are done after the load."""
+        checksummed on another connection as soon as a client reports it loaded (see _LoadMarks), while the
+        next ones load on two clients (_restore_two); the rest (and any that failed) are done after the load."""
         if scratch.source != SCRATCH_SOURCE:
             self.restore_into(dump, scratch)
             return self.snapshot(scratch)
@@ -474,6 +502,75 @@ class MySQLEngine:
         stats += [done[n] for n in names if n in done]
         return Snapshot(tuple(sorted(stats, key=lambda t: t.name)))
 
+    def _restore_two(self, dump: Path, target: DatabaseTarget, on_loaded: Callable[[str], None]) -> None:
+        """Load on two clients at once (the server loads one table per connection, on one core): each reads the
+        whole dump, runs the header, and loads the table sections it claims first; the one loading skips ahead
+        while the other decompresses past what is taken. The tail (views, routines, events) runs on the first
+        client once the second has finished. Any failure kills both; the scratch database is then dropped."""
+        where = f"restoring {dump.name} into {target.display()} failed"
+        lock = threading.Lock()
+        claimed: set[int] = set()
+        errors: list[str] = []
+        procs: list[subprocess.Popen[bytes]] = []
+        second_done = threading.Event()
+
+        def claim(index: int) -> bool:
+            with lock:
+                if index in claimed or errors:
+                    return False
+                claimed.add(index)
+                return True
+
+        def fail(message: str) -> None:
+            with lock:
+                errors.append(message)
+            for proc in procs:
+                with suppress(OSError):
+                    proc.kill()
+
+        def after_second() -> str | None:
+            second_done.wait()
+            return "the second loading client failed" if errors else None
+
+        def run(k: int, proc: subprocess.Popen[bytes], err: IO[bytes]) -> None:
+            marks = _LoadMarks(claim, keep_tail=k == 0)
+            assert proc.stdin is not None and proc.stdout is not None
+            listener = threading.Thread(target=self._listen, args=(proc.stdout, marks, on_loaded), daemon=True)
+            listener.start()
+            try:
+                problem = self._feed(dump, proc.stdin, marks, after_second if k == 0 else None)
+                if problem:
+                    fail(f"{where}: {problem}")
+                with suppress(BrokenPipeError):
+                    proc.stdin.close()
+                if proc.wait() != 0 and not errors:
+                    err.seek(0)
+                    fail(f"{where}: {_one_line(err.read().decode('utf-8', 'replace'), target)}")
+            except BaseException as exc:
+                fail(f"{where}: {exc}")
+                raise
+            finally:
+                if k == 1:
+                    second_done.set()
+                listener.join()
+
+        with tempfile.TemporaryFile() as err0, tempfile.TemporaryFile() as err1, _defaults_file(target) as defaults:
+            argv = self.client_argv(defaults, target)
+            try:
+                for err in (err0, err1):
+                    procs.append(subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=err))
+            except OSError as exc:
+                for proc in procs:
+                    proc.kill()
+                    proc.wait()
+                raise DatabaseError(f"cannot run {argv[0]}: {exc.strerror}") from None
+            with ThreadPoolExecutor(2) as pool:
+                runs = [pool.submit(run, k, procs[k], err) for k, err in enumerate((err0, err1))]
+                for r in runs:
+                    r.result()
+        if errors:
+            raise DatabaseError(errors[0])
+
     def _restore(self, dump: Path, target: DatabaseTarget, on_loaded: Callable[[str], None] | None = None) -> None:
         if problem := self.available():
             raise DatabaseError(problem)
@@ -481,6 +578,9 @@ class MySQLEngine:
             raise DatabaseError(f"backup {dump} does not exist")
         if not target.database:
             raise DatabaseError(f"no database name to restore into in {target.display()}")
+        if on_loaded is not None and target.source == SCRATCH_SOURCE:
+            self._restore_two(dump, target, on_loaded)
+            return
         where = f"restoring {dump.name} into {target.display()} failed"
         marks = _LoadMarks() if on_loaded is not None else None
         with tempfile.TemporaryFile() as err, _defaults_file(target) as defaults:
@@ -524,7 +624,8 @@ class MySQLEngine:
                     if index < len(marks.names):
                         on_loaded(marks.names[index])
 
-    def _feed(self, dump: Path, stdin: IO[bytes], marks: _LoadMarks | None = None) -> str | None:
+    def _feed(self, dump: Path, stdin: IO[bytes], marks: _LoadMarks | None = None,
+              before_tail: Callable[[], str | None] | None = None) -> str | None:
         """Stream the decompressed dump into the client; a reason when the dump itself is damaged. A reader thread
         decompresses (zlib releases the GIL) while this one writes, so the client is never left waiting for the
         decompressor."""
@@ -551,6 +652,8 @@ class MySQLEngine:
                 except BrokenPipeError:
                     return None  # the client stopped on an error; its exit status and message tell which
             if marks is not None and DUMP_FOOTER in tail:
+                if before_tail is not None and (problem := before_tail()):
+                    return problem
                 with suppress(BrokenPipeError):
                     stdin.write(marks.flush())
         finally:
