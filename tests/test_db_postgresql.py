@@ -116,6 +116,25 @@ def test_backup_restore_snapshots_equal(app_db: DatabaseTarget, tmp_path: Path) 
     assert not _exists(scratch.database or "")
 
 
+def test_verify_restore_into_a_scratch_runs_two_jobs_and_matches(app_db: DatabaseTarget, tmp_path: Path) -> None:
+    """restore_snapshot (the verify's restore) loads a scratch database with `pg_restore --jobs=2`: same snapshot,
+    views, sequences and indexes as the one-transaction restore; a cut dump is one line and the scratch is dropped."""
+    dump = tmp_path / "app.pgdump"
+    ENGINE.backup(app_db, dump)
+    source = ENGINE.snapshot(app_db)
+    with ENGINE.scratch(app_db) as scratch:
+        assert source.differences(ENGINE.restore_snapshot(dump, scratch, source)) == []
+        with _admin(scratch.database or "") as conn:
+            assert conn.execute("SELECT count(*) FROM user_totals").fetchone() == (40,)
+            assert conn.execute("SELECT count(*) FROM pg_indexes WHERE indexname = 'orders_user_idx'").fetchone() \
+                == (1,)
+    dump.write_bytes(dump.read_bytes()[:-4000])
+    with pytest.raises(DatabaseError) as err, ENGINE.scratch(app_db) as scratch:
+        ENGINE.restore_snapshot(dump, scratch, source)
+    assert "\n" not in str(err.value) and "restoring app.pgdump" in str(err.value)
+    assert not _exists(scratch.database or "")
+
+
 def test_change_after_backup_names_the_table(app_db: DatabaseTarget, tmp_path: Path) -> None:
     dump = tmp_path / "app.pgdump"
     ENGINE.backup(app_db, dump)

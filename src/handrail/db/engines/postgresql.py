@@ -276,6 +276,25 @@ class PostgresEngine:
                 raise DatabaseError(f"{exc} (the dump's owner roles must exist on the server)") from None
             raise
 
+    def restore_snapshot(self, dump: Path, scratch: DatabaseTarget, like: Snapshot | None) -> Snapshot:
+        """The verify's restore: into a scratch database nobody else sees, so it can load tables and build indexes on
+        two jobs instead of one transaction (a failure there only means a failed verify; the scratch is dropped).
+        Any other target takes the one-transaction `restore_into`."""
+        if scratch.source != "scratch database" or not (scratch.database or "").startswith(SCRATCH_PREFIX):
+            self.restore_into(dump, scratch)
+            return self.snapshot(scratch)
+        if not dump.is_file():
+            raise DatabaseError(f"backup {dump} does not exist")
+        argv = [self.pg_restore, "--exit-on-error", "--jobs=2", "--no-password",
+                "-d", f"dbname={_conninfo_value(scratch.database or '')}", str(dump)]
+        try:
+            self._run(argv, scratch, what=f"restoring {dump.name} into {scratch.display()} failed")
+        except DatabaseError as exc:
+            if re.search(r'role "[^"]*" does not exist', str(exc)):
+                raise DatabaseError(f"{exc} (the dump's owner roles must exist on the server)") from None
+            raise
+        return self.snapshot(scratch)
+
     def _run(self, argv: list[str], target: DatabaseTarget, *, what: str, stdout: int | None = None,
              extra_env: Mapping[str, str] | None = None) -> None:
         env = {**_tool_env(target), **(extra_env or {})}
