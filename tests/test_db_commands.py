@@ -173,9 +173,10 @@ def _pg_up() -> bool:
         return False
 
 
-@pytest.mark.skipif(not _pg_up(), reason="no PostgreSQL server on 127.0.0.1:5432")
-def test_postgres_migration_failing_outside_a_transaction_is_restored(tmp_path: Path) -> None:
-    """Prisma-style: statements are not wrapped in a transaction, so a failure leaves the first ones applied."""
+@pytest.fixture
+def pg_shop() -> Iterator[str]:
+    """A PostgreSQL database of its own with 50 users; dropped afterwards with every `<name>_handrail_before_*`
+    database a restore kept beside it."""
     import psycopg
 
     name = f"handrail_test_{uuid.uuid4().hex[:10]}"
@@ -186,34 +187,44 @@ def test_postgres_migration_failing_outside_a_transaction_is_restored(tmp_path: 
         with psycopg.connect(url, autocommit=True) as conn:
             conn.execute("CREATE TABLE users (id serial PRIMARY KEY, email text NOT NULL)")
             conn.execute("INSERT INTO users (email) SELECT 'u' || g || '@shop.test' FROM generate_series(1, 50) g")
-        root = tmp_path / "app"
-        root.mkdir()
-        migration = ("import psycopg, sys\n"
-                     f"c = psycopg.connect({url!r}, autocommit=True)\n"
-                     "c.execute('CREATE TABLE invoices (id serial PRIMARY KEY)')\n"
-                     "c.execute('DELETE FROM users WHERE id > 25')\n"
-                     "try:\n"
-                     "    c.execute('ALTER TABLE users ADD COLUMN broken nonexistent_type')\n"
-                     "except psycopg.Error as exc:\n"
-                     "    sys.exit(f'migration failed: {exc}')\n")
-        proc = run("migrate", "--yes", "--database-url", url, "--", sys.executable, "-c", migration, cwd=root,
-                   backups=tmp_path / "backups")
-        assert proc.returncode == 1, proc.stderr
-        assert "invoices" in proc.stderr, proc.stderr
-        assert "restored" in proc.stderr, proc.stderr
-        with psycopg.connect(url) as conn:
-            assert conn.execute("SELECT count(*) FROM users").fetchone() == (50,)
-            assert conn.execute("SELECT to_regclass('public.invoices')").fetchone() == (None,)
-        # the state before the restore is kept beside it, never dropped by handrail
-        with psycopg.connect("host=127.0.0.1 user=postgres dbname=postgres") as admin:
-            kept = admin.execute("SELECT datname FROM pg_database WHERE datname LIKE %s",
-                                 (f"{name}_handrail_before_%",))
-            assert len(kept.fetchall()) == 1
+        yield url
     finally:
         with psycopg.connect("host=127.0.0.1 user=postgres dbname=postgres", autocommit=True) as admin:
             for (db,) in admin.execute("SELECT datname FROM pg_database WHERE datname LIKE %s",
                                        (f"{name}%",)).fetchall():
                 admin.execute(f'DROP DATABASE IF EXISTS "{db}" WITH (FORCE)')
+
+
+@pytest.mark.skipif(not _pg_up(), reason="no PostgreSQL server on 127.0.0.1:5432")
+def test_postgres_migration_failing_outside_a_transaction_is_restored(tmp_path: Path, pg_shop: str) -> None:
+    """Prisma-style: statements are not wrapped in a transaction, so a failure leaves the first ones applied."""
+    import psycopg
+
+    url = pg_shop
+    name = url.rsplit("/", 1)[1]
+    root = tmp_path / "app"
+    root.mkdir()
+    migration = ("import psycopg, sys\n"
+                 f"c = psycopg.connect({url!r}, autocommit=True)\n"
+                 "c.execute('CREATE TABLE invoices (id serial PRIMARY KEY)')\n"
+                 "c.execute('DELETE FROM users WHERE id > 25')\n"
+                 "try:\n"
+                 "    c.execute('ALTER TABLE users ADD COLUMN broken nonexistent_type')\n"
+                 "except psycopg.Error as exc:\n"
+                 "    sys.exit(f'migration failed: {exc}')\n")
+    proc = run("migrate", "--yes", "--database-url", url, "--", sys.executable, "-c", migration, cwd=root,
+               backups=tmp_path / "backups")
+    assert proc.returncode == 1, proc.stderr
+    assert "invoices" in proc.stderr, proc.stderr
+    assert "restored" in proc.stderr, proc.stderr
+    with psycopg.connect(url) as conn:
+        assert conn.execute("SELECT count(*) FROM users").fetchone() == (50,)
+        assert conn.execute("SELECT to_regclass('public.invoices')").fetchone() == (None,)
+    # the state before the restore is kept beside it, never dropped by handrail
+    with psycopg.connect("host=127.0.0.1 user=postgres dbname=postgres") as admin:
+        kept = admin.execute("SELECT datname FROM pg_database WHERE datname LIKE %s",
+                             (f"{name}_handrail_before_%",))
+        assert len(kept.fetchall()) == 1
 
 
 def _mariadb_up() -> bool:
@@ -274,42 +285,34 @@ def test_a_command_that_cannot_start_is_reported_as_such(app: tuple[Path, Path])
 
 
 @pytest.mark.skipif(not _pg_up(), reason="no PostgreSQL server on 127.0.0.1:5432")
-def test_lock_timeout_makes_a_blocked_migration_fail_fast_and_leaves_nothing_to_restore(tmp_path: Path) -> None:
+def test_lock_timeout_makes_a_blocked_migration_fail_fast_and_leaves_nothing_to_restore(tmp_path: Path,
+                                                                                         pg_shop: str) -> None:
     """A migration queued behind a long transaction would block every query on the table; with --lock-timeout the
     ALTER gives up after 1 s (PGOPTIONS reaches psycopg through libpq) and the database is as before."""
     import psycopg
 
-    name = f"handrail_test_{uuid.uuid4().hex[:10]}"
-    with psycopg.connect("host=127.0.0.1 user=postgres dbname=postgres", autocommit=True) as admin:
-        admin.execute(f"CREATE DATABASE {name}")
-    url = f"postgresql://postgres@127.0.0.1:5432/{name}"
-    try:
-        with psycopg.connect(url, autocommit=True) as conn:
-            conn.execute("CREATE TABLE users (id serial PRIMARY KEY, email text NOT NULL)")
-            conn.execute("INSERT INTO users (email) SELECT 'u' || g || '@shop.test' FROM generate_series(1, 20) g")
-        root = tmp_path / "app"
-        root.mkdir()
-        migration = ("import psycopg, sys\n"
-                     f"c = psycopg.connect({url!r}, autocommit=True)\n"
-                     "print('lock_timeout', c.execute('SHOW lock_timeout').fetchone()[0], file=sys.stderr)\n"
-                     "try:\n"
-                     "    c.execute('ALTER TABLE users ADD COLUMN plan text')\n"
-                     "except psycopg.Error as exc:\n"
-                     "    sys.exit(f'migration failed: {exc}')\n")
-        with psycopg.connect(url) as holder:  # an open transaction holding a lock, like a long report query
-            holder.execute("SELECT count(*) FROM users").fetchone()
-            proc = run("migrate", "--yes", "--lock-timeout", "1s", "--database-url", url, "--", sys.executable,
-                       "-c", migration, cwd=root, backups=tmp_path / "backups")
-            holder.rollback()
-        assert proc.returncode == 1, proc.stderr
-        assert "lock_timeout 1s" in proc.stderr and "lock timeout" in proc.stderr, proc.stderr
-        assert "no restore needed" in proc.stderr, proc.stderr
-        with psycopg.connect(url) as conn:
-            cols = conn.execute("SELECT column_name FROM information_schema.columns WHERE table_name = 'users'")
-            assert sorted(r[0] for r in cols.fetchall()) == ["email", "id"]
-    finally:
-        with psycopg.connect("host=127.0.0.1 user=postgres dbname=postgres", autocommit=True) as admin:
-            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    url = pg_shop
+    root = tmp_path / "app"
+    root.mkdir()
+    migration = ("import psycopg, sys\n"
+                 f"c = psycopg.connect({url!r}, autocommit=True)\n"
+                 "print('lock_timeout', c.execute('SHOW lock_timeout').fetchone()[0], file=sys.stderr)\n"
+                 "try:\n"
+                 "    c.execute('ALTER TABLE users ADD COLUMN plan text')\n"
+                 "except psycopg.Error as exc:\n"
+                 "    sys.exit(f'migration failed: {exc}')\n")
+    with psycopg.connect(url) as holder:  # an open transaction holding a lock, like a long report query
+        holder.execute("SELECT count(*) FROM users").fetchone()
+        proc = run("migrate", "--yes", "--lock-timeout", "1s", "--database-url", url, "--", sys.executable,
+                   "-c", migration, cwd=root, backups=tmp_path / "backups")
+        holder.rollback()
+    assert proc.returncode == 1, proc.stderr
+    assert "lock_timeout 1s" in proc.stderr and "lock timeout" in proc.stderr, proc.stderr
+    assert "no restore needed" in proc.stderr, proc.stderr
+    with psycopg.connect(url) as conn:
+        cols = conn.execute("SELECT column_name FROM information_schema.columns WHERE table_name = 'users'")
+        assert sorted(r[0] for r in cols.fetchall()) == ["email", "id"]
+
 
 
 def test_timeouts_are_refused_for_sqlite_and_bad_durations(app: tuple[Path, Path]) -> None:

@@ -262,12 +262,23 @@ class PostgresEngine:
         return f"the database as it was before the restore is kept as {old}; drop it once you no longer need it"
 
     def restore_into(self, dump: Path, target: DatabaseTarget) -> None:
+        # One transaction and stop at the first error: a failed restore leaves the target as it was.
+        self._restore(dump, target, "--single-transaction")
+
+    def restore_snapshot(self, dump: Path, scratch: DatabaseTarget, like: Snapshot | None) -> Snapshot:
+        """The verify's restore: into a scratch database nobody else sees, so it can load tables and build indexes on
+        two jobs instead of one transaction (a failure there only means a failed verify; the scratch is dropped).
+        Any other target takes the one-transaction `restore_into`."""
+        private = scratch.source == "scratch database" and (scratch.database or "").startswith(SCRATCH_PREFIX)
+        self._restore(dump, scratch, "--jobs=2" if private else "--single-transaction")
+        return self.snapshot(scratch)
+
+    def _restore(self, dump: Path, target: DatabaseTarget, mode: str) -> None:
         if not dump.is_file():
             raise DatabaseError(f"backup {dump} does not exist")
         if not target.database:
             raise DatabaseError(f"no database name to restore into in {target.display()}")
-        # One transaction and stop at the first error: a failed restore leaves the target as it was.
-        argv = [self.pg_restore, "--exit-on-error", "--single-transaction", "--no-password",
+        argv = [self.pg_restore, "--exit-on-error", mode, "--no-password",
                 "-d", f"dbname={_conninfo_value(target.database)}", str(dump)]
         try:
             self._run(argv, target, what=f"restoring {dump.name} into {target.display()} failed")
@@ -275,25 +286,6 @@ class PostgresEngine:
             if re.search(r'role "[^"]*" does not exist', str(exc)):
                 raise DatabaseError(f"{exc} (the dump's owner roles must exist on the server)") from None
             raise
-
-    def restore_snapshot(self, dump: Path, scratch: DatabaseTarget, like: Snapshot | None) -> Snapshot:
-        """The verify's restore: into a scratch database nobody else sees, so it can load tables and build indexes on
-        two jobs instead of one transaction (a failure there only means a failed verify; the scratch is dropped).
-        Any other target takes the one-transaction `restore_into`."""
-        if scratch.source != "scratch database" or not (scratch.database or "").startswith(SCRATCH_PREFIX):
-            self.restore_into(dump, scratch)
-            return self.snapshot(scratch)
-        if not dump.is_file():
-            raise DatabaseError(f"backup {dump} does not exist")
-        argv = [self.pg_restore, "--exit-on-error", "--jobs=2", "--no-password",
-                "-d", f"dbname={_conninfo_value(scratch.database or '')}", str(dump)]
-        try:
-            self._run(argv, scratch, what=f"restoring {dump.name} into {scratch.display()} failed")
-        except DatabaseError as exc:
-            if re.search(r'role "[^"]*" does not exist', str(exc)):
-                raise DatabaseError(f"{exc} (the dump's owner roles must exist on the server)") from None
-            raise
-        return self.snapshot(scratch)
 
     def _run(self, argv: list[str], target: DatabaseTarget, *, what: str, stdout: int | None = None,
              extra_env: Mapping[str, str] | None = None) -> None:
