@@ -520,6 +520,17 @@ def explain(check_id: str | None) -> None:
             click.echo(f"  {r.id:32} {r.severity.value:8} {r.description}")
 
 
+def _register() -> None:
+    from handrail.commands import guard, handoff, journal
+
+    for module in (journal, guard, handoff):
+        for command in module.COMMANDS:
+            cli.add_command(command)
+
+
+_register()
+
+
 def main() -> None:
     try:
         cli.main(prog_name="handrail", standalone_mode=True)

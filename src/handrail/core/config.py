@@ -51,6 +51,27 @@ class _DefaultSecrets:
         self.exclude: list[str] = []
 
 
+class _DefaultJournal:
+    __slots__ = ("anchor", "checkpoint_every", "url", "url_env")
+
+    def __init__(self) -> None:
+        self.url_env: str | None = None
+        self.url: str | None = None
+        self.checkpoint_every = 256
+        self.anchor = True
+
+
+class _DefaultGuard:
+    __slots__ = ("allow_hosts", "disable", "fail_closed", "protected_branches", "rules")
+
+    def __init__(self) -> None:
+        self.fail_closed = True
+        self.protected_branches = ["main", "master", "production", "release"]
+        self.allow_hosts: list[str] = []
+        self.disable: list[str] = []
+        self.rules: list[Any] = []
+
+
 class DefaultConfig:
     """Config() without pydantic: what every run without a config file gets, at no import cost.
 
@@ -66,6 +87,8 @@ class DefaultConfig:
         self.routes = _DefaultRoutes()
         self.backups = _DefaultBackups()
         self.secrets = _DefaultSecrets()
+        self.journal = _DefaultJournal()
+        self.guard = _DefaultGuard()
         self.source: str | None = None
 
     def enabled(self, check_id: str) -> bool:
@@ -96,7 +119,8 @@ class DefaultConfig:
     __hash__ = None  # type: ignore[assignment]
 
 
-_LAZY = {"Config", "Environment", "Routes", "Backups", "Secrets", "SecretRuleEntry", "SeverityName"}
+_LAZY = {"Config", "Environment", "Routes", "Backups", "Secrets", "SecretRuleEntry", "SeverityName", "Journal",
+         "Guard", "GuardRuleEntry"}
 
 
 def __getattr__(name: str) -> Any:

@@ -104,6 +104,79 @@ class Secrets(_Strict):
         default_factory=list)
 
 
+class Journal(_Strict):
+    """Where the agent journal lives: .handrail/journal.db unless a team PostgreSQL is named."""
+
+    url_env: Annotated[str | None, Field(description="env var holding the PostgreSQL URL of a shared journal")] = None
+    url: Annotated[str | None, Field(description="PostgreSQL URL without a password (use url_env for one)")] = None
+    checkpoint_every: int = Field(default=256, ge=1, le=1_000_000)
+    anchor: Annotated[bool, Field(description="also store each signed checkpoint under refs/handrail/journal")] = True
+
+    @field_validator("url_env")
+    @classmethod
+    def _env_name(cls, v: str | None) -> str | None:
+        if v is not None and not ENV_NAME_RX.match(v):
+            raise ValueError("must be the name of an environment variable, never a literal URL")
+        return v
+
+    @field_validator("url")
+    @classmethod
+    def _no_password(cls, v: str | None) -> str | None:
+        if v is None:
+            return v
+        if not re.match(r"^postgres(ql)?://", v):
+            raise ValueError("must be a postgresql:// URL")
+        userinfo = v.split("://", 1)[1].split("@", 1)[0] if "@" in v else ""
+        if ":" in userinfo:
+            raise ValueError("must not contain a password; put the URL in an environment variable (url_env)")
+        return v
+
+
+class GuardRuleEntry(_Strict):
+    """One `[[guard.rules]]` table: a team's own block/ask/allow rule."""
+
+    id: str
+    decision: Literal["block", "ask", "allow"]
+    reason: str = ""
+    command: Annotated[str | None, Field(description="Python regex searched in each unwrapped simple command")] = None
+    path: Annotated[str | None, Field(description="glob on the file a tool reads or writes")] = None
+    tools: list[Literal["shell", "read", "write", "edit", "mcp", "fetch", "search", "other"]] = Field(
+        default_factory=list)
+
+    @field_validator("id")
+    @classmethod
+    def _rule_id(cls, v: str) -> str:
+        if not re.fullmatch(r"[a-z0-9][a-z0-9_.-]{0,79}", v):
+            raise ValueError("must be lowercase letters, digits, '-', '_' or '.'")
+        return v
+
+    @field_validator("command")
+    @classmethod
+    def _regex(cls, v: str | None) -> str | None:
+        if v is not None:
+            try:
+                re.compile(v)
+            except (re.error, RecursionError) as exc:
+                raise ValueError(f"invalid regex {v!r}: {exc}") from None
+        return v
+
+    @model_validator(mode="after")
+    def _matches_something(self) -> GuardRuleEntry:
+        if self.command is None and self.path is None and not self.tools:
+            raise ValueError("needs at least one of command, path or tools")
+        return self
+
+
+class Guard(_Strict):
+    """The agent guard's policy: built-in rules plus the team's own."""
+
+    fail_closed: Annotated[bool, Field(description="an internal error in the hook blocks the action")] = True
+    protected_branches: list[str] = Field(default_factory=lambda: ["main", "master", "production", "release"])
+    allow_hosts: Annotated[list[str], Field(description="hosts data may be sent to")] = Field(default_factory=list)
+    disable: Annotated[list[str], Field(description="built-in rule ids switched off")] = Field(default_factory=list)
+    rules: list[GuardRuleEntry] = Field(default_factory=list)
+
+
 class Config(_Strict):
     exclude: list[str] = Field(default_factory=list)
     fail_on: SeverityName = "high"
@@ -114,6 +187,8 @@ class Config(_Strict):
     backups: Backups = Field(default_factory=Backups)
     migrations: Migrations = Field(default_factory=Migrations)
     secrets: Secrets = Field(default_factory=Secrets)
+    journal: Journal = Field(default_factory=Journal)
+    guard: Guard = Field(default_factory=Guard)
     source: str | None = Field(default=None, exclude=True)
 
     @field_validator("checks")

@@ -1,0 +1,1 @@
+"""Command groups that live outside cli.py, each registered on the `handrail` group at the end of cli.py."""

@@ -1,0 +1,5 @@
+"""`handrail handoff` and `handrail resume`."""
+
+from __future__ import annotations
+
+COMMANDS: list = []
