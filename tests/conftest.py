@@ -23,6 +23,18 @@ GIT_ENV = {
 }
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _private_config_home(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+    """Journal keys live in $XDG_CONFIG_HOME/handrail: no test may write the real user's keys."""
+    old = os.environ.get("XDG_CONFIG_HOME")
+    os.environ["XDG_CONFIG_HOME"] = str(tmp_path_factory.mktemp("xdg-config"))
+    yield
+    if old is None:
+        os.environ.pop("XDG_CONFIG_HOME", None)
+    else:
+        os.environ["XDG_CONFIG_HOME"] = old
+
+
 def git(root: Path, *args: str) -> str:
     proc = subprocess.run(["git", "-c", "init.defaultBranch=main", "-c", "commit.gpgsign=false", *args],
                           cwd=root, capture_output=True, text=True, env={**os.environ, **GIT_ENV}, check=True)

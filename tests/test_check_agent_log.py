@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+import sqlite3
+from collections.abc import Callable, Iterator
 from pathlib import Path
+
+import pytest
 
 from handrail.checks.agent_log import CHECK
 from handrail.core.finding import Status
@@ -37,7 +40,7 @@ def test_claude_with_handrail_hooks_passes(project_of: Callable[..., Project]) -
     text = FULL_CLAUDE.splitlines()
     want = next(i for i, ln in enumerate(text, 1) if "handrail hook claude" in ln)
     assert (".claude/settings.json", want) in lines
-    assert "journal not analysed yet" in r.summary
+    assert "the journal could not be verified here" in r.summary
 
 
 def test_claude_md_only_fails(project_of: Callable[..., Project]) -> None:
@@ -172,12 +175,82 @@ def test_malformed_ignored_local_settings_are_a_finding_with_a_line(make_repo: C
     assert project.parse_counts[(".claude/settings.local.json", "json")] == 1
 
 
-def test_journal_presence_is_mentioned(make_repo: Callable[..., Path]) -> None:
+def test_unreadable_journal_is_a_finding(make_repo: Callable[..., Path]) -> None:
     root = make_repo({".claude/settings.json": FULL_CLAUDE, ".gitignore": ".handrail/\n"})
     (root / ".handrail").mkdir()
-    (root / ".handrail" / "journal.db").write_bytes(b"x")
+    (root / ".handrail" / "journal.db").write_bytes(b"x" * 200)
     r = CHECK.run(Project(root))
-    assert ".handrail/journal.db present but not analysed yet" in r.summary
+    assert r.status == Status.WARN
+    f = by_rule(r, "agent-log-journal-unreadable")[0]
+    assert f.path == ".handrail/journal.db"
+
+
+@pytest.fixture
+def keys_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    from handrail.journal import keys
+
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg"))
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    keys._reset_cache()
+    yield
+    keys._reset_cache()
+
+
+def journal_with_calls(root: Path, n: int = 3) -> None:
+    from handrail.journal import Event, open_journal
+
+    with open_journal(root) as j:
+        for i in range(n):
+            j.append(Event(kind="tool_call", summary=f"Bash: echo {i}", agent="claude", session="s", tool="Bash",
+                           tool_use_id=f"t{i}", event="PreToolUse", decision="allow",
+                           payload={"phase": "pre", "input": {"command": f"echo {i}"}}))
+
+
+def test_verifying_journal_and_hooks_pass(make_repo: Callable[..., Path], keys_home: None) -> None:
+    root = make_repo({".claude/settings.json": FULL_CLAUDE, ".gitignore": ".handrail/\n"})
+    journal_with_calls(root)
+    r = CHECK.run(Project(root))
+    assert r.status == Status.PASS, r.summary
+    assert "journal .handrail/journal.db verifies (3 entries" in r.summary
+    assert any(e.path == ".handrail/journal.db" and "verifies" in e.note for e in r.evidence)
+
+
+def test_tampered_journal_fails_with_the_first_bad_seq(make_repo: Callable[..., Path], keys_home: None) -> None:
+    root = make_repo({".claude/settings.json": FULL_CLAUDE, ".gitignore": ".handrail/\n"})
+    journal_with_calls(root, 4)
+    db = sqlite3.connect(root / ".handrail" / "journal.db")
+    names = [r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'")]
+    for name in names:
+        db.execute(f"DROP TRIGGER {name}")
+    db.execute("UPDATE handrail_entries SET summary = 'Bash: echo nothing to see' WHERE seq = 2")
+    db.commit()
+    db.close()
+    r = CHECK.run(Project(root))
+    assert r.status == Status.FAIL, r.summary
+    f = by_rule(r, "agent-log-journal-tampered")[0]
+    assert f.path == ".handrail/journal.db" and "#2" in f.message and f.severity.value == "high"
+
+
+def test_journal_without_hooks_warns(make_repo: Callable[..., Path], keys_home: None) -> None:
+    root = make_repo({"README.md": "# x\n", ".gitignore": ".handrail/\n"})
+    journal_with_calls(root)
+    r = CHECK.run(Project(root))
+    assert r.status == Status.WARN
+    assert by_rule(r, "agent-log-journal-unfed")[0].path == ".handrail/journal.db"
+
+
+def test_committed_hooks_without_a_journal_here_pass_and_say_so(project_of: Callable[..., Project]) -> None:
+    r = CHECK.run(project_of({"CLAUDE.md": "x\n", ".claude/settings.json": FULL_CLAUDE}))
+    assert r.status == Status.PASS
+    assert "could not be verified here" in r.summary
+
+
+def test_unlogged_agent_fix_names_the_install_command(project_of: Callable[..., Project]) -> None:
+    r = CHECK.run(project_of({"GEMINI.md": "x\n"}))
+    f = by_rule(r, "agent-log-not-logged")[0]
+    assert "handrail guard install --agent gemini" in f.fix
+    assert "handrail guard install --agent gemini" in r.summary
+    assert "later release" not in r.summary + f.fix + CHECK.fix
 
 
 def test_hooks_value_of_wrong_type_does_not_crash(project_of: Callable[..., Project]) -> None:
@@ -204,3 +277,36 @@ def test_finding_names_the_most_telling_file(project_of: Callable[..., Project])
     assert by_rule(r, "agent-log-not-logged")[0].path == ".claude/CLAUDE.md"
     r = CHECK.run(project_of({"CLAUDE.md": "x\n", ".claude/settings.json": '{"permissions": {}}'}))
     assert by_rule(r, "agent-log-not-logged")[0].path == ".claude/settings.json"
+
+
+def test_team_journal_not_reachable_here_is_said_not_failed(project_of: Callable[..., Project],
+                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("HANDRAIL_TEST_JOURNAL_URL", raising=False)
+    r = CHECK.run(project_of({".claude/settings.json": FULL_CLAUDE,
+                              "handrail.toml": '[journal]\nurl_env = "HANDRAIL_TEST_JOURNAL_URL"\n'}))
+    assert r.status == Status.PASS, r.summary
+    assert "PostgreSQL journal" in r.summary and "HANDRAIL_TEST_JOURNAL_URL is not set" in r.summary
+    assert "not verified" in r.summary
+
+
+def test_tampered_journal_through_the_cli(make_repo: Callable[..., Path], keys_home: None) -> None:
+    import subprocess
+    import sys
+
+    root = make_repo({".claude/settings.json": FULL_CLAUDE, ".gitignore": ".handrail/\n"})
+    journal_with_calls(root, 3)
+    db = sqlite3.connect(root / ".handrail" / "journal.db")
+    for (name,) in db.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'").fetchall():
+        db.execute(f"DROP TRIGGER {name}")
+    db.execute("DELETE FROM handrail_entries WHERE seq = 2")
+    db.commit()
+    db.close()
+    exe = Path(sys.executable).with_name("handrail")
+    cmd = [str(exe)] if exe.is_file() else [sys.executable, "-m", "handrail"]
+    proc = subprocess.run([*cmd, "check", str(root), "--format", "json"], capture_output=True, text=True,
+                          timeout=120, check=False)
+    assert proc.returncode == 1, proc.stderr
+    check = next(c for c in json.loads(proc.stdout)["checks"] if c["id"] == "agent-log")
+    assert check["status"] == "fail"
+    [f] = [f for f in check["findings"] if f["rule"] == "agent-log-journal-tampered"]
+    assert f["path"] == ".handrail/journal.db" and "#2" in f["message"]

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
 
 from handrail.checks.handoff import CHECK
 from handrail.core.finding import Status
@@ -150,12 +153,12 @@ def test_handoff_record_is_evidence(project_of: Callable[..., Project]) -> None:
     p = project_of({"README.md": README_GOOD, "package.json": PKG, "a.ts": "1\n", "HANDOFF.md": "# Next steps\n"})
     r = CHECK.run(p)
     assert any(e.path == "HANDOFF.md" for e in r.evidence)
-    assert "not analysed yet" in r.summary
+    assert "HANDOFF.md has no Handrail facts" in r.summary
 
 
-def test_no_journal_says_not_analysed(project_of: Callable[..., Project]) -> None:
+def test_no_journal_and_no_record_is_said(project_of: Callable[..., Project]) -> None:
     p = project_of({"README.md": README_GOOD, "package.json": PKG, "a.ts": "1\n"})
-    assert "journal-based handoff record is not analysed yet" in CHECK.run(p).summary
+    assert "no Handrail journal on this machine and no handoff record" in CHECK.run(p).summary
 
 
 def test_uncommitted_work_is_info(make_repo: Callable[..., object]) -> None:
@@ -225,3 +228,121 @@ def test_claude_md_importing_agents_md(project_of: Callable[..., Project]) -> No
     flagged = [f.path for f in r.findings if f.rule == "handoff-agent-file-no-commands"]
     assert flagged == ["GEMINI.md"]
     assert any(e.path == "CLAUDE.md" and e.line == 1 and "AGENTS.md" in e.note for e in r.evidence)
+
+
+# --- the continuation record, with a real journal ----------------------------------------------------------------
+@pytest.fixture
+def keys_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    from handrail.journal import keys
+
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg"))
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    keys._reset_cache()
+    yield
+    keys._reset_cache()
+
+
+GOOD_APP = {"README.md": README_GOOD, "package.json": PKG, "a.ts": "1\n", "AGENTS.md": "`npm install`, `npm test`\n",
+            ".gitignore": ".handrail/\n"}
+
+
+def call(j, cmd: str, tid: str, *, post: bool = True) -> int:
+    from handrail.journal import Event
+
+    pre = j.append(Event(kind="tool_call", summary=f"Bash: {cmd}", agent="claude", session="s1", tool="Bash",
+                         tool_use_id=tid, event="PreToolUse", decision="allow",
+                         payload={"phase": "pre", "input": {"command": cmd}}))
+    if post:
+        j.append(Event(kind="tool_call", summary="Bash done", agent="claude", session="s1", tool="Bash",
+                       tool_use_id=tid, event="PostToolUse", exit_code=0, payload={"phase": "post"}))
+    return pre.seq
+
+
+def stop(j) -> None:
+    from handrail.journal import Event
+
+    j.append(Event(kind="session", summary="stop", agent="claude", session="s1", event="Stop",
+                   payload={"phase": "stop"}))
+
+
+def test_fresh_record_passes(make_repo: Callable[..., Path], keys_home: None) -> None:
+    from handrail.handoff import write
+    from handrail.journal import open_journal
+
+    root = make_repo(GOOD_APP)
+    with open_journal(root) as j:
+        call(j, "npm test", "t1")
+        stop(j)
+        write(root, j)
+    r = CHECK.run(Project(root))
+    assert r.status == Status.PASS, r.summary
+    assert any(e.path == "HANDOFF.md" and e.line == 1 and "fresh" in e.note for e in r.evidence)
+    assert "every tool call in the journal has a result" in r.summary
+
+
+def test_stale_record_is_a_finding(make_repo: Callable[..., Path], keys_home: None) -> None:
+    from handrail.handoff import write
+    from handrail.journal import open_journal
+
+    root = make_repo(GOOD_APP)
+    with open_journal(root) as j:
+        call(j, "npm test", "t1")
+        write(root, j)
+        seq = call(j, "npm run build", "t2")
+    r = CHECK.run(Project(root))
+    assert r.status == Status.WARN
+    f = next(f for f in r.findings if f.rule == "handoff-stale")
+    assert f.path == "HANDOFF.md" and f.line == 1
+    assert f"#{seq + 1} tool_call" in f.message  # the newest entry after the record is named
+
+
+def test_interrupted_call_is_a_finding_until_a_note_explains_it(make_repo: Callable[..., Path],
+                                                                 keys_home: None) -> None:
+    from handrail.handoff import write
+    from handrail.journal import Event, open_journal
+
+    root = make_repo(GOOD_APP)
+    with open_journal(root) as j:
+        seq = call(j, "npx prisma migrate deploy", "t1", post=False)
+        stop(j)
+        write(root, j)
+    r = CHECK.run(Project(root))
+    assert r.status == Status.WARN
+    f = next(f for f in r.findings if f.rule == "handoff-interrupted")
+    assert f.path == ".handrail/journal.db" and f"#{seq}" in f.message and "prisma migrate deploy" in f.message
+    assert f"handrail note \"#{seq}:" in f.fix
+    with open_journal(root) as j:
+        j.append(Event(kind="note", summary=f"#{seq}: it finished; checked with migrate status",
+                       payload={"text": f"#{seq}: it finished; checked with migrate status"}))
+        write(root, j)
+    r = CHECK.run(Project(root))
+    assert r.status == Status.PASS, r.summary
+    assert not [f for f in r.findings if f.rule in ("handoff-interrupted", "handoff-stale")]
+
+
+def test_committed_record_without_journal_is_judged_against_head(make_repo: Callable[..., Path]) -> None:
+    from conftest import commit_files, git
+
+    from handrail.handoff import write
+
+    root = make_repo(GOOD_APP)
+    write(root)
+    git(root, "add", "-A")
+    git(root, "commit", "-q", "-m", "work with its handoff")
+    r = CHECK.run(Project(root))
+    assert r.status == Status.PASS, r.summary
+    assert "journal not on this machine" in r.summary
+    commit_files(root, {"b.ts": "2\n"}, "later work")
+    r = CHECK.run(Project(root))
+    f = next(f for f in r.findings if f.rule == "handoff-stale")
+    assert "HEAD is now" in f.message and f.path == "HANDOFF.md"
+
+
+def test_empty_journal_needs_no_record_yet(make_repo: Callable[..., Path], keys_home: None) -> None:
+    from handrail.journal import open_journal
+
+    root = make_repo(GOOD_APP)
+    open_journal(root).close()
+    r = CHECK.run(Project(root))
+    assert r.status == Status.PASS, r.summary
+    assert "is empty: nothing to hand off yet" in r.summary

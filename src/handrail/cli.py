@@ -47,6 +47,19 @@ def _fail(message: str) -> None:
     sys.exit(2)
 
 
+def _journal(root: Path, kind: str, summary: str, payload: dict, exit_code: int | None,
+             only_if_exists: bool = False) -> None:
+    """Best effort: record this command in the project's journal (ids and exit codes; the journal redacts)."""
+    try:
+        from handrail.journal import find_journal, record
+
+        if only_if_exists and find_journal(root) is None:
+            return
+        record(root, kind, summary, payload, exit_code=exit_code, cwd=str(root.resolve()))
+    except Exception:  # the journal never breaks the command it records
+        pass
+
+
 def _check_dir(path: str) -> Path:
     root = Path(path)
     if not root.exists():
@@ -170,7 +183,12 @@ def check(path: str, fmt: str, output: str | None, fail_on: str | None, only: tu
     text = render(report, fmt, color=color, quiet=quiet)
     _emit(text, output)
     threshold = Severity(fail_on or project.config.fail_on)
-    sys.exit(1 if report.exceeds(threshold) else 0)
+    code = 1 if report.exceeds(threshold) else 0
+    # only into an existing journal: creating .handrail/ would change the next check's own answers
+    _journal(project.root, "check", f"check: exit {code}", {"fail_on": threshold.value, "only": list(only),
+             "failed": [r.to_dict().get("id") for r in report.results if r.to_dict().get("status") == "fail"]},
+             code, only_if_exists=True)
+    sys.exit(code)
 
 
 @cli.command()
@@ -310,9 +328,12 @@ def migrate(project: str, database_url: str | None, environment: str | None, con
     from handrail.db.commands import migrate as run_migrate
 
     proj, db = _open_db(project, config_path, database_url, environment)
-    sys.exit(run_migrate(db, command, verify=verify, yes=yes, restore_on_failure=not no_restore,
-                         cwd=proj.root, env=environ(), config=proj.config, say=_say, lock_timeout=lock_timeout,
-                         statement_timeout=statement_timeout))
+    code = run_migrate(db, command, verify=verify, yes=yes, restore_on_failure=not no_restore,
+                       cwd=proj.root, env=environ(), config=proj.config, say=_say, lock_timeout=lock_timeout,
+                       statement_timeout=statement_timeout)
+    _journal(proj.root, "migration", f"migrate: {' '.join(command)}", {"command": list(command),
+             "database": db.target.display(), "verify": verify}, code)
+    sys.exit(code)
 
 
 @cli.command()
@@ -332,7 +353,10 @@ def backup(project: str, database_url: str | None, environment: str | None, conf
     try:
         record = take(db, verify, _say)
     except DatabaseError as exc:
+        _journal(proj.root, "backup", "backup failed", {"database": db.target.display(), "error": str(exc)}, 2)
         _fail(f"backup failed: {exc}")
+    _journal(proj.root, "backup", f"backup {record.id}", {"backup_id": record.id, "database": db.target.display(),
+             "verify": verify}, 0)
     apply_retention(db, proj.config, _say)
     if fmt == "json":
         click.echo(json.dumps(record.to_dict(), indent=2))
@@ -392,10 +416,13 @@ def restore(backup_id: str, project: str, database_url: str | None, environment:
         _fail(f"restore replaces {db.target.display()}: pass --yes (no terminal to ask)")
     if not decision:
         _fail("not restored")
+    payload = {"backup_id": record.id, "database": db.target.display()}
     try:
         do_restore(db, record, _say)
     except DatabaseError as exc:
+        _journal(_proj.root, "restore", f"restore {record.id} failed", {**payload, "error": str(exc)}, 2)
         _fail(f"restore failed: {exc}")
+    _journal(_proj.root, "restore", f"restore {record.id}", payload, 0)
 
 
 @cli.group(cls=HandrailGroup)

@@ -3,19 +3,21 @@
 An agent that ran `migrate:fresh` or pushed a force-update leaves no trace unless a
 hook recorded its tool calls. The repository can show which agents it is set up for
 (instruction files, settings folders) and whether their project-level hook config
-calls Handrail (or some other command) on tool events. It cannot show what runs on a
-developer's machine, and the journal itself is verified by a later analyser: the
-summary says so rather than guessing.
+calls Handrail (or some other command) on tool events. Where Handrail's journal is on
+this machine (.handrail/journal.db, or the team's PostgreSQL), it is verified: a broken
+hash chain fails the check at the first bad entry. A CI checkout has no journal (it is
+git-ignored): committed hooks can still pass, and the summary says the journal was not
+verified here.
 """
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from handrail.checks.base import Check, Rule, list_text
 from handrail.core.finding import Confidence, Finding, Location, Severity, Status
-from handrail.core.journal import find_journal
 from handrail.core.lazyre import lazy_re
 
 if TYPE_CHECKING:
@@ -52,6 +54,15 @@ _CURSOR_ALL = frozenset({"pretooluse", "posttooluse"})
 _ALL_MATCHERS = {None, "", "*", ".*", ".+"}
 _HANDRAIL_RX = lazy_re(r"(^|[\s/\"'=])handrail(\.exe)?\s+(hook|guard|journal)\b|python3?\s+-m\s+handrail\s+hook")
 _COMMAND_KEYS = ("command", "bash", "powershell", "cmd", "script", "run")
+# Agents `handrail guard install --agent X` can hook.
+INSTALLABLE = ("claude", "codex", "cursor", "gemini")
+
+
+def install_hint(agent: str) -> str:
+    if agent in INSTALLABLE:
+        return f"`handrail guard install --agent {agent}`"
+    return (f"a logging hook on every tool call in {AGENT_NAMES.get(agent, agent)}'s own configuration (`handrail "
+            "guard install` covers Claude Code, Codex, Cursor and Gemini CLI only)")
 
 
 @dataclass
@@ -115,8 +126,9 @@ class AgentLog(Check):
            "only a hook on every tool call leaves a record you can audit and hand off.")
     fix = ("Add a hook on every tool call that appends what ran to a log (Claude Code PreToolUse/PostToolUse with "
            "matcher `*`, Cursor hooks.json, Gemini BeforeTool/AfterTool, Codex hooks) and commit the project-level "
-           "config. Handrail's own agent hooks (`handrail guard install`) are coming in a later release.")
-    good_example = ('.claude/settings.json, with Handrail\'s hook command (coming in a later release):\n'
+           "config: `handrail guard install --agent claude` (or codex, cursor, gemini) does both and starts the "
+           "journal.")
+    good_example = ('.claude/settings.json, as `handrail guard install --agent claude` writes it:\n'
                     '{"hooks": {"PreToolUse": [{"matcher": "*", "hooks": [{"type": "command", '
                     '"command": "handrail hook claude"}]}], "PostToolUse": [{"matcher": "*", "hooks": '
                     '[{"type": "command", "command": "handrail hook claude"}]}]}}')
@@ -125,30 +137,54 @@ class AgentLog(Check):
         Rule("agent-log-not-logged", Severity.MEDIUM,
              "An agent is configured for this repository but no hook records its tool calls.",
              "Add a PreToolUse/PostToolUse hook (or the agent's equivalent) that logs every tool call, and commit "
-             "the agent's project hook config; `handrail guard install` will do this in a later release."),
+             "the agent's project hook config: `handrail guard install --agent <agent>`."),
         Rule("agent-log-partial", Severity.LOW,
              "An agent's tool calls are only partly recorded (some tools or events only, or a non-Handrail hook).",
-             "Hook every tool call (matcher `*`) on both the pre and post event; Handrail's own hook "
-             "(`handrail hook <agent>`) is coming in a later release."),
+             "Hook every tool call (matcher `*`) on both the pre and post event: `handrail guard install "
+             "--agent <agent>` merges Handrail's hook into the existing settings."),
         Rule("agent-log-local-only", Severity.LOW,
              "The only logging hook is in an uncommitted, per-machine settings file.",
              "Move the hook into the committed project settings so every teammate's agent logs."),
         Rule("agent-log-config-unparseable", Severity.MEDIUM,
              "An agent configuration file cannot be parsed, so the agent ignores it (hooks included).",
              "Fix the syntax error at the line shown."),
+        Rule("agent-log-journal-tampered", Severity.HIGH,
+             "Handrail's journal fails verification: an entry was edited, deleted, reordered or the chain was cut.",
+             "Run `handrail journal verify` to see the first bad entry; keep the damaged journal for review and find "
+             "out who changed it. Entries from the first bad one on cannot be trusted."),
+        Rule("agent-log-journal-unreadable", Severity.MEDIUM,
+             "Handrail's journal exists on this machine but cannot be opened (damage, or a newer format).",
+             "Run `handrail journal verify` for the reason; a damaged journal file is lost history."),
+        Rule("agent-log-journal-unfed", Severity.MEDIUM,
+             "Handrail's journal exists but no agent in the repository has Handrail hooks, so agent actions do not "
+             "reach it.",
+             "Install the hooks for the agents you use: `handrail guard install --agent claude` (or codex, cursor, "
+             "gemini), and commit the settings file."),
     )
 
     def run(self, project: Project) -> CheckResult:
         states = self._discover(project)
-        journal = find_journal(project)
-        journal_note = (f"journal {journal} present but not analysed yet" if journal
-                        else "journal not analysed yet")
+        try:
+            jv = self._journal(project)
+        except Exception as exc:  # a journal reader bug must not hide the hook analysis
+            jv = JournalVerdict("error", f"the journal could not be checked ({exc.__class__.__name__}: {exc})")
+        journal_note = jv.note
         if not states:
+            if jv.state == "ok":
+                finding = self.finding(
+                    "agent-log-journal-unfed", f"The journal ({jv.path}) is here but no agent in the repository has "
+                    "Handrail hooks: agent tool calls do not reach it (unless a hook in a user-level settings file "
+                    "sends them).", jv.path, None, key="journal-unfed", confidence=Confidence.MEDIUM)
+                return self.result(Status.WARN, f"no AI agent configuration in the repository; {journal_note}",
+                                   [finding], jv.evidence)
+            if jv.findings:
+                return self.result(Status.FAIL if jv.state == "tampered" else Status.WARN,
+                                   f"no AI agent configuration in the repository; {journal_note}", jv.findings)
             return self.unknown(
                 "no AI agent configuration in the repository (CLAUDE.md, AGENTS.md, .claude/, .cursor/, .gemini/, "
                 ".codex/ ...). Agents run on developer machines; the repository can't show whether they log. "
-                "A hook on every tool call that logs would record them (Handrail's agent hooks, `handrail guard "
-                f"install`, are coming in a later release); {journal_note}.")
+                "`handrail guard install --agent claude` (or codex, cursor, gemini) hooks every tool call into "
+                f"Handrail's journal; {journal_note}.")
 
         findings: list[Finding] = []
         evidence: list[Location] = []
@@ -196,7 +232,8 @@ class AgentLog(Check):
                 path, line = marker, None
             findings.append(self.finding(
                 "agent-log-not-logged", msg, path, line, key=f"not-logged:{st.agent}",
-                confidence=Confidence.MEDIUM if not st.hooks_supported else Confidence.HIGH))
+                confidence=Confidence.MEDIUM if not st.hooks_supported else Confidence.HIGH,
+                fix=f"Run {install_hint(st.agent)} and commit the settings file it writes."))
 
         names = ", ".join(f"{AGENT_NAMES[a]}: {_VERDICT_TEXT[v]}" for a, v in verdicts.items())
         values = set(verdicts.values())
@@ -208,11 +245,73 @@ class AgentLog(Check):
             status = Status.WARN
         if status == Status.PASS and any(st.parse_errors for st in states):
             status = Status.WARN
+        findings.extend(jv.findings)
+        evidence.extend(jv.evidence)
+        if jv.state == "tampered":
+            status = Status.FAIL
+        elif jv.state == "unreadable" and status == Status.PASS:
+            status = Status.WARN
+        elif jv.state == "error" and status == Status.PASS:
+            status = Status.UNKNOWN  # the journal half of the question could not be answered
+        elif jv.state == "ok" and values == {"none"} and status == Status.FAIL:
+            findings.append(self.finding(
+                "agent-log-journal-unfed", f"The journal ({jv.path}) is here but none of the configured agents has "
+                "Handrail hooks: their tool calls do not reach it.", jv.path, None, key="journal-unfed",
+                confidence=Confidence.MEDIUM))
         summary = f"{len(states)} agent(s) configured - {names}; {journal_note}"
-        if status == Status.FAIL:
-            summary += ("; add a PreToolUse/PostToolUse hook that logs every tool call (Handrail's agent hooks, "
-                        "`handrail guard install`, are coming in a later release)")
+        if status == Status.FAIL and values & {"none"}:
+            agents = [st.agent for st in states if verdicts[st.agent] == "none" and st.agent in INSTALLABLE]
+            hint = " ".join(f"--agent {a}" for a in agents) if agents else "--agent <agent>"
+            summary += f"; `handrail guard install {hint}` hooks every tool call"
         return self.result(status, summary, findings, evidence)
+
+    # --- the journal -----------------------------------------------------------------------
+    def _journal(self, project: Project) -> JournalVerdict:
+        """Open and verify the journal when this machine has it; never create one."""
+        from handrail.handoff.record import journal_configured, journal_on_disk
+
+        path = journal_on_disk(project.root)
+        remote = journal_configured(project.root)
+        if path is None and not remote:
+            return JournalVerdict("absent", "no Handrail journal on this machine (it is git-ignored, so a CI "
+                                  "checkout has none): the journal could not be verified here")
+        where = path or "the PostgreSQL journal (handrail.toml [journal])"
+        anchor = path or "handrail.toml"
+        try:
+            from handrail.journal import open_journal
+        except ImportError:
+            return JournalVerdict("error", f"journal {where} present but this Handrail cannot read journals")
+        try:
+            journal = open_journal(project.root, create=False, timeout=5.0)
+        except Exception as exc:
+            reason = _one_line(exc)
+            if path is None:  # a team journal this machine cannot reach (no URL in the environment, server down)
+                return JournalVerdict("remote-unavailable", f"{where} could not be opened here ({reason}): not "
+                                      "verified")
+            finding = self.finding(
+                "agent-log-journal-unreadable", f"The journal {path} cannot be opened: {reason}.", path, None,
+                key="journal-unreadable")
+            return JournalVerdict("unreadable", f"journal {path} cannot be opened", path=anchor, findings=[finding])
+        try:
+            report = journal.verify()
+        finally:
+            with contextlib.suppress(Exception):
+                journal.close()
+        entries = getattr(report, "entries", None)
+        if getattr(report, "ok", False):
+            cps = getattr(report, "checkpoints", None)
+            if cps is None:
+                cps = getattr(report, "checkpoints_checked", None)
+            cp_text = f", {cps} signed checkpoint(s) checked" if isinstance(cps, int) else ""
+            note = f"journal {where} verifies ({entries} entries{cp_text})"
+            return JournalVerdict("ok", note, path=anchor, evidence=[Location(anchor, None, note)])
+        bad = getattr(report, "first_bad_seq", None)
+        problem = str(getattr(report, "problem", "") or "verification failed")
+        at = f" at entry #{bad}" if bad is not None else ""
+        finding = self.finding(
+            "agent-log-journal-tampered", f"The journal {where} fails verification{at}: {problem}. Entries from there "
+            "on cannot be trusted.", anchor, None, key="journal-tampered", evidence=problem)
+        return JournalVerdict("tampered", f"journal {where} fails verification{at}", path=anchor, findings=[finding])
 
     # --- discovery -----------------------------------------------------------------------
     def _discover(self, project: Project) -> list[AgentState]:
@@ -303,6 +402,20 @@ class AgentLog(Check):
             first = next((ln for ln in text.splitlines() if _HANDRAIL_RX.search(ln)), "")
             st.hooks.append(HookCmd(event, first or f"(script {path})", None, path,
                                     project.find_line(path, first) if first else None))
+
+
+@dataclass
+class JournalVerdict:
+    state: str  # absent | ok | tampered | unreadable | remote-unavailable | error
+    note: str  # for the summary
+    path: str | None = None  # where a finding or the evidence points
+    findings: list[Finding] = field(default_factory=list)
+    evidence: list[Location] = field(default_factory=list)
+
+
+def _one_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return text[0][:200] if text else exc.__class__.__name__
 
 
 _LOCAL_CONFIGS: dict[str, tuple[str, ...]] = {"claude": (".claude/settings.local.json",)}

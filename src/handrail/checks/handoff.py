@@ -5,12 +5,15 @@ set it up, how to run its tests, and where the last session left off. The first 
 read from the docs an agent or newcomer opens first (README, CONTRIBUTING, AGENTS.md,
 CLAUDE.md, ...), and the test command they name is checked against what the repository
 really defines (package.json scripts, composer scripts, Makefile targets, pytest config),
-because stale instructions cost more time than none. The continuation record comes from
-Handrail's journal; its content is not analysed yet, and the summary says so.
+because stale instructions cost more time than none. The continuation record (HANDOFF.md and
+.handrail/handoff.json, written by `handrail handoff` and the agent hooks) must be fresh: generated
+after the newest journal entry that matters and for the current HEAD; and no tool call the journal
+saw start may be left without a result or a note explaining it.
 """
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,7 +22,6 @@ from typing import TYPE_CHECKING
 from handrail.checks.base import Check, Rule, list_text
 from handrail.core.files import display_path
 from handrail.core.finding import Confidence, Finding, Location, Severity, Status
-from handrail.core.journal import find_journal
 from handrail.core.lazyre import lazy_re
 
 if TYPE_CHECKING:
@@ -113,8 +115,9 @@ class Handoff(Check):
            "up. Without written setup and test commands, and a record of where work stopped, the successor "
            "guesses - and AI-built apps often have instructions the code no longer matches.")
     fix = ("Write the setup and test commands into README.md (and AGENTS.md/CLAUDE.md for agents), make sure the "
-           "named test command exists (package.json script, Makefile target, pytest config), and let Handrail's "
-           "journal produce HANDOFF.md at session end.")
+           "named test command exists (package.json script, Makefile target, pytest config), and let Handrail "
+           "write HANDOFF.md: `handrail handoff`, or automatically at session end once `handrail guard install "
+           "--agent <agent>` has installed the hooks.")
     good_example = ("README.md:\n## Setup\n    composer install && cp .env.example .env && php artisan key:generate\n"
                     "## Tests\n    php artisan test\nAGENTS.md repeats both commands; HANDOFF.md lists branch, "
                     "uncommitted files, last test run and next steps.")
@@ -142,8 +145,15 @@ class Handoff(Check):
              "List the exact setup and test commands in the agent file."),
         Rule("handoff-no-record", Severity.MEDIUM,
              "Handrail's journal exists but no handoff record (HANDOFF.md or .handrail/handoff.json) was written.",
-             "Write HANDOFF.md when a session ends (a Stop/SessionEnd hook can do it); Handrail's hook for this "
-             "(`handrail guard install`) is coming in a later release."),
+             "Run `handrail handoff`; with the hooks of `handrail guard install --agent <agent>` it is rewritten "
+             "at every Stop, SessionEnd and PreCompact."),
+        Rule("handoff-stale", Severity.MEDIUM,
+             "The handoff record is older than the work: journal entries or commits came after it.",
+             "Run `handrail handoff` (or `handrail resume`, which refreshes and prints it)."),
+        Rule("handoff-interrupted", Severity.MEDIUM,
+             "A tool call the journal saw start has no result and no note explains it: it may have stopped halfway "
+             "(a migration, a deploy, a file half-written).",
+             "Find out what the call left behind, then explain it: `handrail note \"#<seq>: <what happened>\"`."),
         Rule("handoff-uncommitted", Severity.INFO,
              "Work exists only in this working tree (uncommitted or untracked files).",
              "Commit or push work in progress (or describe it in HANDOFF.md) before the session ends."),
@@ -240,19 +250,18 @@ class Handoff(Check):
                         evidence.append(Location(path, None, "agent instruction file with commands"))
 
         # Continuation record.
-        record = _handoff_record(project)
-        journal = find_journal(project)
-        if record:
-            evidence.append(Location(record, None, "handoff record"))
-            notes.append(f"handoff record {record} present (content not analysed yet)")
-        elif journal:
-            findings.append(self.finding(
-                "handoff-no-record", f"Handrail's journal ({journal}) exists but there is no HANDOFF.md or "
-                ".handrail/handoff.json for the next session to start from.", journal, None, key="no-record"))
+        try:
+            rec_findings, rec_evidence, rec_notes = self._continuation(project)
+        except Exception as exc:  # a broken record reader must not hide the documentation analysis
+            rec_findings, rec_evidence = [], []
+            rec_notes = [f"the handoff record could not be analysed ({exc.__class__.__name__}: {exc})"]
             if status == Status.PASS:
-                status = Status.WARN
-        else:
-            notes.append("no Handrail journal: the journal-based handoff record is not analysed yet")
+                status = Status.UNKNOWN
+        findings.extend(rec_findings)
+        evidence.extend(rec_evidence)
+        notes.extend(rec_notes)
+        if rec_findings and status == Status.PASS:
+            status = Status.WARN
 
         dirty = project.git_facts.dirty if project.git_facts.is_repo else []
         if dirty:
@@ -264,6 +273,105 @@ class Handoff(Check):
 
         summary = _summary(status, docs, setup, tests, notes)
         return self.result(status, summary, findings, evidence)
+
+    # --- the continuation record ------------------------------------------------------
+    def _continuation(self, project: Project) -> tuple[list[Finding], list[Location], list[str]]:
+        """Is there a record, is it fresh, and is every call the journal saw start accounted for?"""
+        from handrail.handoff import journal_facts as jf
+        from handrail.handoff.record import (
+            RECORD_JSON,
+            RECORD_MD,
+            journal_configured,
+            journal_on_disk,
+            load_marker,
+            open_existing,
+            read_window,
+            stale_reasons,
+        )
+
+        root = project.root
+        findings: list[Finding] = []
+        evidence: list[Location] = []
+        notes: list[str] = []
+        record_path = _handoff_record(project)
+        data: dict | None = None
+        data_path: str | None = None
+        text = project.local_text(RECORD_JSON)
+        if text:
+            try:
+                loaded = json.loads(text)
+                if isinstance(loaded, dict) and "generated_at" in loaded:
+                    data, data_path = loaded, RECORD_JSON
+            except ValueError:
+                notes.append(f"{RECORD_JSON} cannot be parsed")
+        md_text = project.local_text(RECORD_MD)
+        md_facts = load_marker(md_text) if md_text else None
+        if data is None and md_facts is not None:
+            data, data_path = md_facts, RECORD_MD
+        cite = RECORD_MD if md_facts is not None else (data_path or record_path)
+
+        journal_path = journal_on_disk(root)
+        has_journal = journal_path is not None or journal_configured(root)
+        journal = None
+        journal_why = None
+        if has_journal:
+            journal, journal_why = open_existing(root)
+        anchor = journal_path or "handrail.toml"
+        try:
+            if record_path is None and data is None:
+                if journal is not None and journal.head() is None:
+                    notes.append(f"the journal ({journal_path or 'PostgreSQL'}) is empty: nothing to hand off yet")
+                elif has_journal:
+                    where = journal_path or "the PostgreSQL journal"
+                    findings.append(self.finding(
+                        "handoff-no-record", f"Handrail's journal ({where}) exists but there is no HANDOFF.md or "
+                        f"{RECORD_JSON} for the next session to start from.", anchor, None, key="no-record"))
+                else:
+                    notes.append("no Handrail journal on this machine and no handoff record (`handrail handoff` "
+                                 "writes one)")
+            elif data is None:
+                evidence.append(Location(record_path, None, "handoff record (not written by Handrail)"))
+                notes.append(f"{record_path} has no Handrail facts (hand-written?): its freshness is not judged")
+            else:
+                head = project.git_facts.head if project.git_facts.is_repo else None
+                reasons = stale_reasons(root, data, journal=journal, head=head, record_path=RECORD_MD)
+                gen = data.get("generated_at")
+                if reasons:
+                    findings.append(self.finding(
+                        "handoff-stale", f"The handoff record {cite} (generated {gen}) is stale: "
+                        f"{'; '.join(reasons)}.", cite, 1 if cite == RECORD_MD else None, key="stale",
+                        evidence="; ".join(reasons)))
+                else:
+                    basis = "the journal and HEAD" if journal is not None else "HEAD (journal not on this machine)"
+                    evidence.append(Location(cite, 1 if cite == RECORD_MD else None,
+                                             f"handoff record generated {gen}, fresh against {basis}"))
+                    notes.append(f"handoff record {cite} is fresh (generated {gen})")
+            if journal is not None:
+                entries, truncated = read_window(journal)
+                facts = jf.analyse(entries, root=root, truncated=truncated)
+                open_calls = facts.interrupted
+                for c in open_calls[:5]:
+                    when = f" at {c.ts}" if c.ts else ""
+                    what = "was asked about and has no result" if c.status == "no-result" else "has no result"
+                    findings.append(self.finding(
+                        "handoff-interrupted", f"Journal entry #{c.seq}{when}: {c.tool or 'a tool call'} "
+                        f"`{jf._one_line(c.command or c.summary, 120)}` {what} and no later note explains it.",
+                        anchor, None, key=f"interrupted:{c.seq}", evidence=c.command or c.summary,
+                        fix=f"Check what it left behind, then `handrail note \"#{c.seq}: <what happened>\"`."))
+                if len(open_calls) > 5:
+                    notes.append(f"{len(open_calls) - 5} more interrupted call(s) in the journal")
+                if not open_calls:
+                    explained = len(facts.explained)
+                    notes.append("every tool call in the journal has a result" +
+                                 (f" or an explaining note ({explained})" if explained else ""))
+            elif journal_why and has_journal:
+                notes.append(f"{journal_why}: interrupted calls not checked")
+            elif data is not None:
+                notes.append("journal not on this machine: interrupted calls not checked here")
+        finally:
+            if journal is not None:
+                journal.close()
+        return findings, evidence, notes
 
     # --- scanning ---------------------------------------------------------------------
     def _scan(self, project: Project, path: str) -> DocScan:
