@@ -529,15 +529,30 @@ def init(path: str, ci_provider: str | None, force: bool) -> None:
 @cli.command()
 @click.argument("check_id", required=False)
 def explain(check_id: str | None) -> None:
-    """What a check asks, why it matters, how to fix it, with examples."""
+    """What a check (or an agent guard rule) asks, why it matters, how to fix it, with examples."""
     from handrail.checks import CHECK_IDS, load_check
+    from handrail.policy.rules import all_rules
 
+    guard_rules = all_rules()
     if check_id is None:
         for cid in CHECK_IDS:
             click.echo(f"{cid:20} {load_check(cid).question}")
+        click.echo("\nAgent guard rules (`handrail explain guard` lists them):")
+        click.echo("  " + ", ".join(sorted(guard_rules)))
+        return
+    if check_id == "guard":
+        for rid in sorted(guard_rules):
+            rule = guard_rules[rid]
+            click.echo(f"{rid:24} {rule.verdict:6} {rule.question}")  # type: ignore[attr-defined]
+        return
+    if check_id in guard_rules:
+        g = guard_rules[check_id]
+        click.echo(f"{check_id} (agent guard, {g.verdict}): {g.question}\n\nWhy: {g.why}\n\n"  # type: ignore[attr-defined]
+                   f"Fix: {g.fix}\n\nGood:\n{g.good_example}\n\nBad:\n{g.bad_example}")  # type: ignore[attr-defined]
         return
     if check_id not in CHECK_IDS:
-        _fail(f"unknown check {check_id!r} (known: {', '.join(CHECK_IDS)})")
+        _fail(f"unknown check or guard rule {check_id!r} (known checks: {', '.join(CHECK_IDS)}; "
+              "`handrail explain guard` lists the guard rules)")
     c = load_check(check_id)
     click.echo(f"{c.id}: {c.question}\n\nWhy: {c.why}\n\nFix: {c.fix}\n")
     click.echo(f"Good:\n{c.good_example}\n\nBad:\n{c.bad_example}\n")
