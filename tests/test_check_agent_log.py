@@ -310,3 +310,65 @@ def test_tampered_journal_through_the_cli(make_repo: Callable[..., Path], keys_h
     assert check["status"] == "fail"
     [f] = [f for f in check["findings"] if f["rule"] == "agent-log-journal-tampered"]
     assert f["path"] == ".handrail/journal.db" and "#2" in f["message"]
+
+
+def test_windsurf_hooks_are_read(project_of: Callable[..., Project]) -> None:
+    def hooks(*events: str) -> str:
+        return json.dumps({"hooks": {e: [{"command": "handrail hook windsurf"}] for e in events}}, indent=2)
+
+    r = CHECK.run(project_of({".windsurf/hooks.json": hooks("pre_run_command", "post_run_command")}))
+    assert r.status == Status.WARN, r.summary
+    f = by_rule(r, "agent-log-partial")[0]
+    assert f.path == ".windsurf/hooks.json" and f.line and "pre_run_command" in f.message
+    full = hooks("pre_run_command", "post_run_command", "pre_write_code", "post_write_code", "pre_mcp_tool_use",
+                 "post_mcp_tool_use")
+    r = CHECK.run(project_of({".windsurf/rules/base.md": "x\n", ".windsurf/hooks.json": full}))
+    assert r.status == Status.PASS, r.summary
+
+
+def test_gemini_settings_may_have_comments(project_of: Callable[..., Project]) -> None:
+    settings = {"hooks": {ev: [{"matcher": "*", "hooks": [{"type": "command", "command": "handrail hook gemini"}]}]
+                          for ev in ("BeforeTool", "AfterTool")}}
+    text = '{\n  // Gemini CLI strips comments\n  /* block\n  comment */\n' + json.dumps(settings, indent=2)[1:]
+    r = CHECK.run(project_of({"GEMINI.md": "x\n", ".gemini/settings.json": text}))
+    assert r.status == Status.PASS, r.summary
+    assert not by_rule(r, "agent-log-config-unparseable")
+    # a real syntax error after a block comment still points at its own line
+    broken = '{\n  /* a\n  b */\n  "hooks": {,}\n}\n'
+    f = by_rule(CHECK.run(project_of({".gemini/settings.json": broken})), "agent-log-config-unparseable")[0]
+    assert f.line == 4
+    # Claude Code settings stay strict JSON: a comment there makes Claude skip the file
+    claude = '{\n  // no\n' + FULL_CLAUDE[1:]
+    assert by_rule(CHECK.run(project_of({".claude/settings.json": claude})), "agent-log-config-unparseable")
+
+
+def test_gemini_code_assist_review_files_are_not_gemini_cli(project_of: Callable[..., Project]) -> None:
+    r = CHECK.run(project_of({".gemini/config.yaml": "have_fun: false\n", ".gemini/styleguide.md": "x\n",
+                              "app.py": "1\n"}))
+    assert r.status == Status.UNKNOWN, r.summary
+    r = CHECK.run(project_of({".gemini/config.yaml": "have_fun: false\n", "GEMINI.md": "x\n"}))
+    assert [f.path for f in by_rule(r, "agent-log-not-logged")] == ["GEMINI.md"]
+
+
+def test_claude_http_hook_is_a_non_handrail_logger(project_of: Callable[..., Project]) -> None:
+    settings = json.dumps({"hooks": {ev: [{"matcher": "*", "hooks": [{"type": "http",
+                                                                      "url": "https://audit.example.invalid/h"}]}]
+                                     for ev in ("PreToolUse", "PostToolUse")}}, indent=2)
+    r = CHECK.run(project_of({"CLAUDE.md": "x\n", ".claude/settings.json": settings}))
+    assert r.status == Status.WARN, r.summary
+    f = by_rule(r, "agent-log-partial")[0]
+    assert "audit.example.invalid" in f.evidence and not by_rule(r, "agent-log-not-logged")
+
+
+def test_cline_hooks_readme_is_not_a_hook(project_of: Callable[..., Project]) -> None:
+    r = CHECK.run(project_of({".clinerules/general.md": "x\n", ".clinerules/hooks/README.md": "How our hooks work\n"}))
+    f = by_rule(r, "agent-log-not-logged")[0]
+    assert "other events only" not in f.message
+
+
+def test_hook_command_args_are_part_of_the_command(project_of: Callable[..., Project]) -> None:
+    hook = {"type": "command", "command": "devbox", "args": ["run", "--", "sh", ".claude/hooks/log.sh"]}
+    settings = json.dumps({"hooks": {ev: [{"matcher": "*", "hooks": [hook]}] for ev in ("PreToolUse", "PostToolUse")}})
+    files = {".claude/settings.json": settings, ".claude/hooks/log.sh": "#!/bin/sh\nexec handrail hook claude\n"}
+    r = CHECK.run(project_of(files))
+    assert r.status == Status.PASS, r.summary

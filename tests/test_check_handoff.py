@@ -346,3 +346,55 @@ def test_empty_journal_needs_no_record_yet(make_repo: Callable[..., Path], keys_
     r = CHECK.run(Project(root))
     assert r.status == Status.PASS, r.summary
     assert "is empty: nothing to hand off yet" in r.summary
+
+
+AGENTS_WITH_COMMANDS = "# Agents\n\n## Setup\n`npm install`\n\n## Tests\n`npm test`\n"
+
+
+def test_scoped_agent_files_are_not_flagged_one_by_one(project_of: Callable[..., Project]) -> None:
+    p = project_of({"README.md": README_GOOD, "package.json": PKG, "src/index.ts": "export {}\n",
+                    "AGENTS.md": AGENTS_WITH_COMMANDS,
+                    "packages/ui/AGENTS.md": "# UI\nNo default exports.\n", "packages/ui/index.ts": "export {}\n",
+                    ".cursor/rules/style.mdc": "---\nglobs: src/**\n---\nPrefer named exports.\n"})
+    r = CHECK.run(p)
+    assert "handoff-agent-file-no-commands" not in rules(r), r.findings
+    # a root agent file without commands is still reported
+    p = project_of({"README.md": README_GOOD, "package.json": PKG, "src/index.ts": "export {}\n",
+                    "CLAUDE.md": "# Notes\nBe concise.\n"})
+    assert [f.path for f in CHECK.run(p).findings if f.rule == "handoff-agent-file-no-commands"] == ["CLAUDE.md"]
+    # only scoped rule files, none with a command: one finding, not one per file
+    p = project_of({"README.md": README_GOOD, "package.json": PKG, "src/index.ts": "export {}\n",
+                    ".cursor/rules/a.mdc": "Prefer named exports.\n", ".cursor/rules/b.mdc": "Never log tokens.\n"})
+    assert rules(CHECK.run(p)).count("handoff-agent-file-no-commands") == 1
+
+
+@pytest.mark.parametrize(("files", "readme"), [
+    ({"Shop.sln": "x\n", "src/Shop/Shop.csproj": "<Project/>\n", "src/Shop/Program.cs": "x\n"},
+     "## Getting started\n\n```\ndotnet restore\n```\n\n## Tests\n\n```\ndotnet test\n```\n"),
+    ({"pom.xml": "<project/>\n", "src/main/java/App.java": "class App {}\n"},
+     "## Build\n\n```\n./mvnw clean install\n```\n\n## Tests\n\n```\n./mvnw test\n```\n"),
+    ({"build.gradle.kts": "plugins {}\n", "gradlew": "#!/bin/sh\n", "src/main/kotlin/App.kt": "fun main() {}\n"},
+     "## Setup\n\n```\n./gradlew build\n```\n\n## Tests\n\n```\n./gradlew test\n```\n"),
+])
+def test_dotnet_maven_gradle_commands(project_of: Callable[..., Project], files: dict[str, str], readme: str) -> None:
+    r = CHECK.run(project_of({**files, "README.md": "# App\n\n" + readme}))
+    assert r.status == Status.PASS, r.summary
+    assert "handoff-test-command-missing" not in rules(r)
+    missing = {k: v for k, v in files.items() if not k.endswith(("pom.xml", ".sln", ".csproj", ".kts", "gradlew"))}
+    r = CHECK.run(project_of({**missing, "README.md": "# App\n\n" + readme}))
+    assert "handoff-test-command-missing" in rules(r)
+
+
+def test_rule_pack_for_another_stack_is_not_a_stale_command(project_of: Callable[..., Project]) -> None:
+    p = project_of({"README.md": README_GOOD, "package.json": PKG, "src/index.ts": "export {}\n",
+                    "AGENTS.md": AGENTS_WITH_COMMANDS,
+                    ".cursor/rules/golang-testing.md": "---\nglobs: [\"**/*.go\"]\n---\nRun `go test ./...`.\n",
+                    ".cursor/rules/ts-testing.md": "Run `npm run test:unit`.\n"})
+    r = CHECK.run(p)
+    missing = [f for f in r.findings if f.rule == "handoff-test-command-missing"]
+    # go.mod absent: the Go rule is about another stack; the npm script is a real stale command
+    assert [f.path for f in missing] == [".cursor/rules/ts-testing.md"], missing
+    # outside rule packs, a command with no toolchain at all is still reported
+    p = project_of({"README.md": README_GOOD + "\nAlso `go test ./...`.\n", "package.json": PKG,
+                    "src/index.ts": "export {}\n"})
+    assert any("go.mod" in f.message for f in CHECK.run(p).findings if f.rule == "handoff-test-command-missing")

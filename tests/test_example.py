@@ -140,17 +140,31 @@ def test_readme_config_examples_are_valid(tmp_path: Path) -> None:
 
     readme = (REPO / "README.md").read_text("utf-8")
     blocks = re.findall(r"```toml\n(.*?)```", readme, re.S)
-    assert len(blocks) == 2
-    (tmp_path / "handrail.toml").write_text(blocks[0], "utf-8")
+    assert len(blocks) == 3
+    secrets_block = next(b for b in blocks if "[secrets]" in b)
+    guard_block = next(b for b in blocks if "[guard]" in b)
+    main_block = next(b for b in blocks if "fail_on" in b)
+    (tmp_path / "handrail.toml").write_text(secrets_block, "utf-8")
     config = load_config(tmp_path)
     assert config.secrets.exclude == ["tests/fixtures"]
     rules = rules_from_config(config.secrets.rules)  # validates the rule's own must_match example
     assert [r.id for r in rules] == ["acme-api-key"]
-    (tmp_path / "handrail.toml").write_text(blocks[1], "utf-8")
+    (tmp_path / "handrail.toml").write_text(main_block, "utf-8")
     config = load_config(tmp_path)
     assert config.fail_on == "medium"
     assert config.enabled("authz") is False
     assert config.environments["production"].database_url_env == "DATABASE_URL"
+    # the guard example loads both ways: the pydantic model (check) and the hook's own reader (policy)
+    (tmp_path / "handrail.toml").write_text(guard_block, "utf-8")
+    config = load_config(tmp_path)
+    assert config.journal.url_env == "HANDRAIL_JOURNAL_URL"
+    assert [r.id for r in config.guard.rules] == ["no-stripe-live"]
+    from handrail.policy.engine import decide, load_policy
+    from handrail.policy.model import Action
+
+    decision = decide(Action(tool="shell", tool_name="Bash", command="stripe charges create --live",
+                             cwd=str(tmp_path), root=str(tmp_path)), load_policy(tmp_path))
+    assert (decision.verdict, decision.rule_id) == ("block", "no-stripe-live")
 
 
 def test_readme_inline_ignore_and_baseline_on_the_example(tmp_path: Path) -> None:

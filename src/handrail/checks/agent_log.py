@@ -47,10 +47,17 @@ TOOL_EVENTS: dict[str, frozenset[str]] = {
                          "aftermcpexecution", "afterfileedit", "beforereadfile", "pretooluse", "posttooluse"}),
     "copilot": frozenset({"pretooluse", "posttooluse"}),
     "cline": frozenset({"pretooluse", "posttooluse"}),
+    # Windsurf Cascade hooks (.windsurf/hooks.json): one pre/post pair per kind of action.
+    "windsurf": frozenset({"pre_run_command", "post_run_command", "pre_write_code", "post_write_code",
+                           "pre_read_code", "post_read_code", "pre_mcp_tool_use", "post_mcp_tool_use"}),
 }
 _CURSOR_SHELL = frozenset({"beforeshellexecution", "aftershellexecution"})
 _CURSOR_OTHER = frozenset({"beforemcpexecution", "aftermcpexecution", "afterfileedit"})
 _CURSOR_ALL = frozenset({"pretooluse", "posttooluse"})
+# Windsurf has no catch-all tool event: commands, edits and MCP calls must each be hooked.
+_WINDSURF_NEEDED = ("run_command", "write_code", "mcp_tool_use")
+# Gemini Code Assist (the GitHub pull-request reviewer) keeps these in .gemini/ too; they say nothing about the CLI.
+_GEMINI_REVIEW_ONLY = frozenset({".gemini/config.yaml", ".gemini/config.yml", ".gemini/styleguide.md"})
 _ALL_MATCHERS = {None, "", "*", ".*", ".+"}
 _HANDRAIL_RX = lazy_re(r"(^|[\s/\"'=])handrail(\.exe)?\s+(hook|guard|journal)\b|python3?\s+-m\s+handrail\s+hook")
 _COMMAND_KEYS = ("command", "bash", "powershell", "cmd", "script", "run")
@@ -115,6 +122,8 @@ def _covers_all(agent: str, hooks: list[HookCmd]) -> bool:
         return bool(events & _CURSOR_ALL) or (bool(events & _CURSOR_SHELL) and bool(events & _CURSOR_OTHER))
     if agent == "cline":
         return True  # Cline hooks are per-event executables without matchers
+    if agent == "windsurf":
+        return all(any(e.endswith(kind) for e in events) for kind in _WINDSURF_NEEDED)
     return any(h.matcher in _ALL_MATCHERS for h in hooks)
 
 
@@ -321,6 +330,8 @@ class AgentLog(Check):
             exact = [p for p in patterns if "*" not in p and p in files]
             globbed = files.glob(*[p for p in patterns if "*" in p])
             markers = sorted(dict.fromkeys(exact + globbed), key=_marker_rank)
+            if agent == "gemini":
+                markers = [m for m in markers if m not in _GEMINI_REVIEW_ONLY]
             local = [p for p in _LOCAL_CONFIGS.get(agent, ()) if p not in files and project.local_text(p)]
             if not markers and not local:
                 continue
@@ -340,7 +351,10 @@ class AgentLog(Check):
         if path not in project.files and project.local_text(path) is None:
             return None
         try:
-            data = project.json(path) if fmt == "json" else project.toml(path)
+            if fmt == "jsonc":
+                data = project.parsed(path, "jsonc", _loads_jsonc)
+            else:
+                data = project.json(path) if fmt == "json" else project.toml(path)
         except ParseError as err:
             where = "" if path in project.files else " (not committed)"
             st.parse_errors.append(self.finding(
@@ -360,9 +374,9 @@ class AgentLog(Check):
                 st.hooks.append(HookCmd(event, command, matcher, path, _line(project, path, command, event),
                                         _script_calling_handrail(project, command)))
 
-    def _settings_hooks(self, project: Project, st: AgentState, paths: tuple[str, ...]) -> None:
+    def _settings_hooks(self, project: Project, st: AgentState, paths: tuple[str, ...], fmt: str = "json") -> None:
         for path in paths:
-            data = self._load(project, st, path, "json")
+            data = self._load(project, st, path, fmt)
             if not isinstance(data, dict):
                 continue
             if data.get("disableAllHooks") is True:
@@ -373,10 +387,14 @@ class AgentLog(Check):
         self._settings_hooks(project, st, (".claude/settings.json", ".claude/settings.local.json"))
 
     def _hooks_gemini(self, project: Project, st: AgentState) -> None:
-        self._settings_hooks(project, st, (".gemini/settings.json",))
+        # Gemini CLI strips // and /* */ comments before parsing its settings; Claude Code does not (strict JSON).
+        self._settings_hooks(project, st, (".gemini/settings.json",), fmt="jsonc")
 
     def _hooks_cursor(self, project: Project, st: AgentState) -> None:
         self._settings_hooks(project, st, (".cursor/hooks.json",))
+
+    def _hooks_windsurf(self, project: Project, st: AgentState) -> None:
+        self._settings_hooks(project, st, (".windsurf/hooks.json",))
 
     def _hooks_copilot(self, project: Project, st: AgentState) -> None:
         for path in project.files.glob(".github/hooks/*.json"):
@@ -397,7 +415,10 @@ class AgentLog(Check):
 
     def _hooks_cline(self, project: Project, st: AgentState) -> None:
         for path in project.files.glob(".clinerules/hooks/*"):
-            event = path.rsplit("/", 1)[-1].split(".", 1)[0]
+            name = path.rsplit("/", 1)[-1]
+            if name.lower().endswith((".md", ".txt")) or name.startswith((".", "README")):
+                continue  # documentation next to the hooks, not a hook (Cline runs files named after events)
+            event = name.split(".", 1)[0]
             text = project.text(path) or ""
             first = next((ln for ln in text.splitlines() if _HANDRAIL_RX.search(ln)), "")
             st.hooks.append(HookCmd(event, first or f"(script {path})", None, path,
@@ -444,9 +465,14 @@ def _commands(value: Any, matcher: str | None, depth: int = 0) -> list[tuple[str
     elif isinstance(value, dict):
         m = value.get("matcher", matcher)
         m = m if isinstance(m, str) or m is None else str(m)
+        if value.get("type") == "http" and isinstance(value.get("url"), str):
+            out.append((m, f"http POST {value['url'].strip()}"))  # Claude Code HTTP hooks: the event goes to a URL
         for key in _COMMAND_KEYS:
             cmd = value.get(key)
             if isinstance(cmd, str) and cmd.strip():
+                args = value.get("args") if key == "command" else None
+                if isinstance(args, list) and all(isinstance(x, str) for x in args):
+                    cmd = " ".join([cmd, *args])  # {"command": "devbox", "args": ["run", "--", "node", "x.mjs"]}
                 out.append((m, cmd.strip()))
             elif isinstance(cmd, list) and cmd and all(isinstance(x, str) for x in cmd):
                 out.append((m, " ".join(cmd)))
@@ -456,7 +482,8 @@ def _commands(value: Any, matcher: str | None, depth: int = 0) -> list[tuple[str
     return out
 
 
-_SCRIPT_TOKEN = lazy_re(r"""(?:\$\{?CLAUDE_PROJECT_DIR\}?|\$\{?GEMINI_PROJECT_DIR\}?|\.)?/?([\w.-]+(?:/[\w.-]+)+)""")
+# `./x/y.sh`, `$CLAUDE_PROJECT_DIR/x/y.sh`, `.claude/hooks/y.sh` (the leading dot belongs to the path).
+_SCRIPT_TOKEN = lazy_re(r"""(?:\$\{?(?:CLAUDE|GEMINI|CURSOR)_PROJECT_DIR\}?/|\./)?([\w.-]+(?:/[\w.-]+)+)""")
 
 
 def _script_calling_handrail(project: Project, command: str) -> str | None:
@@ -469,6 +496,40 @@ def _script_calling_handrail(project: Project, command: str) -> str | None:
         if rel in project.files and _HANDRAIL_RX.search(project.text(rel) or ""):
             return rel
     return None
+
+
+def _loads_jsonc(text: str) -> Any:
+    """JSON with // and /* */ comments (as Gemini CLI reads settings.json); comments inside strings are kept."""
+    import json
+
+    out: list[str] = []
+    i, n, in_str = 0, len(text), False
+    while i < n:
+        c = text[i]
+        if in_str:
+            out.append(c)
+            if c == "\\" and i + 1 < n:
+                out.append(text[i + 1])
+                i += 1
+            elif c == '"':
+                in_str = False
+        elif c == '"':
+            in_str = True
+            out.append(c)
+        elif text.startswith("//", i):
+            while i < n and text[i] != "\n":
+                i += 1
+            continue
+        elif text.startswith("/*", i):
+            end = text.find("*/", i + 2)
+            end = n if end < 0 else end + 2
+            out.append("\n" * text.count("\n", i, end))  # keep line numbers for parse errors
+            i = end
+            continue
+        else:
+            out.append(c)
+        i += 1
+    return json.loads("".join(out))
 
 
 def _line(project: Project, path: str, needle: str, event: str | None) -> int | None:
@@ -488,7 +549,7 @@ def _partial_desc(st: AgentState) -> str:
     if ours:
         events = sorted({h.event for h in ours})
         matchers = sorted({h.matcher or "*" for h in ours})
-        if st.agent == "cursor":
+        if st.agent in ("cursor", "windsurf"):
             return (f"Handrail hooks only {', '.join(events)}: shell, MCP and file edits are not all recorded.")
         return (f"Handrail hooks only tools matching {', '.join(matchers)} on {', '.join(events)}: other tool calls "
                 "are not recorded.")

@@ -69,11 +69,14 @@ _TEST_COMMANDS: tuple[tuple[str, str], ...] = (
     (r"\bcargo\s+test\b", "cargo"),
     (r"(?:^|\s)(tox|nox)(?:\s|$)", "tox"),
     (r"\bdocker[ -]compose\s+(?:run|exec)\b.*\btest", "docker"),
+    (r"\bdotnet\s+test\b", "dotnet"),
+    (r"(?:\./)?\bmvnw?\s+(?:-[\w.=-]+\s+)*(?:clean\s+)?(?:test|verify)\b", "maven"),
+    (r"(?:\./)?\bgradlew?\s+(?:-[\w.=-]+\s+)*(?:clean\s+)?(?:test|check)\b", "gradle"),
 )
 _TEST_COMMAND_RXS = tuple((lazy_re(rx, re.I), kind) for rx, kind in _TEST_COMMANDS)  # every doc line meets them
 # Every _TEST_COMMANDS regex needs one of these words; most doc lines hold none, and `in` is far cheaper than
 # 18 case-insensitive searches. re.I also folds four non-ASCII letters onto i/s/k: such text skips the shortcut.
-_TEST_COMMAND_WORDS = ("test", "npx", "vendor", "rspec", "rake", "make", "tox", "nox")
+_TEST_COMMAND_WORDS = ("test", "npx", "vendor", "rspec", "rake", "make", "tox", "nox", "verify", "check")
 _FOLDS_TO_ASCII = ("\u0130", "\u0131", "\u017f", "\u212a")
 _SETUP_COMMANDS = lazy_re(
     r"\b(npm\s+(install|ci|i)\b|yarn(\s+install)?\s*$|yarn\s+install|pnpm\s+(install|i)\b|bun\s+install|"
@@ -82,7 +85,8 @@ _SETUP_COMMANDS = lazy_re(
     r"docker[ -]compose\s+up|make\s+(setup|install|bootstrap|dev|init)\b|php\s+artisan\s+(migrate|key:generate)|"
     r"cp\s+\.env[\w.]*\s+\.env|manage\.py\s+migrate|rails\s+db:(setup|prepare|create|migrate)|bin/dev\b|"
     r"prisma\s+(migrate|generate|db\s+push)|supabase\s+start|python3?\s+-m\s+venv|virtualenv\s|"
-    r"go\s+mod\s+download|cargo\s+build|(npm|pnpm|yarn|bun)\s+(run\s+)?dev\b)", re.I)
+    r"go\s+mod\s+download|cargo\s+build|(npm|pnpm|yarn|bun)\s+(run\s+)?dev\b|dotnet\s+(restore|build)\b|"
+    r"mvnw?\s+(clean\s+)?install\b|gradlew?\s+(clean\s+)?build\b)", re.I)
 _INLINE_CODE = lazy_re(r"`([^`]+)`")
 _FENCE = lazy_re(r"^\s*(```|~~~)")
 _HEADING = lazy_re(r"^\s{0,3}(#{1,6})\s+(.*?)\s*#*\s*$")
@@ -236,11 +240,17 @@ class Handoff(Check):
                     confidence=Confidence.MEDIUM))
             else:
                 by_path = {s.path: s for s in scans}
+                primary = _primary_agent_docs(agent_docs)
+                if not primary and not any(i.how == "command" for p in agent_docs
+                                           for i in (by_path[p].instructions if p in by_path else [])):
+                    primary = agent_docs[:1]  # only scoped rule files, none with a command: say so once
                 for path in agent_docs:
                     scan = by_path.get(path)
                     target = _points_to(project, path, agent_docs, by_path)
                     if target is not None:
                         evidence.append(Location(path, target[1], f"points agents to {target[0]}"))
+                    elif path not in primary:
+                        continue  # a scoped rule file (.cursor/rules/*, a package's AGENTS.md) holds conventions
                     elif scan is not None and not any(i.how == "command" for i in scan.instructions):
                         findings.append(self.finding(
                             "handoff-agent-file-no-commands", f"{path} names no setup or test command an agent "
@@ -432,6 +442,12 @@ class Handoff(Check):
             for ins in scan.instructions:
                 if ins.how == "command" and ins.kind == "test":
                     ins.problem = facts.check(ins.command_kind, ins.target)
+            if scan.path.startswith(_RULE_DIRS):
+                # Rule packs copied from a template carry rules for stacks the repository does not use
+                # (golang-testing.md in a TypeScript app, scoped to **/*.go): a test command whose whole toolchain
+                # is absent is about another project, not a stale instruction for this one.
+                scan.instructions = [i for i in scan.instructions
+                                     if not (i.problem and i.problem.startswith("there is no"))]
 
 
 # A word each _SETUP_HEADING / _TEST_HEADING alternative contains: a plain `in` on lowered text is far cheaper
@@ -593,6 +609,13 @@ class _RepoFacts:
             return None if f.named("go.mod") else "there is no go.mod"
         if kind == "cargo":
             return None if f.named("Cargo.toml") else "there is no Cargo.toml"
+        if kind == "dotnet":
+            return None if f.glob("**/*.csproj", "**/*.sln", "**/*.fsproj", "**/*.slnx") else \
+                "there is no .csproj or .sln"
+        if kind == "maven":
+            return None if f.named("pom.xml") else "there is no pom.xml"
+        if kind == "gradle":
+            return None if f.glob("**/build.gradle", "**/build.gradle.kts", "gradlew") else "there is no build.gradle"
         if kind == "tox":
             name = f"{target.lower()}.ini" if target.lower() == "tox" else "noxfile.py"
             return None if f.named(name) else f"there is no {name}"
@@ -619,6 +642,15 @@ def _points_to(project: Project, path: str, agent_docs: list[str],
             if re.search(rf"(^|[\s@(\[`/]){re.escape(name)}\b", line):
                 return other, no
     return None
+
+
+_RULE_DIRS = (".cursor/rules/", ".windsurf/rules/", ".clinerules/")
+
+
+def _primary_agent_docs(agent_docs: list[str]) -> list[str]:
+    """The files an agent reads on start in the repository root: where setup and test commands belong. Nested
+    AGENTS.md/CLAUDE.md files and rule folders add scoped conventions and rarely repeat the commands."""
+    return [p for p in agent_docs if p in AGENT_FILES]
 
 
 def _agent_docs(project: Project) -> list[str]:

@@ -1,0 +1,2 @@
+#!/bin/sh
+exec handrail hook claude

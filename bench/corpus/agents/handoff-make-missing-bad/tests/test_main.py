@@ -1,0 +1,4 @@
+from app.main import main
+
+def test_main():
+    assert main() == 1
