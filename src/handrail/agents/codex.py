@@ -1,0 +1,63 @@
+"""Codex CLI hooks.
+
+Facts from openai/codex `codex-rs/hooks/schema/generated/*.command.{input,output}.schema.json` (read through the code
+index) and developers.openai.com/codex/hooks: the wire format is Claude Code's (session_id, transcript_path|null, cwd,
+hook_event_name, model, permission_mode, turn_id; tool events tool_name Bash|apply_patch|mcp__server__tool, tool_input,
+tool_use_id; PostToolUse tool_response; SessionStart.source startup|resume|clear|compact; PreCompact.trigger;
+Stop.stop_hook_active). Outputs are schemas with additionalProperties false: PreToolUse takes
+hookSpecificOutput.permissionDecision allow|deny|ask + permissionDecisionReason, SessionStart takes
+hookSpecificOutput.additionalContext, Stop takes no hookSpecificOutput. Config: <repo>/.codex/hooks.json or
+~/.codex/hooks.json (CODEX_HOME), Claude's layout; project hooks run only in trusted projects.
+
+Codex treats `ask`, unknown output fields, crashes and timeouts as a hook failure and runs the tool anyway
+(openai/codex#41979), so every non-allow verdict is exit 2 with the reason on stderr: an `ask` becomes a deny whose
+reason tells the human how to approve.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any, ClassVar
+
+from handrail.agents.adapter import JsonHookAdapter
+from handrail.agents.base import HookEvent, Reply
+from handrail.agents.claude import parse_claude_shaped
+from handrail.agents.common import ask_as_deny, dumps, reason_text
+from handrail.policy.model import Decision
+
+EVENT_MAP = {"PreToolUse": "pre_tool", "PostToolUse": "post_tool", "UserPromptSubmit": "prompt",
+             "SessionStart": "session_start", "SessionEnd": "session_end", "Stop": "stop", "SubagentStop": "stop",
+             "PreCompact": "pre_compact"}
+
+
+class CodexAdapter(JsonHookAdapter):
+    name = "codex"
+    layout = "claude"
+    install_events: ClassVar[dict[str, str | None]] = {
+        "PreToolUse": "*", "PostToolUse": "*", "UserPromptSubmit": None, "SessionStart": None, "Stop": None,
+        "PreCompact": None}
+    paths: ClassVar[dict[str, str]] = {"project": ".codex/hooks.json", "user": ".codex/hooks.json"}
+
+    def config_path(self, root: Path, scope: str) -> Path:
+        if scope == "user" and os.environ.get("CODEX_HOME"):
+            return Path(os.environ["CODEX_HOME"]) / "hooks.json"
+        return super().config_path(root, scope)
+
+    def parse(self, raw: dict[str, Any], event_hint: str | None, root: str | None = None) -> HookEvent:
+        return parse_claude_shaped(self.name, raw, event_hint, root, EVENT_MAP)
+
+    def reply(self, event: HookEvent, decision: Decision | None, context: str | None) -> Reply:
+        if event.event == "pre_tool" and decision is not None and decision.verdict != "allow":
+            reason = reason_text(decision) if decision.verdict == "block" else ask_as_deny(decision)
+            return Reply(stderr=reason, exit_code=2)
+        if event.event == "session_start" and context:
+            return Reply(stdout=dumps({"hookSpecificOutput": {"hookEventName": "SessionStart",
+                                                              "additionalContext": context}}))
+        return Reply()
+
+    def block_on_error(self, event: HookEvent | None, reason: str) -> Reply:
+        return Reply(stderr=reason, exit_code=2)
+
+
+ADAPTER = CodexAdapter()
