@@ -72,7 +72,7 @@ def test_install_fresh_registers_every_event_and_uninstall_deletes(agent: str, r
         assert group.get("matcher") == ("*" if event in TOOL_EVENTS else None)
     if agent == "cursor":
         assert data["version"] == 1
-    assert ".handrail/" in (repo / ".gitignore").read_text().splitlines()
+    assert "/.handrail/*" in (repo / ".gitignore").read_text().splitlines()
     again = guard(repo, env, "install", "--agent", agent)
     assert again.returncode == 0 and "already installed" in again.stdout
     assert json.loads((repo / rel).read_text()) == data
@@ -165,7 +165,11 @@ def test_default_is_claude_and_gitignore_is_appended_once(repo: Path, env: dict[
     (repo / ".gitignore").write_text("node_modules")
     assert guard(repo, env, "install").returncode == 0
     assert guard(repo, env, "install").returncode == 0
-    assert (repo / ".gitignore").read_text().count(".handrail/") == 1
+    assert (repo / ".gitignore").read_text().count("/.handrail/*") == 1
+    # git itself: the journal is ignored, the committed baseline is not
+    ignored = subprocess.run(["git", "check-ignore", ".handrail/journal.db", ".handrail/baseline.json"], cwd=repo,
+                             capture_output=True, text=True)
+    assert ignored.stdout.split() == [".handrail/journal.db"]
     assert (repo / ".gitignore").read_text().startswith("node_modules\n")
     assert (repo / ".claude" / "settings.json").exists()
 

@@ -47,7 +47,8 @@ def _fail(msg: str) -> None:
 
 
 def ensure_gitignore(root: Path) -> bool:
-    """Add `.handrail/` to the repository's .gitignore (only in a git repository); True when the file changed."""
+    """Ignore `.handrail/` (journal, keys' MACs, handoff.json) in the repository's .gitignore, except the baseline
+    `handrail baseline` writes there to be committed; only in a git repository; True when the file changed."""
     if not (root / ".git").exists():
         return False
     path = root / ".gitignore"
@@ -59,7 +60,8 @@ def ensure_gitignore(root: Path) -> bool:
     if lines & {".handrail", ".handrail/", "/.handrail", "/.handrail/", ".handrail/*", "/.handrail/*"}:
         return False
     sep = "" if not text or text.endswith("\n") else "\n"
-    path.write_text(f"{text}{sep}# Handrail's local journal and handoff record\n.handrail/\n", "utf-8")
+    path.write_text(f"{text}{sep}# Handrail's local journal and handoff record (the baseline is committed)\n"
+                    "/.handrail/*\n!/.handrail/baseline.json\n", "utf-8")
     return True
 
 
@@ -93,7 +95,7 @@ def install(agents: tuple[str, ...], scope: str, directory: str | None) -> None:
             continue
         click.echo(result.message)
     if ensure_gitignore(root):
-        click.echo(f"added .handrail/ to {root / '.gitignore'}")
+        click.echo(f"added /.handrail/* (but not the baseline) to {root / '.gitignore'}")
     if shutil.which("handrail") is None:
         click.echo("warning: `handrail` is not on PATH: the agents run `handrail hook <agent>` and will fail to find "
                    "it; install Handrail where the agent's shell can see it (e.g. pipx install handrail)", err=True)
