@@ -7,10 +7,8 @@ import json
 import os
 import shutil
 import sqlite3
-import statistics
 import subprocess
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
@@ -329,20 +327,8 @@ def test_debug_prints_traceback_only_when_asked(repo: Path, env: dict[str, str])
 def test_hook_never_imports_heavy_modules(repo: Path, env: dict[str, str]) -> None:
     code = ("import sys, io, json; sys.stdin = io.TextIOWrapper(io.BytesIO(json.dumps(%r).encode()));"
             "from handrail.hook import main; rc = main(['claude']);"
-            "bad = [m for m in ('click', 'pydantic', 'rich') if m in sys.modules]; print('BAD', bad)")
+            "bad = [m for m in ('click', 'pydantic', 'rich', 'dataclasses', 'inspect') if m in sys.modules];"
+            "print('BAD', bad)")
     data = sample("claude", "PreToolUse_Bash", repo, env["HOME"])
     proc = subprocess.run([sys.executable, "-c", code % data], cwd=repo, env=env, capture_output=True, text=True)
     assert "BAD []" in proc.stdout, proc.stdout + proc.stderr
-
-
-def test_speed_p50(repo: Path, env: dict[str, str]) -> None:
-    """Whole-process wall time of a PreToolUse Bash call (the target is p50 < 60 ms; asserted loosely here)."""
-    data = json.dumps(sample("claude", "PreToolUse_Bash", repo, env["HOME"]))
-    times = []
-    for _ in range(15):
-        t0 = time.perf_counter()
-        subprocess.run([HANDRAIL, "hook", "claude"], input=data, capture_output=True, text=True, cwd=repo, env=env)
-        times.append((time.perf_counter() - t0) * 1000)
-    p50 = statistics.median(times)
-    print(f"hook p50 {p50:.1f} ms")
-    assert p50 < 400

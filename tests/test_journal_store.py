@@ -237,15 +237,13 @@ def test_truncate_the_tail_covered_by_a_checkpoint(sealed: Path) -> None:
 
 def _rechain(conn: sqlite3.Connection, start: int, summary: str) -> None:
     """Rewrite entries from `start` on and recompute every hash so the chain itself is intact (no MAC key)."""
-    from dataclasses import replace
-
     from handrail.journal import chain
     from handrail.journal.store import COLS, _row_to_entry
 
     rows = [_row_to_entry(r) for r in conn.execute(f"SELECT {', '.join(COLS)} FROM handrail_entries ORDER BY seq")]
     prev = rows[start - 2].hash if start > 1 else chain.GENESIS
     for e in rows[start - 1:]:
-        e2 = replace(e, summary=summary, prev_hash=prev)
+        e2 = e.replace(summary=summary, prev_hash=prev)
         h = chain.entry_hash(e2)
         conn.execute("UPDATE handrail_entries SET summary = ?, prev_hash = ?, hash = ? WHERE seq = ?",
                      (summary, prev, h, e.seq))

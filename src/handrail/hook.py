@@ -74,9 +74,7 @@ class _Runner:
             return self.emit(self.adapter.reply(ev, None, None))
         self.root = find_root(ev.cwd)
         if ev.action is not None and ev.action.root is None:
-            from dataclasses import replace
-
-            ev.action = replace(ev.action, root=str(self.root), cwd=ev.action.cwd or str(self.root))
+            ev.action = ev.action.replace(root=str(self.root), cwd=ev.action.cwd or str(self.root))
         if ev.event == "pre_tool":
             return self.pre_tool(ev)
         return self.other(ev)
@@ -139,9 +137,7 @@ class _Runner:
         actions = [ev.action]
         paths = ev.extra.get("paths") or []
         if len(paths) > 1:
-            from dataclasses import replace
-
-            actions = [replace(ev.action, path=p) for p in paths]
+            actions = [ev.action.replace(path=p) for p in paths]
         worst = None
         for action in actions:
             d = decide(action, self.policy)

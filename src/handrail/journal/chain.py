@@ -8,7 +8,6 @@ node = sha256(0x01 || left || right)), so a checkpoint commits to every entry be
 from __future__ import annotations
 
 import json
-from dataclasses import fields
 from typing import Any
 
 from handrail.journal.model import Entry
@@ -26,7 +25,7 @@ except ImportError:
 TAG = b"handrail-journal-entry-v1\x00"
 GENESIS = "0" * 64
 _EXCLUDED = frozenset({"hash", "mac"})
-BODY_FIELDS = tuple(f.name for f in fields(Entry) if f.name not in _EXCLUDED)
+BODY_FIELDS = tuple(f for f in Entry.FIELDS if f not in _EXCLUDED)
 
 
 def canonical(obj: Any) -> bytes:

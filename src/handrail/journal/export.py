@@ -8,13 +8,12 @@ import calendar
 import hashlib
 import json
 from collections.abc import Iterable
-from dataclasses import fields
 from typing import Any
 
 from handrail.journal.model import Entry
 from handrail.journal.report import Checkpoint
 
-_FIELDS = tuple(f.name for f in fields(Entry))
+_FIELDS = Entry.FIELDS
 
 
 def entry_dict(e: Entry) -> dict[str, Any]:

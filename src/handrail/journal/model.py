@@ -5,16 +5,19 @@ Kept free of heavy imports: the agent hook builds an Event on every tool call.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING
+
+from handrail.core.record import Record, factory
+
+if TYPE_CHECKING:
+    from typing import Any
 
 # Every entry has one kind; reports and the handoff group by it.
 KINDS = ("tool_call", "decision", "prompt", "session", "migration", "backup", "restore", "deploy", "rollback",
          "check", "note", "handoff")
 
 
-@dataclass(frozen=True)
-class Event:
+class Event(Record):
     """One thing that happened, before it is chained. `payload` is redacted by the journal before hashing."""
 
     kind: str
@@ -30,10 +33,9 @@ class Event:
     exit_code: int | None = None
     cwd: str | None = None
     git_head: str | None = None
-    payload: dict[str, Any] = field(default_factory=dict)
+    payload: dict[str, Any] = factory(dict)
 
 
-@dataclass(frozen=True)
 class Entry(Event):
     """An Event as stored: numbered, timestamped and chained to the one before."""
 

@@ -14,7 +14,6 @@ import sqlite3
 import time
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager, suppress
-from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -337,7 +336,7 @@ class Journal:
         payload = redact_payload(dict(event.payload or {}))
         summary = redact_value(" ".join(str(event.summary).split()), MAX_SUMMARY)
         cwd = redact_value(event.cwd, 500) if event.cwd else event.cwd
-        base = {f: getattr(event, f) for f in Event.__dataclass_fields__}
+        base = {f: getattr(event, f) for f in Event.FIELDS}
         base.update(payload=payload, summary=summary, cwd=cwd, user=event.user or _os_user())
         return Entry(**base, payload_hash=chain.payload_hash(payload))
 
@@ -356,9 +355,9 @@ class Journal:
             with b.write():
                 row = b.execute("SELECT seq, hash FROM handrail_entries ORDER BY seq DESC LIMIT 1").fetchone()
                 seq, prev = (row[0] + 1, row[1]) if row else (1, chain.GENESIS)
-                entry = replace(draft, seq=seq, ts=_now(), prev_hash=prev, key_id=key_id)
+                entry = draft.replace(seq=seq, ts=_now(), prev_hash=prev, key_id=key_id)
                 h = chain.entry_hash(entry)
-                entry = replace(entry, hash=h, mac=chain.entry_mac(key, h) if key is not None else None)
+                entry = entry.replace(hash=h, mac=chain.entry_mac(key, h) if key is not None else None)
                 b.execute(b.q(f"INSERT INTO handrail_entries ({', '.join(COLS)}) VALUES "
                               f"({', '.join('?' * len(COLS))})"), _entry_row(entry))
                 if seq % self.settings.checkpoint_every == 0:

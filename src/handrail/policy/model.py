@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import TYPE_CHECKING
 
-Verdict = Literal["allow", "ask", "block"]
+from handrail.core.record import Record, factory
+
+if TYPE_CHECKING:
+    from typing import Any, Literal
+
+    Verdict = Literal["allow", "ask", "block"]
+
 VERDICT_ORDER = {"allow": 0, "ask": 1, "block": 2}
 
 # Normalised tool kinds, the same for every agent.
 TOOLS = ("shell", "read", "write", "edit", "mcp", "fetch", "search", "other")
 
 
-@dataclass(frozen=True)
-class Action:
+class Action(Record):
     tool: str  # one of TOOLS
     tool_name: str  # the agent's own name: Bash, run_shell_command, Read, mcp__github__create_pr
     command: str | None = None  # shell command line
@@ -25,8 +29,7 @@ class Action:
     root: str | None = None  # absolute project root (git top level, else cwd)
 
 
-@dataclass(frozen=True)
-class Decision:
+class Decision(Record):
     verdict: Verdict
     rule_id: str  # every decision names its rule; allows use "allow-default" or the allowing rule
     reason: str  # one line a human and the agent can act on (never a whole secret)
@@ -36,19 +39,18 @@ class Decision:
         return self.verdict == "block"
 
 
-@dataclass
-class Cmd:
+class Cmd(Record, frozen=False):
     """One simple command after unwrapping (sudo, env, timeout, nice, xargs, `bash -c`, eval, $(...), ...)."""
 
     argv: list[str]  # words with quotes and escapes removed; argv[0] as written (may be a path)
     text: str  # the source text of this command, for reasons and the journal
-    env: dict[str, str] = field(default_factory=dict)  # leading VAR=value assignments (and `env VAR=value`)
-    wrappers: list[str] = field(default_factory=list)  # what it was unwrapped from, outermost first
+    env: dict[str, str] = factory(dict)  # leading VAR=value assignments (and `env VAR=value`)
+    wrappers: list[str] = factory(list)  # what it was unwrapped from, outermost first
     stdin: str | None = None  # here-doc / here-string body fed to it (e.g. SQL into psql)
     stdin_from: Cmd | None = None  # the command piped into it (`curl x | sh`: sh.stdin_from is curl)
-    redirects: list[tuple[str, str]] = field(default_factory=list)  # (operator, target): ('>', '/dev/sda')
+    redirects: list[tuple[str, str]] = factory(list)  # (operator, target): ('>', '/dev/sda')
     cwd: str | None = None  # after `cd DIR &&` or `git -C DIR` when known
-    dynamic: list[str] = field(default_factory=list)  # words that could not be resolved ($VAR, $(...), globs)
+    dynamic: list[str] = factory(list)  # words that could not be resolved ($VAR, $(...), globs)
 
     @property
     def name(self) -> str:
@@ -56,8 +58,7 @@ class Cmd:
         return self.argv[0].rsplit("/", 1)[-1] if self.argv else ""
 
 
-@dataclass
-class ParsedShell:
+class ParsedShell(Record, frozen=False):
     commands: list[Cmd]  # every simple command, nested ones included, in source order
-    unresolved: list[str] = field(default_factory=list)  # why some part could not be read (-> ask, never allow)
+    unresolved: list[str] = factory(list)  # why some part could not be read (-> ask, never allow)
     error: str | None = None  # the line would not parse at all
