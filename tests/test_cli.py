@@ -340,8 +340,10 @@ def test_explain_version_and_help() -> None:
         ("explain", "secrets"), ("explain",), ("explain", "nope"), ("--version",), ("check", "--help"),
         ("check", "--format", "xml"))
     assert one.returncode == 0 and one.stdout.startswith("secrets: ") and "Why:" in one.stdout
-    assert listing.returncode == 0 and len(listing.stdout.strip().splitlines()) == 10
-    assert "unknown check 'nope'" in one_line_error(bad)
+    checks, guard_rules = listing.stdout.split("\n\n")
+    assert listing.returncode == 0 and len(checks.splitlines()) == 10
+    assert "git-force-push" in guard_rules and "secret-read" in guard_rules
+    assert "unknown check or guard rule 'nope'" in one_line_error(bad)
     assert version.stdout.startswith("handrail, version ")
     assert "--fail-on" in helptext.stdout
     assert bad_format.returncode == 2 and "Traceback" not in bad_format.stderr
