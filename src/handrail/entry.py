@@ -11,7 +11,17 @@ def main() -> None:
     if argv and argv[0] == "hook" and not any(a in ("-h", "--help") for a in argv[1:]):
         from handrail.hook import main as hook_main
 
-        sys.exit(hook_main(argv[1:]))
+        code = hook_main(argv[1:])
+        # The reply is written and the journal committed: leave without the interpreter's teardown (module and
+        # object finalisation, ~10 ms), which the agent would otherwise wait for on every action.
+        try:
+            sys.stdout.flush()
+            sys.stderr.flush()
+        except OSError:  # the agent closed the pipe: nothing left to tell it
+            pass
+        import os
+
+        os._exit(code)
     from handrail.cli import main as cli_main
 
     cli_main()

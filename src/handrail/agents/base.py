@@ -6,9 +6,11 @@ An adapter never decides anything; the hook runner (handrail.hook) asks the poli
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol
 
+TYPE_CHECKING = False  # typing costs ~3 ms to import on the hook's path; annotations are strings
 if TYPE_CHECKING:
+    from typing import Any, Protocol
+
     from handrail.policy.model import Action, Decision
 
 # Normalised hook events, the same for every agent.
@@ -75,28 +77,30 @@ class InstallResult:
         return f"InstallResult({self.path}, changed={self.changed}, {self.message!r})"
 
 
-class Adapter(Protocol):
-    name: str  # claude | codex | cursor | gemini
+if TYPE_CHECKING:  # the interface, for type checkers only: adapters need no base class at run time
 
-    def parse(self, raw: dict[str, Any], event_hint: str | None, root: str | None = None) -> HookEvent:
-        """`event_hint` is the event name given on the command line, for agents whose JSON lacks it; `root` the
-        project root when known (else Action.root is filled in by the runner)."""
-        ...
+    class Adapter(Protocol):
+        name: str  # claude | codex | cursor | gemini
 
-    def reply(self, event: HookEvent, decision: Decision | None, context: str | None) -> Reply:
-        """Answer in the agent's protocol. `context` is text to hand the model (SessionStart handoff)."""
-        ...
+        def parse(self, raw: dict[str, Any], event_hint: str | None, root: str | None = None) -> HookEvent:
+            """`event_hint` is the event name given on the command line, for agents whose JSON lacks it; `root` the
+            project root when known (else Action.root is filled in by the runner)."""
+            ...
 
-    def config_path(self, root: Path, scope: str) -> Path:
-        """scope: project (committed), local (per-machine project file), user (home)."""
-        ...
+        def reply(self, event: HookEvent, decision: Decision | None, context: str | None) -> Reply:
+            """Answer in the agent's protocol. `context` is text to hand the model (SessionStart handoff)."""
+            ...
 
-    def install(self, root: Path, scope: str, command: str) -> InstallResult: ...
+        def config_path(self, root: Path, scope: str) -> Path:
+            """scope: project (committed), local (per-machine project file), user (home)."""
+            ...
 
-    def uninstall(self, root: Path, scope: str) -> InstallResult: ...
+        def install(self, root: Path, scope: str, command: str) -> InstallResult: ...
 
-    def status(self, root: Path, scope: str) -> dict[str, Any]: ...
+        def uninstall(self, root: Path, scope: str) -> InstallResult: ...
 
-    def block_on_error(self, event: HookEvent | None, reason: str) -> Reply:
-        """The fail-closed answer when Handrail itself fails on a tool call (usually exit 2 + reason on stderr)."""
-        ...
+        def status(self, root: Path, scope: str) -> dict[str, Any]: ...
+
+        def block_on_error(self, event: HookEvent | None, reason: str) -> Reply:
+            """The fail-closed answer when Handrail itself fails on a tool call (usually exit 2 + reason on stderr)."""
+            ...

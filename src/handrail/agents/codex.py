@@ -18,13 +18,16 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any, ClassVar
 
 from handrail.agents.adapter import JsonHookAdapter
 from handrail.agents.base import HookEvent, Reply
 from handrail.agents.claude import parse_claude_shaped
 from handrail.agents.common import ask_as_deny, dumps, reason_text
 from handrail.policy.model import Decision
+
+TYPE_CHECKING = False  # typing costs ~3 ms to import on the hook's path; annotations are strings
+if TYPE_CHECKING:
+    from typing import Any, ClassVar
 
 EVENT_MAP = {"PreToolUse": "pre_tool", "PostToolUse": "post_tool", "UserPromptSubmit": "prompt",
              "SessionStart": "session_start", "SessionEnd": "session_end", "Stop": "stop", "SubagentStop": "stop",

@@ -18,12 +18,14 @@ which could skip Gemini's own confirmation). Never exit 2 on AfterAgent: there i
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
 from handrail.agents.adapter import JsonHookAdapter
 from handrail.agents.base import HookEvent, Reply
 from handrail.agents.common import action_from_tool, ask_as_deny, dumps, exit_code_of, reason_text, synthetic_id, text
 from handrail.policy.model import Decision
+
+TYPE_CHECKING = False  # typing costs ~3 ms to import on the hook's path; annotations are strings
+if TYPE_CHECKING:
+    from typing import Any, ClassVar
 
 EVENT_MAP = {"BeforeTool": "pre_tool", "AfterTool": "post_tool", "BeforeAgent": "prompt", "AfterAgent": "stop",
              "SessionStart": "session_start", "SessionEnd": "session_end", "PreCompress": "pre_compact"}

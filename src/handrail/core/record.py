@@ -8,8 +8,7 @@ mutable defaults, keyword or positional construction, `replace()`, equality, rep
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
+TYPE_CHECKING = False  # typing costs ~3 ms to import on the hook's path; annotations are strings
 if TYPE_CHECKING:
     from typing import Any, ClassVar
 

@@ -7,10 +7,13 @@ commands (best effort, never raises); `find_journal(root)` for what exists on di
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 from handrail.journal.model import KINDS, Entry, Event
 from handrail.journal.store import Journal, JournalError, find_journal, journal_path, open_journal
+
+TYPE_CHECKING = False  # typing costs ~3 ms to import on the hook's path; annotations are strings
+if TYPE_CHECKING:
+    from typing import Any
 
 __all__ = ["KINDS", "Checkpoint", "Entry", "Event", "Journal", "JournalError", "VerifyReport", "find_journal",
            "journal_path", "open_journal", "record"]

@@ -11,9 +11,12 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter
-from typing import Any
 
 from handrail.journal.chain import sha256
+
+TYPE_CHECKING = False  # typing costs ~3 ms to import on the hook's path; annotations are strings
+if TYPE_CHECKING:
+    from typing import Any
 
 MAX_TEXT = 2000  # characters of one string kept in a payload
 MAX_SUMMARY = 300

@@ -8,10 +8,14 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Any, NamedTuple
 
+from handrail.core.record import Record
 from handrail.policy.model import TOOLS
 from handrail.policy.rules.base import LazyRe
+
+TYPE_CHECKING = False  # typing costs ~3 ms to import on the hook's path; annotations are strings
+if TYPE_CHECKING:
+    from typing import Any
 
 DECISIONS = ("block", "ask", "allow")
 DEFAULT_PROTECTED = ("main", "master", "production", "release")
@@ -24,7 +28,7 @@ class PolicyConfigError(Exception):
     """A one-line, user-facing problem with the [guard] configuration."""
 
 
-class CustomRule(NamedTuple):
+class CustomRule(Record):
     id: str
     decision: str
     reason: str = ""
@@ -33,7 +37,7 @@ class CustomRule(NamedTuple):
     tools: tuple[str, ...] = ()
 
 
-class GuardSettings(NamedTuple):
+class GuardSettings(Record):
     fail_closed: bool = True
     protected_branches: tuple[str, ...] = DEFAULT_PROTECTED
     allow_hosts: tuple[str, ...] = ()

@@ -27,9 +27,12 @@ from __future__ import annotations
 
 import posixpath
 import re
-from typing import Any
 
 from handrail.policy.model import Cmd, ParsedShell
+
+TYPE_CHECKING = False  # typing costs ~3 ms to import on the hook's path; annotations are strings
+if TYPE_CHECKING:
+    from typing import Any
 
 MAX_NESTING = 8  # bash -c / eval / ssh / heredoc-into-shell levels read before giving up (reported, never dropped)
 MAX_TREE_DEPTH = 150  # syntax-tree levels walked; deeper is reported (keeps Python's stack safe)
