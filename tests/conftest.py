@@ -35,6 +35,18 @@ def _private_config_home(tmp_path_factory: pytest.TempPathFactory):  # type: ign
         os.environ["XDG_CONFIG_HOME"] = old
 
 
+@pytest.fixture
+def keys_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
+    """A test's own HOME and config dir, so journal keys are fresh per test (and never the user's)."""
+    from handrail.journal import keys
+
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg"))
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    keys._reset_cache()
+    yield
+    keys._reset_cache()
+
+
 def git(root: Path, *args: str) -> str:
     proc = subprocess.run(["git", "-c", "init.defaultBranch=main", "-c", "commit.gpgsign=false", *args],
                           cwd=root, capture_output=True, text=True, env={**os.environ, **GIT_ENV}, check=True)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -183,17 +183,6 @@ def test_unreadable_journal_is_a_finding(make_repo: Callable[..., Path]) -> None
     assert r.status == Status.WARN
     f = by_rule(r, "agent-log-journal-unreadable")[0]
     assert f.path == ".handrail/journal.db"
-
-
-@pytest.fixture
-def keys_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    from handrail.journal import keys
-
-    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg"))
-    monkeypatch.setenv("HOME", str(tmp_path / "home"))
-    keys._reset_cache()
-    yield
-    keys._reset_cache()
 
 
 def journal_with_calls(root: Path, n: int = 3) -> None:

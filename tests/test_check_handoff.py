@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -231,17 +231,6 @@ def test_claude_md_importing_agents_md(project_of: Callable[..., Project]) -> No
 
 
 # --- the continuation record, with a real journal ----------------------------------------------------------------
-@pytest.fixture
-def keys_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    from handrail.journal import keys
-
-    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg"))
-    monkeypatch.setenv("HOME", str(tmp_path / "home"))
-    keys._reset_cache()
-    yield
-    keys._reset_cache()
-
-
 GOOD_APP = {"README.md": README_GOOD, "package.json": PKG, "a.ts": "1\n", "AGENTS.md": "`npm install`, `npm test`\n",
             ".gitignore": ".handrail/\n"}
 

@@ -8,7 +8,7 @@ import os
 import stat
 import subprocess
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -21,16 +21,7 @@ from handrail.journal import Event, open_journal
 README = "# App\n\n## Setup\n\n`pip install -e .`\n\n## Tests\n\n`pytest`\n"
 
 
-@pytest.fixture(autouse=True)
-def keys_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """Journal keys live in the user's config dir: point it at a tmp dir, never the real home."""
-    from handrail.journal import keys
-
-    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg"))
-    monkeypatch.setenv("HOME", str(tmp_path / "home"))
-    keys._reset_cache()
-    yield
-    keys._reset_cache()
+pytestmark = pytest.mark.usefixtures("keys_home")
 
 
 def hook_call(j, cmd: str, tid: str, *, exit_code: int | None = 0, tool: str = "Bash", session: str = "s1",

@@ -14,19 +14,12 @@ from pathlib import Path
 import pytest
 
 from handrail.journal import Event, JournalError, open_journal
-from handrail.journal import keys as jkeys
 
 psycopg = pytest.importorskip("psycopg")
 ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
 
 
-@pytest.fixture(autouse=True)
-def _private_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg"))
-    monkeypatch.setenv("HOME", str(tmp_path / "home"))
-    jkeys._reset_cache()
-    yield
-    jkeys._reset_cache()
+pytestmark = pytest.mark.usefixtures("keys_home")
 
 
 @pytest.fixture

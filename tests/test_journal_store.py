@@ -10,7 +10,7 @@ import sqlite3
 import stat
 import subprocess
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -33,13 +33,7 @@ PEM_BODY = "MIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQC7VJTUt9Us8cKj"
 PEM = f"-----BEGIN PRIVATE KEY-----\n{PEM_BODY}\nMIIEvQIBADANBgkqhkiG9w0\n-----END PRIVATE KEY-----\n"
 
 
-@pytest.fixture(autouse=True)
-def _private_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg"))
-    monkeypatch.setenv("HOME", str(tmp_path / "home"))
-    jkeys._reset_cache()
-    yield
-    jkeys._reset_cache()
+pytestmark = pytest.mark.usefixtures("keys_home")
 
 
 @pytest.fixture
