@@ -11,11 +11,11 @@ import sys
 from pathlib import Path
 
 import pytest
+from conftest import git, init_repo
 
 from handrail.checks.agent_log import CHECK
 from handrail.core.finding import Status
 from handrail.core.project import Project
-from tests.conftest import git, init_repo
 
 HANDRAIL = shutil.which("handrail") or str(Path(sys.executable).parent / "handrail")
 EXPECTED = {

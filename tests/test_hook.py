@@ -13,8 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
-from tests.conftest import init_repo
+from conftest import init_repo
 
 DATA = Path(__file__).parent / "data" / "hooks"
 HANDRAIL = shutil.which("handrail") or str(Path(sys.executable).parent / "handrail")
