@@ -137,6 +137,36 @@ CASES = [
     ("rm tests/test_payments.py", "ask", "weaken-test-delete"),
     ("handrail guard uninstall", "block", "weaken-guard"),
     ("npm test", "allow", "allow-default"),
+    # held-out holes (round 4): interpreter deletes, --delete syncs, xargs fed literals, buckets, hooks, volumes
+    ("perl -e 'use File::Path; rmtree($ENV{HOME})'", "block", "fs-delete-outside"),
+    ("perl -e 'use File::Path; rmtree(\"build\")'", "allow", "allow-default"),
+    ("node -e \"require('fs').rmSync(process.env.HOME,{recursive:true})\"", "block", "fs-delete-outside"),
+    ("node -e \"require('fs').rmSync(require('os').homedir() + '/.ssh', {recursive: true})\"", "block",
+     "fs-delete-outside"),
+    ("node -e \"require('fs').rmSync('dist', {recursive: true, force: true})\"", "allow", "allow-default"),
+    ("node -e \"require('fs').rmSync(dir, {recursive: true})\"", "ask", "fs-delete-dynamic"),
+    ("rsync -a --delete /tmp/empty/ ~/", "block", "fs-delete-outside"),
+    ("rsync -a --delete /tmp/empty/ ./", "block", "fs-delete-project"),
+    ("rsync -a --delete dist/ build/", "allow", "allow-default"),
+    ("echo ~ | xargs rm -rf", "block", "fs-delete-outside"),
+    ("printf '/\\n' | xargs rm -rf", "block", "fs-delete-outside"),
+    ("xargs -0 rm -rf <<< /", "block", "fs-delete-outside"),
+    ("echo dist build | xargs rm -rf", "allow", "allow-default"),
+    ("aws s3 rm s3://prod-bucket --recursive", "block", "cloud-storage-wipe"),
+    ("aws s3 rm s3://scratch --recursive", "ask", "cloud-storage-wipe"),
+    ("aws s3 rb s3://logs --force", "ask", "cloud-storage-wipe"),
+    ("gsutil rm -r gs://prod-assets", "block", "cloud-storage-wipe"),
+    ("az storage blob delete-batch --source production --account-name acme", "block", "cloud-storage-wipe"),
+    ("aws s3 ls", "allow", "allow-default"),
+    ("aws s3 rm s3://bucket/tmp/file.txt", "allow", "allow-default"),
+    ("git config --global core.hooksPath /dev/null", "block", "weaken-no-verify"),
+    ("git config core.hooksPath /dev/null", "ask", "weaken-no-verify"),
+    ("git config core.hooksPath .githooks", "allow", "allow-default"),
+    ("docker volume rm pgdata", "ask", "db-wipe"),
+    ("docker volume prune", "ask", "db-wipe"),
+    ("docker compose down -v", "ask", "db-wipe"),
+    ("docker volume ls", "allow", "allow-default"),
+    ("docker compose down", "allow", "allow-default"),
     # unreadable shell
     ('eval "$CMD"', "ask", "shell-unresolved"),
     ('echo "unterminated', "ask", "shell-unresolved"),
@@ -199,6 +229,78 @@ def test_removing_handrail_hook_is_blocked(project: Path) -> None:
     d = tool(project, "edit", ".claude/settings.json", '"model": "x", "command": "handrail hook claude"',
              {"old_string": '"command": "handrail hook claude"'})
     assert (d.verdict, d.rule_id) == ("ask", "weaken-guard")
+
+
+def test_interpreter_deletes_of_literal_home_and_outside_paths(project: Path) -> None:
+    """perl/node/ruby deletes are read like rm: home written out, or spelt as the runtime's home lookup."""
+    home = project.parent
+    d = bash(project, f"perl -e 'use File::Path; rmtree(\"{home}\")'")
+    assert (d.verdict, d.rule_id) == ("block", "fs-delete-outside"), d
+    d = bash(project, "ruby -e 'require \"fileutils\"; FileUtils.rm_rf(Dir.home)'")
+    assert (d.verdict, d.rule_id) == ("block", "fs-delete-outside"), d
+    d = bash(project, "python3 -c 'import shutil; from pathlib import Path; shutil.rmtree(Path.home())'")
+    assert (d.verdict, d.rule_id) == ("block", "fs-delete-outside"), d
+    d = bash(project, "node -e 'require(\"fs\").rmSync(`${process.env.HOME}/work`, {recursive: true})'")
+    assert (d.verdict, d.rule_id) == ("block", "fs-delete-outside"), d
+    assert bash(project, "node -e \"require('fs').rmSync('/tmp/x', {recursive: true})\"").verdict == "allow"
+    assert bash(project, "node -p \"process.env.HOME\"").verdict == "allow"
+
+
+def test_rsync_delete_and_xargs_judge_the_real_target(project: Path) -> None:
+    other = project.parent / "other"
+    assert bash(project, f"rsync -a --delete build/ {other}/").verdict == "block"
+    assert bash(project, "rsync -an --delete /tmp/empty/ ~/").verdict == "allow"  # dry run
+    assert bash(project, "rsync -a --delete build/ /tmp/site/").verdict == "allow"
+    d = bash(project, 'echo "$HOME" | xargs -I{} rm -rf {}')
+    assert (d.verdict, d.rule_id) == ("block", "fs-delete-outside") and "echo" in d.reason
+    assert bash(project, "printf '%s\\n' dist .cache | xargs rm -rf").verdict == "allow"
+    assert bash(project, "ls | xargs rm -rf").verdict == "ask"  # what ls prints is unknown
+
+
+@pytest.mark.parametrize(("command", "verdict"), [
+    ("aws --profile prod s3 rb s3://assets --force", "block"),
+    ("gcloud storage rm --recursive gs://build-cache", "ask"),
+    ("rclone purge s3remote:old-backups", "ask"),
+    ("aws s3 rm s3://prod-bucket/report.csv", "ask"),  # one object, but in production
+    ("aws s3 rm s3://prod-bucket --recursive --dryrun", "allow"),
+    ("aws s3 cp dist/ s3://staging-site/ --recursive", "allow"),
+    ("gsutil ls -r gs://prod-assets", "allow"),
+])
+def test_cloud_bucket_wipes(project: Path, command: str, verdict: str) -> None:
+    d = bash(project, command)
+    assert d.verdict == verdict, d
+    if verdict != "allow":
+        assert d.rule_id == "cloud-storage-wipe"
+
+
+@pytest.mark.parametrize(("command", "verdict"), [
+    ("git config set --global core.hooksPath /dev/null", "block"),
+    ("git config --unset core.hooksPath", "ask"),
+    ("git config --global core.hooksPath ~/.githooks", "ask"),
+    ("git config core.hooksPath .husky/_", "allow"),
+    ("git config --get core.hooksPath", "allow"),
+    ("git config --global --unset core.hooksPath", "allow"),
+])
+def test_hooks_path_changes(project: Path, command: str, verdict: str) -> None:
+    d = bash(project, command)
+    assert d.verdict == verdict, d
+    if verdict != "allow":
+        assert d.rule_id == "weaken-no-verify"
+
+
+@pytest.mark.parametrize(("command", "verdict"), [
+    ("docker-compose -f docker-compose.dev.yml down --volumes", "ask"),
+    ("docker system prune -a --volumes", "ask"),
+    ("docker volume rm app_prod_pgdata", "block"),
+    ("docker volume inspect pgdata", "allow"),
+    ("docker system prune -f", "allow"),
+    ("docker compose down --remove-orphans", "allow"),
+])
+def test_docker_volume_wipes(project: Path, command: str, verdict: str) -> None:
+    d = bash(project, command)
+    assert d.verdict == verdict, d
+    if verdict != "allow":
+        assert d.rule_id == "db-wipe"
 
 
 def test_force_push_uses_the_checked_out_branch(project: Path) -> None:

@@ -9,7 +9,17 @@ from __future__ import annotations
 import re
 
 from handrail.policy.model import Cmd
-from handrail.policy.rules.base import Ctx, HitIter, LazyRe, Rule, env_says, inline_code, looks_production, short
+from handrail.policy.rules.base import (
+    PROD_WORD,
+    Ctx,
+    HitIter,
+    LazyRe,
+    Rule,
+    env_says,
+    inline_code,
+    looks_production,
+    short,
+)
 
 RULES = (
     Rule("db-destructive-sql", "ask", "Does the SQL drop, truncate or rewrite whole tables?",
@@ -19,8 +29,9 @@ RULES = (
          "`handrail migrate` (which takes a backup first).",
          "psql -c \"DELETE FROM sessions WHERE id = 1\"", "psql $DATABASE_URL -c 'DROP TABLE users'"),
     Rule("db-wipe", "ask", "Does the command reset, drop or flush a whole database?",
-         "migrate:fresh, db:wipe, db:reset, flush, prisma migrate reset, FLUSHALL and dropDatabase delete all data; "
-         "with a production target they are blocked.",
+         "migrate:fresh, db:wipe, db:reset, flush, prisma migrate reset, FLUSHALL, dropDatabase and removing the "
+         "Docker volume a database lives in (docker volume rm/prune, compose down -v) delete all data; with a "
+         "production target they are blocked.",
          "Reset only local/test databases (--env=testing, a local host); for production, restore from a backup "
          "with `handrail restore` under human control.",
          "php artisan migrate:fresh --env=testing", "RAILS_ENV=production rails db:reset"),
@@ -177,6 +188,8 @@ def wipe(cmd: Cmd) -> str | None:
         return "flyway clean drops every object"
     if head == "dropdb":
         return "dropdb drops the database"
+    if head in _VOLUME_TOOLS:
+        return _volume_wipe(head, rest)
     if head == "mysqladmin" and args & {"drop", "-f"} and "drop" in args:
         return "mysqladmin drop drops the database"
     if head == "redis-cli":
@@ -192,10 +205,43 @@ def wipe(cmd: Cmd) -> str | None:
     return None
 
 
+_VOLUME_TOOLS = frozenset({"docker", "podman", "docker-compose", "podman-compose", "nerdctl"})
+_DOCKER_VALUE_OPTS = frozenset({"-H", "--host", "-c", "--context", "--config", "-l", "--log-level", "-f", "--file",
+                                "-p", "--project-name", "--profile", "--env-file", "--project-directory", "--ansi",
+                                "--parallel", "--progress"})
+
+
+def _volume_wipe(head: str, rest: list[str]) -> str | None:
+    """Docker volumes hold local databases' files (pgdata, mysql_data): removing them is a database wipe."""
+    words = []
+    skip = False
+    for a in rest:
+        if skip:
+            skip = False
+        elif a in _DOCKER_VALUE_OPTS:
+            skip = True
+        elif not a.startswith("-"):
+            words.append(a)
+    if head.endswith("-compose"):
+        words = ["compose", *words]
+    sub = words[:2]
+    opts = [a for a in rest if a.startswith("-")]
+    if sub in (["volume", "rm"], ["volume", "remove"], ["volume", "prune"]) and "--help" not in opts:
+        return f"{head} {' '.join(sub)} deletes the data in those volumes (a database's files live there)"
+    if sub == ["system", "prune"] and "--volumes" in opts:
+        return f"{head} system prune --volumes deletes every unused volume (and the databases in them)"
+    if sub in (["compose", "down"], ["compose", "rm"]) and any(
+            a in ("-v", "--volumes", "--volumes=true") or (a[:2] != "--" and "v" in a[1:]) for a in opts):
+        return f"{head} {' '.join(sub)} -v deletes the project's volumes (and the databases in them)"
+    return None
+
+
 def _prod(cmd: Cmd) -> bool:
     if looks_production(cmd) or cmd.argv[:2] == ["heroku", "run"]:
         return True
     w = tool_words(cmd)
+    if w and w[0] in _VOLUME_TOOLS:  # a volume or compose file named for production (app_prod_pgdata)
+        return any(PROD_WORD.search(a) for a in w[1:] if not a.startswith("-"))
     return bool(w) and w[0] == "artisan" and "--force" in w
 
 

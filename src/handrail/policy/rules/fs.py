@@ -9,13 +9,15 @@ from __future__ import annotations
 import re
 
 from handrail.policy.model import Cmd
-from handrail.policy.rules.base import Ctx, HitIter, LazyRe, Rule, flags, short
+from handrail.policy.rules.base import Ctx, HitIter, LazyRe, Rule, flags, inline_code, is_interpreter, short
 
 RULES = (
     Rule("fs-delete-outside", "block", "Does the command delete files outside the project?",
          "rm -rf on /, ~ or another directory outside the repository destroys work no git history can restore.",
          "Delete only inside the project (build output, node_modules) or under /tmp; ask a human for anything else.",
-         "rm -rf node_modules dist /tmp/build-cache", "rm -rf ~/ ; rm -rf ../other-project ; rm -rf /*"),
+         "rm -rf node_modules dist /tmp/build-cache",
+         "rm -rf ~/ ; rm -rf ../other-project ; rsync -a --delete /tmp/empty/ ~/ ; echo ~ | xargs rm -rf ; "
+         "node -e \"fs.rmSync(os.homedir(), {recursive: true})\""),
     Rule("fs-delete-project", "block", "Does the command wipe the project itself or its git history?",
          "Deleting the project root, everything in it, or .git loses all uncommitted work and local history.",
          "Delete the specific build directories instead (rm -rf dist build .next).",
@@ -171,8 +173,66 @@ def check_cmd(cmd: Cmd, ctx: Ctx) -> HitIter:
                 break
     if name in ("cp", "mv", "install", "ln", "rsync") and len(flags(argv)[1]) >= 2:
         dest = flags(argv)[1][-1]
-        if ":" not in dest:  # host:path is an upload, judged by exfil
+        dry = name == "rsync" and bool({"n", "--dry-run", "--list-only"} & flags(argv)[0])
+        if ":" not in dest and not dry:  # host:path is an upload, judged by exfil
             yield from _write_target(dest, cmd, ctx, f"{name} into {dest}")
+            if name == "rsync":
+                yield from _rsync_delete(cmd, ctx, dest)
+    if name == "xargs":  # `xargs rm -rf <<< /`: the inner rm comes next, without a link back to this stdin
+        ctx.cache["xargs-stdin"] = cmd.stdin if cmd.stdin_from is None else None
+    code = inline_code(cmd) if argv and is_interpreter(name) else None
+    if code is None and name.startswith("perl"):
+        code = next((argv[i + 1] for i, a in enumerate(argv[:-1]) if i and _PERL_E.fullmatch(a)), None)
+    if code:
+        yield from _code_deletes(cmd, ctx, code)
+
+
+_PERL_E = LazyRe(r"-[a-zA-Z0-9]*[eE]")
+_RSYNC_DELETE = ("--delete", "--del", "--delete-before", "--delete-during", "--delete-delay", "--delete-after",
+                 "--delete-excluded", "--delete-missing-args")
+
+
+def _rsync_delete(cmd: Cmd, ctx: Ctx, dest: str) -> HitIter:
+    """`rsync --delete SRC/ DEST/` removes whatever DEST has that SRC lacks: with an empty SRC, all of DEST."""
+    fl, _ = flags(cmd.argv)
+    if not any(f in fl for f in _RSYNC_DELETE):
+        return
+    p = ctx.resolve(dest, cmd.cwd)
+    if p is None:
+        yield ("ask", "fs-delete-dynamic", f"`{short(cmd.text)}` deletes files under {dest}, known only at run time; "
+                                           "spell the destination out")
+        return
+    yield from judge_delete(p, True, True, ctx, cmd.text)
+
+
+_LANGS = {"node": "node", "nodejs": "node", "bun": "node", "perl": "perl", "ruby": "ruby"}
+
+
+def _code_deletes(cmd: Cmd, ctx: Ctx, code: str) -> HitIter:
+    """Deletes in a one-liner (rmtree, fs.rmSync, FileUtils.rm_rf), with home spelt as process.env.HOME etc."""
+    name = cmd.name
+    lang = _LANGS.get(name) or ("python" if name.startswith(("python", "pypy")) else
+                                "perl" if name.startswith("perl") else "ruby" if name.startswith("ruby") else None)
+    if lang is None or not _DELETE_HINT.search(code):
+        return
+    from handrail.policy.rules.codepaths import deleted_paths
+
+    for path, recursive in deleted_paths(code, lang, ctx.home):
+        if path is None:
+            if recursive and lang != "python":  # the shell reader already flags Python's unreadable paths
+                yield ("ask", "fs-delete-dynamic", f"`{short(cmd.text)}` deletes a directory tree whose path is "
+                                                   "computed at run time; spell the path out, or approve")
+            continue
+        p = ctx.resolve(path, cmd.cwd)
+        if p is None:
+            if recursive:
+                yield ("ask", "fs-delete-dynamic", f"`{short(cmd.text)}` deletes {short(path, 40)}, known only at "
+                                                   "run time; spell the path out, or approve")
+            continue
+        yield from judge_delete(p, False, recursive, ctx, cmd.text)
+
+
+_DELETE_HINT = LazyRe(r"rm|remove|rimraf|delete|unlink|emptyDir")
 
 
 def _write_target(target: str, cmd: Cmd, ctx: Ctx, what: str) -> HitIter:
@@ -194,6 +254,15 @@ def _write_target(target: str, cmd: Cmd, ctx: Ctx, what: str) -> HitIter:
 def _rm(cmd: Cmd, ctx: Ctx) -> HitIter:
     fl, words = flags(cmd.argv)
     recursive = bool({"r", "R", "--recursive"} & fl) or cmd.name in ("rmdir",)
+    if "xargs" in cmd.wrappers:
+        fed = _printed(cmd.stdin_from) if cmd.stdin_from is not None else ctx.cache.get("xargs-stdin")
+        if isinstance(fed, str):  # `echo ~ | xargs rm -rf`, `xargs rm -rf <<< /`: the paths are right there
+            items = fed.replace("\0", " ").split()
+            targets = [w for w in words if w not in ("{}", "%")] + items
+            src_text = cmd.stdin_from.text if cmd.stdin_from is not None else "<<< " + " ".join(items)
+            if items:  # a glob was expanded by the shell before echo printed it: _target reads it so
+                yield from _judge_words(targets, recursive, cmd, ctx, f"{src_text} | xargs {cmd.text}")
+                return
     if "xargs" in cmd.wrappers and cmd.stdin_from is not None:
         src = cmd.stdin_from
         if src.name == "find":
@@ -207,23 +276,59 @@ def _rm(cmd: Cmd, ctx: Ctx) -> HitIter:
     if "xargs" in cmd.wrappers and not words:
         yield ("ask", "fs-delete-dynamic", f"`{short(cmd.text)}` deletes paths read at run time; name them instead")
         return
+    yield from _judge_words(words, recursive, cmd, ctx)
+
+
+def _printed(src: Cmd) -> str | None:
+    """What a literal `echo`/`printf`/`cat <<EOF` prints (whitespace-split by xargs later), else None."""
+    if src.name == "cat" and len(src.argv) == 1 and src.stdin is not None and src.stdin_from is None:
+        return src.stdin
+    if src.name not in ("echo", "printf") or src.stdin_from is not None:
+        return None
+    args = src.argv[1:]
+    if any("`" in a or ("$" in a and not _HOME_VAR.fullmatch(a)) for a in args):
+        return None
+    if src.name == "echo":
+        while args and re.fullmatch(r"-[neE]+", args[0]):
+            args = args[1:]
+        text = " ".join(args)
+    else:
+        if args[:1] == ["--"]:
+            args = args[1:]
+        if not args or args[0].startswith("-"):
+            return None
+        fmt, vals = args[0], args[1:]
+        convs = sum(1 for c in re.findall(r"%[-+ #0-9.]*[a-zA-Z%]", fmt) if c != "%%")
+        rounds = [vals[i:i + convs] for i in range(0, len(vals), convs)] if convs and vals else [[]]
+        text = ""
+        for chunk in rounds:
+            it = iter(chunk)
+            text += re.sub(r"%[-+ #0-9.]*([a-zA-Z%])", lambda m, it=it: "%" if m.group(1) == "%" else next(it, ""), fmt)
+    return text.replace("\\n", "\n").replace("\\t", "\t").replace("\\0", "\0")
+
+
+_HOME_VAR = LazyRe(r"\$\{?HOME\}?(/.*)?")
+
+
+def _judge_words(words: list[str], recursive: bool, cmd: Cmd, ctx: Ctx, text: str | None = None) -> HitIter:
+    text = text or cmd.text
     for w in words:
         if "$" in w or "`" in w or (w.startswith("{") and "," in w):
             p = ctx.resolve(w, cmd.cwd) if not w.startswith("{") else None
             if p is None:
                 if recursive:
                     yield ("ask", "fs-delete-dynamic",
-                           f"`{short(cmd.text)}` deletes {w}, known only at run time; spell the path out or "
+                           f"`{short(text)}` deletes {w}, known only at run time; spell the path out or "
                            'guard it ("${DIR:?}") and approve')
                 continue
-            yield from judge_delete(p, False, recursive, ctx, cmd.text)
+            yield from judge_delete(p, False, recursive, ctx, text)
             continue
         p, wholesale = _target(w, cmd, ctx)
         if p is None:
             if recursive:
-                yield ("ask", "fs-delete-dynamic", f"`{short(cmd.text)}`: cannot tell what {w} is; name the path")
+                yield ("ask", "fs-delete-dynamic", f"`{short(text)}`: cannot tell what {w} is; name the path")
             continue
-        yield from judge_delete(p, wholesale, recursive, ctx, cmd.text)
+        yield from judge_delete(p, wholesale, recursive, ctx, text)
 
 
 def _find(cmd: Cmd, ctx: Ctx, text: str, via_xargs: bool = False) -> HitIter:

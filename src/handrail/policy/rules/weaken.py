@@ -26,7 +26,8 @@ RULES = (
          "--no-verify (or HUSKY=0, core.hooksPath=/dev/null) skips the pre-commit and pre-push checks the team "
          "set up.",
          "Make the hook pass; if it is broken, fix the hook in its own commit.",
-         "git commit -m 'fix: x'", "git commit --no-verify -m wip ; git push --no-verify"),
+         "git commit -m 'fix: x' ; git config core.hooksPath .githooks",
+         "git commit --no-verify -m wip ; git push --no-verify ; git config --global core.hooksPath /dev/null"),
     Rule("weaken-ci", "ask", "Does the edit let CI pass while a step fails?",
          "continue-on-error: true, allow_failure: true or `|| true` after tests turn a failing job green.",
          "Fix the failing step; mark it optional only with a reason.", "run: npm test",
@@ -154,6 +155,8 @@ def check_cmd(cmd: Cmd, ctx: Ctx) -> HitIter:
                                               "approve")
         if sub == "rm":
             yield from _deleted(words, cmd, ctx, text)
+        elif sub == "config":
+            yield from _hooks_path(args, cmd, ctx, text)
         return
     if name == "handrail" and argv[1:3] == ["guard", "uninstall"]:
         yield ("block", "weaken-guard", f"`{text}` removes the guard the agent runs under; only a human may "
@@ -184,6 +187,56 @@ def check_cmd(cmd: Cmd, ctx: Ctx) -> HitIter:
                 yield ("ask", "weaken-guard", f"`{text}` changes {ctx.rel(p)} (agent guard or git hook settings); "
                                               "ask a human")
             return
+
+
+_CONFIG_VALUE_OPTS = frozenset({"-f", "--file", "--blob", "--type", "--default", "--comment", "--value"})
+
+
+def _hooks_path(args: list[str], cmd: Cmd, ctx: Ctx, text: str) -> HitIter:
+    """`git config [--global] core.hooksPath /dev/null` switches every hook off (for every repository, if global);
+    pointing it at a directory inside the project (.githooks, .husky) is how teams install hooks, and is fine."""
+    words: list[str] = []
+    opts: set[str] = set()
+    skip = False
+    for a in args:
+        if skip:
+            skip = False
+        elif a in _CONFIG_VALUE_OPTS:
+            skip = True
+        elif a.startswith("-") and a != "-":
+            opts.add(a.split("=", 1)[0])
+        else:
+            words.append(a)
+    if words[:1] in (["set"], ["unset"], ["get"], ["list"], ["edit"]):  # git 2.46+ subcommands
+        if words[0] == "unset":
+            opts.add("--unset")
+        elif words[0] != "set":
+            return
+        words = words[1:]
+    if not words or words[0].lower() != "core.hookspath":
+        return
+    machine = bool(opts & {"--global", "--system"})
+    if opts & {"--unset", "--unset-all", "--remove-section"}:
+        if not machine:
+            yield ("ask", "weaken-no-verify", f"`{text}` drops the project's hooks directory, so its hooks stop "
+                                              "running; leave hook setup to a human, or approve")
+        return
+    if len(words) < 2 or opts & {"--get", "--get-all", "--get-regexp", "-l", "--list", "--show-origin"}:
+        return
+    value = words[1]
+    p = ctx.resolve(value, cmd.cwd) if value.strip() else None
+    off = not value.strip() or (p is not None and not ctx.inside(p) and not p.startswith(ctx.home + "/") and (
+        p.startswith(("/dev/", "/tmp/", "/var/tmp/")) or p in ("/dev", "/tmp", "/var/tmp", "/nonexistent")))
+    if off:
+        yield ("block" if machine else "ask", "weaken-no-verify",
+               f"`{text}` points git hooks at {value or 'nothing'}, switching every hook off"
+               + (" in every repository on this machine" if machine else "") + "; make the hooks pass instead")
+    elif machine:
+        yield ("ask", "weaken-no-verify", f"`{text}` replaces the hooks of every repository on this machine; set it "
+                                          "per project (without --global) or ask a human")
+    elif p is None or not ctx.inside(p):
+        yield ("ask", "weaken-no-verify", f"`{text}` runs hooks from {value}, outside the project; keep hooks in "
+                                          "the repository (.githooks) or approve")
 
 
 def _deleted(words: list[str], cmd: Cmd, ctx: Ctx, text: str) -> HitIter:
