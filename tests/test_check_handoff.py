@@ -122,6 +122,15 @@ def test_fixture_readmes_do_not_count(project_of: Callable[..., Project]) -> Non
     assert r.status == Status.FAIL
 
 
+def test_benchmark_readmes_do_not_count(project_of: Callable[..., Project]) -> None:
+    """A benchmark's README quotes the commands it measures (`npm test` of a peer), not this repository's."""
+    p = project_of({"README.md": README_GOOD, "package.json": PKG, "src/a.ts": "1\n",
+                    "bench/README.md": "# Bench\n\n## Tests\n\n    make test\n"})
+    r = CHECK.run(p)
+    assert not [f for f in r.findings if f.rule == "handoff-test-command-missing"]
+    assert "bench/README.md" not in r.summary
+
+
 def test_agent_file_without_commands(project_of: Callable[..., Project]) -> None:
     p = project_of({"README.md": README_GOOD, "package.json": PKG, "src/a.ts": "1\n",
                     "CLAUDE.md": "Be careful and write good code.\n"})

@@ -34,9 +34,10 @@ AGENT_FILES = ("AGENTS.md", "CLAUDE.md", ".claude/CLAUDE.md", "GEMINI.md", ".git
 AGENT_GLOBS = (".cursor/rules/*", ".clinerules/*", ".windsurf/rules/*", "**/AGENTS.md", "**/CLAUDE.md")
 DOC_GLOBS = ("README*", "readme*", "Readme*", "CONTRIBUTING*", "contributing*", "DEVELOPMENT*", "HACKING*",
              "docs/*.md", "doc/*.md", ".github/CONTRIBUTING*", "*/README*", "*/readme*")
-# Nested READMEs of these folders describe fixtures or samples, not how to work on this repository.
+# Nested READMEs of these folders describe fixtures, samples or benchmarks (which quote the commands they measure),
+# not how to work on this repository.
 NOT_DOC_DIRS = frozenset({"tests", "test", "spec", "fixtures", "examples", "example", "samples", "testdata",
-                          "third_party", "node_modules", "vendor"})
+                          "third_party", "node_modules", "vendor", "bench", "benchmarks"})
 DOC_SUFFIXES = ("", ".md", ".mdc", ".markdown", ".rst", ".txt", ".adoc")
 
 CODE_SUFFIXES = frozenset({".py", ".js", ".jsx", ".ts", ".tsx", ".mjs", ".cjs", ".php", ".rb", ".go", ".rs",
