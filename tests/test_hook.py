@@ -331,3 +331,14 @@ def test_hook_never_imports_heavy_modules(repo: Path, env: dict[str, str]) -> No
     data = sample("claude", "PreToolUse_Bash", repo, env["HOME"])
     proc = subprocess.run([sys.executable, "-c", code % data], cwd=repo, env=env, capture_output=True, text=True)
     assert "BAD []" in proc.stdout, proc.stdout + proc.stderr
+
+
+@pytest.mark.parametrize("name", ["PreToolUse_Bash", "PreToolUse_Read"])
+def test_pre_tool_use_never_imports_pathlib(repo: Path, env: dict[str, str], name: str) -> None:
+    # pathlib pulls urllib.parse and ipaddress (~7 ms of a ~50 ms process) into a hook run on every tool call
+    code = ("import sys, io, json; sys.stdin = io.TextIOWrapper(io.BytesIO(json.dumps(%r).encode()));"
+            "from handrail.hook import main; rc = main(['claude']);"
+            "print('PATHLIB', 'pathlib' in sys.modules, 'RC', rc)")
+    data = sample("claude", name, repo, env["HOME"])
+    proc = subprocess.run([sys.executable, "-c", code % data], cwd=repo, env=env, capture_output=True, text=True)
+    assert "PATHLIB False RC 0" in proc.stdout, proc.stdout + proc.stderr

@@ -16,10 +16,10 @@ from __future__ import annotations
 import contextlib
 import os
 import sys
-from pathlib import Path
 
 TYPE_CHECKING = False  # typing costs ~3 ms to import on the hook's path; annotations are strings
 if TYPE_CHECKING:
+    from pathlib import Path  # pathlib pulls urllib.parse and ipaddress (~7 ms): the hot path uses str
     from typing import Any
 
 MAX_STDIN = 8 * 1024 * 1024
@@ -62,7 +62,7 @@ class _Runner:
     def __init__(self, agent: str, adapter: Any, hint: str | None, debug: bool) -> None:
         self.agent, self.adapter, self.hint, self.debug = agent, adapter, hint, debug
         self.event: Any = None
-        self.root: Path | None = None
+        self.root: str | None = None
         self.policy: Any = None
         self.journal: Any = None
 
@@ -75,9 +75,9 @@ class _Runner:
             name = ev.raw_event or "(no hook_event_name)"
             sys.stderr.write(f"handrail hook: {self.agent} event {name!r} is not one Handrail handles; ignored\n")
             return self.emit(self.adapter.reply(ev, None, None))
-        self.root = find_root(ev.cwd)
+        self.root = _find_root(ev.cwd)
         if ev.action is not None and ev.action.root is None:
-            ev.action = ev.action.replace(root=str(self.root), cwd=ev.action.cwd or str(self.root))
+            ev.action = ev.action.replace(root=self.root, cwd=ev.action.cwd or self.root)
         if ev.event == "pre_tool":
             return self.pre_tool(ev)
         return self.other(ev)
@@ -108,18 +108,22 @@ class _Runner:
             self._debug(exc)
         if ev.event in ("stop", "session_end", "pre_compact"):
             try:
+                from pathlib import Path
+
                 from handrail import handoff
 
-                handoff.write(self.root, self.journal)
+                handoff.write(Path(self.root), self.journal)
             except Exception as exc:
                 problems.append(_cause(exc, "handoff"))
                 self._debug(exc)
         self.close()
         if ev.event == "session_start":
             try:
+                from pathlib import Path
+
                 from handrail import handoff
 
-                context = handoff.context(self.root)
+                context = handoff.context(Path(self.root))
             except Exception as exc:
                 problems.append(_cause(exc, "handoff"))
                 self._debug(exc)
@@ -181,7 +185,7 @@ class _Runner:
                 summary = label
             return Event(kind="tool_call", summary=summary, agent=self.agent, session=ev.session_id, tool=tool,
                          tool_use_id=ev.tool_use_id, event=ev.raw_event, decision=verdict,
-                         rule_id=decision.rule_id if decision is not None else None, cwd=ev.cwd or str(self.root),
+                         rule_id=decision.rule_id if decision is not None else None, cwd=ev.cwd or self.root,
                          git_head=git_head(self.root), payload=payload)
         failure = ev.event == "post_tool_failure"
         payload.update(phase="failure" if failure else "post", duration_ms=ev.duration_ms,
@@ -190,7 +194,7 @@ class _Runner:
         code = f" -> exit {ev.exit_code}" if ev.exit_code is not None else (" -> failed" if failure else "")
         return Event(kind="tool_call", summary=f"{label}{code}", agent=self.agent, session=ev.session_id, tool=tool,
                      tool_use_id=ev.tool_use_id, event=ev.raw_event, exit_code=ev.exit_code,
-                     cwd=ev.cwd or str(self.root), git_head=git_head(self.root), payload=payload)
+                     cwd=ev.cwd or self.root, git_head=git_head(self.root), payload=payload)
 
     def plain_event(self, ev: Any) -> Any:
         from handrail.agents.common import clip, one_line
@@ -227,7 +231,7 @@ class _Runner:
         if not is_pre:
             sys.stderr.write(f"handrail hook: {cause} (not blocking: this event cannot be undone)\n")
             return 1
-        if not fail_closed(self.root or find_root(ev.cwd if ev is not None else None)):
+        if not fail_closed(self.root or _find_root(ev.cwd if ev is not None else None)):
             sys.stderr.write(f"handrail hook: {cause}; allowed because [guard] fail_closed = false\n")
             return 0
         reason = (f"Handrail blocked this call: {cause} (the guard fails closed; fix the cause, or set [guard] "
@@ -273,36 +277,55 @@ def _cause(exc: BaseException, area: str) -> str:
     return f"{area}: {name}: {msg}" if msg else f"{area}: {name}"
 
 
-def find_root(cwd: str | None) -> Path:
+def find_root(cwd: str | os.PathLike[str] | None) -> Path:
     """The git top level of cwd (a `.git` directory or file), else cwd itself; no subprocess."""
-    start = Path(cwd) if cwd else Path(os.getcwd())
-    if not start.is_absolute():
-        start = Path(os.getcwd()) / start
+    from pathlib import Path
+
+    return Path(_find_root(os.fspath(cwd) if cwd else None))
+
+
+def _find_root(cwd: str | None) -> str:
+    """find_root as a str: the hook runs this on every event and must not import pathlib (~7 ms)."""
+    start = _clean(cwd) if cwd else _clean(os.getcwd())
+    if not start.startswith("/"):
+        start = _clean(os.path.join(os.getcwd(), start))
     here = start
     while True:
-        if (here / ".git").exists():
+        if os.path.exists(os.path.join(here, ".git")):
             return here
-        if here.parent == here:
+        parent = os.path.dirname(here)
+        if parent == here:
             return start
-        here = here.parent
+        here = parent
 
 
-def git_head(root: Path | None) -> str | None:
+def _clean(path: str) -> str:
+    """The path as str(pathlib.PurePosixPath(path)) spells it: no empty or "." parts, no trailing slash."""
+    lead = "//" if path.startswith("//") and not path.startswith("///") else ("/" if path.startswith("/") else "")
+    return lead + "/".join(p for p in path.split("/") if p and p != ".") or "."
+
+
+def _read_text(path: str) -> str:
+    with open(path, encoding="utf-8") as fh:
+        return fh.read()
+
+
+def git_head(root: str | os.PathLike[str] | None) -> str | None:
     """HEAD's commit read from .git files (cheap; None when it needs git itself)."""
     if root is None:
         return None
-    git = root / ".git"
+    git = os.path.join(os.fspath(root), ".git")
     try:
-        head = (git / "HEAD").read_text("utf-8").strip()
+        head = _read_text(os.path.join(git, "HEAD")).strip()
         if not head.startswith("ref: "):
             return head[:40] or None
         ref = head[5:]
-        p = git / ref
-        if p.is_file():
-            return p.read_text("utf-8").strip()[:40] or None
-        packed = git / "packed-refs"
-        if packed.is_file():
-            for line in packed.read_text("utf-8").splitlines():
+        p = os.path.join(git, ref)
+        if os.path.isfile(p):
+            return _read_text(p).strip()[:40] or None
+        packed = os.path.join(git, "packed-refs")
+        if os.path.isfile(packed):
+            for line in _read_text(packed).splitlines():
                 if line.endswith(" " + ref):
                     return line.split(" ", 1)[0]
     except OSError:
@@ -310,16 +333,16 @@ def git_head(root: Path | None) -> str | None:
     return None
 
 
-def fail_closed(root: Path) -> bool:
+def fail_closed(root: str | os.PathLike[str]) -> bool:
     """[guard] fail_closed from handrail.toml (or pyproject [tool.handrail.guard]); True when it cannot be read."""
     import tomllib
 
     for name, section in (("handrail.toml", ()), ("pyproject.toml", ("tool", "handrail"))):
-        path = root / name
-        if not path.is_file():
+        path = os.path.join(os.fspath(root), name)
+        if not os.path.isfile(path):
             continue
         try:
-            data: Any = tomllib.loads(path.read_text("utf-8"))
+            data: Any = tomllib.loads(_read_text(path))
         except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
             if section:
                 continue

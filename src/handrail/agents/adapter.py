@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import contextlib
 import os
-from pathlib import Path
 
 from handrail.agents.base import InstallResult
 
 TYPE_CHECKING = False  # typing costs ~3 ms to import on the hook's path; annotations are strings
 if TYPE_CHECKING:
+    from pathlib import Path
     from typing import Any, ClassVar
 
 SCOPES = ("project", "local", "user")
@@ -33,9 +33,13 @@ class JsonHookAdapter:
 
     # --- configuration files -------------------------------------------------------------------------------
     def home(self) -> Path:
+        from pathlib import Path  # lazily: the hook parses with this class on every call and never needs pathlib
+
         return Path(os.environ.get("HOME") or Path.home())
 
-    def config_path(self, root: Path, scope: str) -> Path:
+    def config_path(self, root: str | os.PathLike[str], scope: str) -> Path:
+        from pathlib import Path
+
         rel = self.paths.get(scope)
         if rel is None:
             have = ", ".join(s for s in SCOPES if s in self.paths)

@@ -5,10 +5,9 @@ An adapter never decides anything; the hook runner (handrail.hook) asks the poli
 
 from __future__ import annotations
 
-from pathlib import Path
-
 TYPE_CHECKING = False  # typing costs ~3 ms to import on the hook's path; annotations are strings
 if TYPE_CHECKING:
+    from pathlib import Path
     from typing import Any, Protocol
 
     from handrail.policy.model import Action, Decision

@@ -8,9 +8,12 @@ the checkpoint signatures. Signing lives in journal.signing, imported only for a
 from __future__ import annotations
 
 import os
-from pathlib import Path
 
 from handrail.journal.chain import sha256
+
+TYPE_CHECKING = False  # the hook reads the MAC key on every append; pathlib costs ~7 ms there
+if TYPE_CHECKING:
+    from pathlib import Path
 
 HMAC_FILE = "journal-hmac.key"
 SIGNING_FILE = "journal-ed25519.key"
@@ -21,25 +24,37 @@ class KeyError_(Exception):
 
 
 def config_dir() -> Path:
+    from pathlib import Path
+
+    return Path(_config_dir())
+
+
+def _config_dir() -> str:
     base = os.environ.get("XDG_CONFIG_HOME")
-    root = Path(base) if base and os.path.isabs(base) else Path.home() / ".config"
-    return root / "handrail"
+    if base and os.path.isabs(base):
+        return os.path.join(base, "handrail")
+    return os.path.join(os.path.expanduser("~"), ".config", "handrail")
 
 
-def _ensure_dir(path: Path) -> None:
-    if path.is_symlink():
+def _ensure_dir(path: str) -> None:
+    if os.path.islink(path):
         raise KeyError_(f"{path}: is a symlink; refusing to keep journal keys there")
-    path.mkdir(mode=0o700, parents=True, exist_ok=True)
-    if path.stat().st_mode & 0o077:
+    os.makedirs(path, mode=0o700, exist_ok=True)
+    if os.stat(path).st_mode & 0o077:
         os.chmod(path, 0o700)
+
+
+def _read_bytes(path: str) -> bytes:
+    with open(path, "rb") as fh:
+        return fh.read()
 
 
 def _read_or_create(name: str, make: bytes) -> bytes:
     """The key file's bytes, creating it (0600, exclusively, so two first writers agree) when missing."""
-    directory = config_dir()
-    path = directory / name
+    directory = _config_dir()
+    path = os.path.join(directory, name)
     try:
-        return path.read_bytes()
+        return _read_bytes(path)
     except FileNotFoundError:
         pass
     except OSError as exc:
@@ -48,7 +63,7 @@ def _read_or_create(name: str, make: bytes) -> bytes:
         _ensure_dir(directory)
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), 0o600)
     except FileExistsError:
-        return path.read_bytes()
+        return _read_bytes(path)
     except OSError as exc:
         raise KeyError_(f"{path}: cannot create: {exc.strerror}") from exc
     with os.fdopen(fd, "wb") as fh:
@@ -73,7 +88,7 @@ def existing_hmac_key() -> tuple[bytes, str] | None:
     """The MAC key if this machine has one (verify never creates keys)."""
     if _HMAC is not None:
         return _HMAC
-    if not (config_dir() / HMAC_FILE).is_file():
+    if not os.path.isfile(os.path.join(_config_dir(), HMAC_FILE)):
         return None
     try:
         return hmac_key()

@@ -3,8 +3,8 @@ and one-line errors as handrail.core.config_model.Journal."""
 
 from __future__ import annotations
 
+import os
 import re
-from pathlib import Path
 
 TYPE_CHECKING = False  # typing costs ~3 ms to import on the hook's path; annotations are strings
 if TYPE_CHECKING:
@@ -61,21 +61,23 @@ def _check(table: Any, where: str) -> JournalSettings:
     return JournalSettings(url_env, url, every, anchor, where)
 
 
-def load_settings(root: Path, config: object | None = None) -> JournalSettings:
+def load_settings(root: str | os.PathLike[str], config: object | None = None) -> JournalSettings:
     """[journal] from `config` (a loaded Config) or from handrail.toml / pyproject.toml [tool.handrail]."""
     if config is not None:
         return _from_object(config)
-    path = root / "handrail.toml"
+    root = os.fspath(root)
+    path = os.path.join(root, "handrail.toml")
     section: tuple[str, ...] = ()
-    if not path.is_file():
-        path = root / "pyproject.toml"
+    if not os.path.isfile(path):
+        path = os.path.join(root, "pyproject.toml")
         section = ("tool", "handrail")
-        if not path.is_file():
+        if not os.path.isfile(path):
             return JournalSettings()
     import tomllib  # only when there is a file to read
 
     try:
-        data = tomllib.loads(path.read_text("utf-8"))
+        with open(path, encoding="utf-8") as fh:
+            data = tomllib.loads(fh.read())
     except (OSError, UnicodeDecodeError) as exc:
         if section:
             return JournalSettings()

@@ -14,7 +14,6 @@ import sqlite3
 import time
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager, suppress
-from pathlib import Path
 
 from handrail.journal import chain
 from handrail.journal.model import Entry, Event
@@ -22,6 +21,7 @@ from handrail.journal.settings import JournalSettings, SettingsError, load_setti
 
 TYPE_CHECKING = False  # typing costs ~3 ms to import on the hook's path; annotations are strings
 if TYPE_CHECKING:
+    from pathlib import Path
     from typing import Any
 
     from handrail.journal.report import Checkpoint, VerifyReport
@@ -134,10 +134,10 @@ class _Backend:
 class _SQLite(_Backend):
     kind = "sqlite"
 
-    def __init__(self, path: Path, create: bool, timeout: float) -> None:
+    def __init__(self, path: str, create: bool, timeout: float) -> None:
         self.path = path
-        self.display = str(path)
-        self.conn = sqlite3.connect(str(path), timeout=timeout, isolation_level=None, check_same_thread=False)
+        self.display = path
+        self.conn = sqlite3.connect(path, timeout=timeout, isolation_level=None, check_same_thread=False)
         try:
             self.conn.execute(f"PRAGMA busy_timeout={int(timeout * 1000)}")
             version = self.conn.execute("PRAGMA user_version").fetchone()[0]
@@ -292,11 +292,17 @@ class _Postgres(_Backend):
 class Journal:
     """An open journal. Use as a context manager; every method raises JournalError (one line) on failure."""
 
-    def __init__(self, root: Path, backend: _Backend, settings: JournalSettings) -> None:
-        self.root = root
+    def __init__(self, root: str | os.PathLike[str], backend: _Backend, settings: JournalSettings) -> None:
+        self._root = os.fspath(root)  # a str: the hook appends on every tool call and never needs pathlib
         self._b = backend
         self.settings = settings
         self._origin: str | None = None
+
+    @property
+    def root(self) -> Path:
+        from pathlib import Path
+
+        return Path(self._root)
 
     # -- context manager
     def __enter__(self) -> Journal:
@@ -495,8 +501,10 @@ class Journal:
 
 
 # ---------------------------------------------------------------- opening
-def journal_path(root: Path) -> Path:
-    return root / JOURNAL_DIR / DB_NAME
+def journal_path(root: str | os.PathLike[str]) -> Path:
+    from pathlib import Path
+
+    return Path(root) / JOURNAL_DIR / DB_NAME
 
 
 def _pg_url(settings: JournalSettings) -> str | None:
@@ -509,11 +517,11 @@ def _pg_url(settings: JournalSettings) -> str | None:
     return settings.url
 
 
-def open_journal(root: Path, *, config: object | None = None, create: bool = True,
+def open_journal(root: str | os.PathLike[str], *, config: object | None = None, create: bool = True,
                  timeout: float = 30.0) -> Journal:
     """The project's journal: PostgreSQL when [journal] names one, else .handrail/journal.db (created on first use
     unless create=False)."""
-    root = Path(root)
+    root = os.fspath(root)
     try:
         settings = load_settings(root, config)
     except SettingsError as exc:
@@ -521,26 +529,26 @@ def open_journal(root: Path, *, config: object | None = None, create: bool = Tru
     url = _pg_url(settings)
     if url:
         return Journal(root, _Postgres(url, create, min(timeout, 10.0)), settings)
-    folder = root / JOURNAL_DIR
-    if folder.is_symlink():
+    folder = os.path.join(root, JOURNAL_DIR)
+    if os.path.islink(folder):
         raise JournalError(f"{folder}: is a symlink; refusing to keep the journal outside the repository")
-    path = folder / DB_NAME
-    if path.is_symlink():
+    path = os.path.join(folder, DB_NAME)
+    if os.path.islink(path):
         raise JournalError(f"{path}: is a symlink; refusing to follow it")
-    if not path.exists():
+    if not os.path.exists(path):
         if not create:
             raise JournalError(f"no journal at {path} (nothing recorded yet)")
-        if not root.is_dir():
+        if not os.path.isdir(root):
             raise JournalError(f"{root}: not a directory")
         try:
-            if not folder.is_dir():
-                folder.mkdir(mode=0o700)
+            if not os.path.isdir(folder):
+                os.mkdir(folder, 0o700)
                 os.chmod(folder, 0o700)
             fd = os.open(path, os.O_WRONLY | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0), 0o600)
             os.close(fd)
         except OSError as exc:
             raise JournalError(f"{path}: cannot create: {exc.strerror or exc}") from None
-    elif not path.is_file():
+    elif not os.path.isfile(path):
         raise JournalError(f"{path}: not a file")
     try:
         return Journal(root, _SQLite(path, create, timeout), settings)
@@ -548,8 +556,10 @@ def open_journal(root: Path, *, config: object | None = None, create: bool = Tru
         raise JournalError(f"{path}: {_one_line(exc)}") from None
 
 
-def find_journal(root: Path) -> Path | None:
+def find_journal(root: str | os.PathLike[str]) -> Path | None:
     """The SQLite journal file if one exists on disk (never through a symlinked .handrail)."""
+    from pathlib import Path
+
     folder = Path(root) / JOURNAL_DIR
     if folder.is_symlink() or not folder.is_dir():
         return None

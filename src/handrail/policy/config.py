@@ -6,8 +6,8 @@ one-line messages as the pydantic models in core/config_model.py (Guard, GuardRu
 
 from __future__ import annotations
 
+import os
 import re
-from pathlib import Path
 
 from handrail.core.record import Record
 from handrail.policy.model import TOOLS
@@ -45,14 +45,15 @@ class GuardSettings(Record):
     rules: tuple[CustomRule, ...] = ()
 
 
-def read_guard_table(root: Path) -> tuple[dict[str, Any] | None, str, str]:
+def read_guard_table(root: str | os.PathLike[str]) -> tuple[dict[str, Any] | None, str, str]:
     """(raw [guard] table or None, file name for messages, key prefix): handrail.toml, else pyproject.toml."""
     for name, section in (("handrail.toml", ()), ("pyproject.toml", ("tool", "handrail"))):
-        path = root / name
-        if not path.is_file():
+        path = os.path.join(root, name)
+        if not os.path.isfile(path):
             continue
         try:
-            text = path.read_text("utf-8")
+            with open(path, encoding="utf-8") as fh:
+                text = fh.read()
         except (OSError, UnicodeDecodeError) as exc:
             if section:
                 continue  # a pyproject we cannot read is the project's business, not our config

@@ -8,8 +8,8 @@ never a silent allow.
 from __future__ import annotations
 
 import fnmatch
+import os
 import posixpath
-from pathlib import Path
 
 from handrail.core.record import Record
 from handrail.policy.config import CustomRule, GuardSettings, PolicyConfigError, parse_guard, read_guard_table
@@ -29,7 +29,7 @@ FILE_TOOLS = ("read", "write", "edit")
 class Policy(Record):
     """A project's guard policy (a NamedTuple: immutable, and cheaper to define than a dataclass in the hook)."""
 
-    root: Path
+    root: str  # a str, not a Path: the hook decides on every tool call and pathlib costs ~7 ms to import
     settings: GuardSettings = GuardSettings()
 
     @property
@@ -37,9 +37,9 @@ class Policy(Record):
         return self.settings.fail_closed
 
 
-def load_policy(root: Path, guard_config: dict[str, Any] | None = None) -> Policy:
+def load_policy(root: str | os.PathLike[str], guard_config: dict[str, Any] | None = None) -> Policy:
     """The policy for a project; guard_config is the raw [guard] table (None: read handrail.toml/pyproject)."""
-    root = Path(root)
+    root = os.fspath(root)
     if guard_config is None:
         raw, source, prefix = read_guard_table(root)
         return Policy(root=root, settings=parse_guard(raw, source, prefix))
