@@ -15,6 +15,8 @@ from pathlib import Path
 import click
 
 from handrail import __version__
+from handrail.commands.common import fail as _fail
+from handrail.commands.common import project_dir as _check_dir
 
 FAIL_ON = ("critical", "high", "medium", "low")
 
@@ -42,11 +44,6 @@ class HandrailGroup(click.Group):
             sys.exit(2)
 
 
-def _fail(message: str) -> None:
-    click.echo(f"handrail: {message}", err=True)
-    sys.exit(2)
-
-
 def _journal(root: Path, kind: str, summary: str, payload: dict, exit_code: int | None,
              only_if_exists: bool = False) -> None:
     """Best effort: record this command in the project's journal (ids and exit codes; the journal redacts)."""
@@ -58,15 +55,6 @@ def _journal(root: Path, kind: str, summary: str, payload: dict, exit_code: int 
         record(root, kind, summary, payload, exit_code=exit_code, cwd=str(root.resolve()))
     except Exception:  # the journal never breaks the command it records
         pass
-
-
-def _check_dir(path: str) -> Path:
-    root = Path(path)
-    if not root.exists():
-        _fail(f"{path}: no such file or directory")
-    if not root.is_dir():
-        _fail(f"{path}: not a directory")
-    return root
 
 
 def _open_project(path: str, config_path: str | None):

@@ -75,20 +75,25 @@ class ClaudeAdapter(JsonHookAdapter):
         "SessionStart": None, "SessionEnd": None, "Stop": None, "PreCompact": None}
     paths: ClassVar[dict[str, str]] = {"project": ".claude/settings.json", "local": ".claude/settings.local.json",
                                        "user": ".claude/settings.json"}
+    event_map: ClassVar[dict[str, str]] = EVENT_MAP
 
     def parse(self, raw: dict[str, Any], event_hint: str | None, root: str | None = None) -> HookEvent:
-        return parse_claude_shaped(self.name, raw, event_hint, root, EVENT_MAP)
+        return parse_claude_shaped(self.name, raw, event_hint, root, self.event_map)
 
     def reply(self, event: HookEvent, decision: Decision | None, context: str | None) -> Reply:
         if event.event == "pre_tool" and decision is not None and decision.verdict != "allow":
-            verdict = "deny" if decision.verdict == "block" else "ask"
-            out = {"hookSpecificOutput": {"hookEventName": "PreToolUse", "permissionDecision": verdict,
-                                          "permissionDecisionReason": reason_text(decision)}}
-            return Reply(stdout=dumps(out))
+            return self.refuse(decision)
         if event.event == "session_start" and context:
             return Reply(stdout=dumps({"hookSpecificOutput": {"hookEventName": "SessionStart",
                                                               "additionalContext": context}}))
         return Reply()
+
+    def refuse(self, decision: Decision) -> Reply:
+        """A block or ask: Claude Code reads either from permissionDecision."""
+        verdict = "deny" if decision.verdict == "block" else "ask"
+        out = {"hookSpecificOutput": {"hookEventName": "PreToolUse", "permissionDecision": verdict,
+                                      "permissionDecisionReason": reason_text(decision)}}
+        return Reply(stdout=dumps(out))
 
     def block_on_error(self, event: HookEvent | None, reason: str) -> Reply:
         return Reply(stderr=reason, exit_code=2)

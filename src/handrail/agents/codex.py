@@ -17,49 +17,42 @@ reason tells the human how to approve.
 from __future__ import annotations
 
 import os
-from pathlib import Path
 
-from handrail.agents.adapter import JsonHookAdapter
-from handrail.agents.base import HookEvent, Reply
-from handrail.agents.claude import parse_claude_shaped
-from handrail.agents.common import ask_as_deny, dumps, reason_text
-from handrail.policy.model import Decision
+from handrail.agents.base import Reply
+from handrail.agents.claude import ClaudeAdapter
+from handrail.agents.common import ask_as_deny, reason_text
 
 TYPE_CHECKING = False  # typing costs ~3 ms to import on the hook's path; annotations are strings
 if TYPE_CHECKING:
-    from typing import Any, ClassVar
+    from pathlib import Path
+    from typing import ClassVar
+
+    from handrail.policy.model import Decision
 
 EVENT_MAP = {"PreToolUse": "pre_tool", "PostToolUse": "post_tool", "UserPromptSubmit": "prompt",
              "SessionStart": "session_start", "SessionEnd": "session_end", "Stop": "stop", "SubagentStop": "stop",
              "PreCompact": "pre_compact"}
 
 
-class CodexAdapter(JsonHookAdapter):
+class CodexAdapter(ClaudeAdapter):
+    """Codex speaks Claude's shapes, except that `ask` (and unknown output) fails open there."""
+
     name = "codex"
-    layout = "claude"
     install_events: ClassVar[dict[str, str | None]] = {
         "PreToolUse": "*", "PostToolUse": "*", "UserPromptSubmit": None, "SessionStart": None, "Stop": None,
         "PreCompact": None}
     paths: ClassVar[dict[str, str]] = {"project": ".codex/hooks.json", "user": ".codex/hooks.json"}
+    event_map: ClassVar[dict[str, str]] = EVENT_MAP
 
     def config_path(self, root: Path, scope: str) -> Path:
         if scope == "user" and os.environ.get("CODEX_HOME"):
+            from pathlib import Path
+
             return Path(os.environ["CODEX_HOME"]) / "hooks.json"
         return super().config_path(root, scope)
 
-    def parse(self, raw: dict[str, Any], event_hint: str | None, root: str | None = None) -> HookEvent:
-        return parse_claude_shaped(self.name, raw, event_hint, root, EVENT_MAP)
-
-    def reply(self, event: HookEvent, decision: Decision | None, context: str | None) -> Reply:
-        if event.event == "pre_tool" and decision is not None and decision.verdict != "allow":
-            reason = reason_text(decision) if decision.verdict == "block" else ask_as_deny(decision)
-            return Reply(stderr=reason, exit_code=2)
-        if event.event == "session_start" and context:
-            return Reply(stdout=dumps({"hookSpecificOutput": {"hookEventName": "SessionStart",
-                                                              "additionalContext": context}}))
-        return Reply()
-
-    def block_on_error(self, event: HookEvent | None, reason: str) -> Reply:
+    def refuse(self, decision: Decision) -> Reply:
+        reason = reason_text(decision) if decision.verdict == "block" else ask_as_deny(decision)
         return Reply(stderr=reason, exit_code=2)
 
 

@@ -8,16 +8,7 @@ from pathlib import Path
 
 import click
 
-
-def _root(project: str) -> Path:
-    root = Path(project)
-    if not root.exists():
-        click.echo(f"handrail: {project}: no such file or directory", err=True)
-        sys.exit(2)
-    if not root.is_dir():
-        click.echo(f"handrail: {project}: not a directory", err=True)
-        sys.exit(2)
-    return root
+from handrail.commands.common import project_dir as _root
 
 
 def _git_top(root: Path) -> Path:

@@ -9,26 +9,15 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any
 
 import click
 
+from handrail.commands.common import fail as _fail
+from handrail.commands.common import project_dir as _root
+
 _DIR = click.option("-C", "--project", "project", default=".", type=click.Path(),
                     help="The project folder [default: .].")
-
-
-def _fail(message: str, code: int = 2) -> NoReturn:
-    click.echo(f"handrail: {message}", err=True)
-    sys.exit(code)
-
-
-def _root(project: str) -> Path:
-    root = Path(project)
-    if not root.exists():
-        _fail(f"{project}: no such file or directory")
-    if not root.is_dir():
-        _fail(f"{project}: not a directory")
-    return root
 
 
 def _open(project: str, create: bool = False) -> Any:
